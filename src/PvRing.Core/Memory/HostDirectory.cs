@@ -1,0 +1,161 @@
+// Licensed under the MIT License. See LICENSE in the repository root.
+
+using System.Diagnostics.CodeAnalysis;
+using PvRing.Platform;
+
+namespace PvRing.Memory;
+
+/// <summary>
+/// The emulated machine's memory: a private directory holding the files that domains share (ring files,
+/// arenas, grant tables, event pages, the store socket).
+/// </summary>
+/// <remarks>
+/// Design: the directory is created with mode 0700 and every file in it with 0600, so only the user who
+/// runs both processes can map them; this enforces privacy against other users, not isolation between the
+/// two processes (see docs/security.md). An existing directory whose mode lets group or others in is
+/// refused rather than silently used. Names are single path components: no separators, no <c>..</c>,
+/// nothing hidden, at most <see cref="MaxNameLength"/> characters.
+/// </remarks>
+public sealed class HostDirectory
+{
+    /// <summary>The longest file name accepted inside a host directory.</summary>
+    public const int MaxNameLength = 200;
+
+    /// <summary>The environment variable that overrides <see cref="DefaultPath"/>.</summary>
+    public const string PathEnvironmentVariable = "PVRING_HOST";
+
+    private const UnixFileMode DirectoryMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+    private const UnixFileMode ForeignAccess =
+        UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute |
+        UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
+
+    /// <summary>
+    /// Opens (creating it if needed) the host directory at <paramref name="path"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is empty.</exception>
+    /// <exception cref="PvRingException">The path exists but is not a private directory.</exception>
+    public HostDirectory(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        Path = System.IO.Path.GetFullPath(path);
+        EnsurePrivateDirectory(Path);
+    }
+
+    /// <summary>The absolute path of the directory.</summary>
+    public string Path { get; }
+
+    /// <summary>
+    /// The default host directory: <c>$PVRING_HOST</c> if set, else <c>/dev/shm/pvring-&lt;uid&gt;</c> on Linux
+    /// (a RAM-backed file system), else <c>pvring-&lt;user&gt;</c> under the temporary directory.
+    /// </summary>
+    public static string DefaultPath
+    {
+        get
+        {
+            string? fromEnvironment = Environment.GetEnvironmentVariable(PathEnvironmentVariable);
+            if (!string.IsNullOrEmpty(fromEnvironment))
+            {
+                return fromEnvironment;
+            }
+
+            if (OperatingSystem.IsLinux() && Directory.Exists("/dev/shm"))
+            {
+                return $"/dev/shm/pvring-{LinuxInterop.GetEffectiveUserId()}";
+            }
+
+            return System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"pvring-{Environment.UserName}");
+        }
+    }
+
+    /// <summary>Opens the host directory at <see cref="DefaultPath"/>, creating it if needed.</summary>
+    public static HostDirectory OpenDefault() => new(DefaultPath);
+
+    /// <summary>Returns the full path of <paramref name="name"/> in this directory after validating the name.</summary>
+    /// <exception cref="ArgumentException"><paramref name="name"/> is not a valid file name (see <see cref="ValidateName"/>).</exception>
+    public string GetFilePath(string name)
+    {
+        ValidateName(name);
+        return System.IO.Path.Combine(Path, name);
+    }
+
+    /// <summary>Returns whether a file called <paramref name="name"/> exists in this directory.</summary>
+    public bool Exists(string name) => File.Exists(GetFilePath(name));
+
+    /// <summary>Deletes <paramref name="name"/> if it exists. Mappings already made stay valid.</summary>
+    public void Delete(string name) => File.Delete(GetFilePath(name));
+
+    /// <summary>
+    /// Creates a new file of <paramref name="length"/> bytes (a whole number of <see cref="XenPage"/>s),
+    /// mode 0600, zero-filled, and maps it. Fails if the file exists.
+    /// </summary>
+    /// <exception cref="ArgumentException">The name is invalid.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="length"/> is not a positive multiple of 4096.</exception>
+    /// <exception cref="PvRingException">The file exists already or cannot be created.</exception>
+    public SharedMemoryFile CreateFile(string name, long length) => SharedMemoryFile.Create(GetFilePath(name), length);
+
+    /// <summary>
+    /// Maps an existing file. When <paramref name="expectedLength"/> is given the file must have exactly that
+    /// size; otherwise any positive multiple of 4096 is accepted.
+    /// </summary>
+    /// <exception cref="ArgumentException">The name is invalid.</exception>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="PvRingException">The file's size is wrong.</exception>
+    public SharedMemoryFile OpenFile(string name, long? expectedLength = null) => SharedMemoryFile.Open(GetFilePath(name), expectedLength);
+
+    /// <summary>
+    /// Checks that <paramref name="name"/> can name a file in a host directory: not empty, at most
+    /// <see cref="MaxNameLength"/> characters, no path separator, no <c>..</c>, not hidden (leading '.'),
+    /// no control characters.
+    /// </summary>
+    /// <exception cref="ArgumentException">The name breaks one of these rules; the message says which.</exception>
+    public static void ValidateName([NotNull] string? name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        string? problem = name.Length == 0 ? "it is empty"
+            : name.Length > MaxNameLength ? $"it is {name.Length} characters long; the limit is {MaxNameLength}"
+            : name.IndexOfAny(['/', '\\']) >= 0 ? "it contains a path separator"
+            : name.Contains("..", StringComparison.Ordinal) ? "it contains '..'"
+            : name[0] == '.' ? "it starts with '.' (names starting with '.' are reserved for temporaries)"
+            : name.Any(char.IsControl) ? "it contains a control character"
+            : null;
+        if (problem is not null)
+        {
+            throw new ArgumentException($"Invalid host file name '{name}': {problem}.", nameof(name));
+        }
+    }
+
+    private static void EnsurePrivateDirectory(string path)
+    {
+        var info = new DirectoryInfo(path);
+        if (!info.Exists)
+        {
+            if (File.Exists(path))
+            {
+                throw new PvRingException($"Host directory path '{path}' is a file, not a directory.");
+            }
+
+            if (OperatingSystem.IsWindows())
+            {
+                Directory.CreateDirectory(path);
+            }
+            else
+            {
+                Directory.CreateDirectory(path, DirectoryMode);
+            }
+
+            info.Refresh();
+        }
+
+        if (info.LinkTarget is not null)
+        {
+            throw new PvRingException($"Host directory '{path}' is a symbolic link; PvRing needs a real directory.");
+        }
+
+        if (!OperatingSystem.IsWindows() && (info.UnixFileMode & ForeignAccess) != 0)
+        {
+            throw new PvRingException(
+                $"Host directory '{path}' has mode {Convert.ToString((int)info.UnixFileMode, 8)}; PvRing requires 700 " +
+                $"so that other users cannot map its files (run: chmod 700 '{path}').");
+        }
+    }
+}

@@ -1,0 +1,182 @@
+// Licensed under the MIT License. See LICENSE in the repository root.
+
+using System.IO.MemoryMappedFiles;
+
+namespace PvRing.Memory;
+
+/// <summary>
+/// A file of whole <see cref="XenPage"/>s mapped read-write into this process: the memory two processes
+/// share. Create and open it through a <see cref="HostDirectory"/>.
+/// </summary>
+/// <remarks>
+/// Design: the view's pointer is acquired once (adding <c>PointerOffset</c>) and released on
+/// <see cref="Dispose"/>. Objects built over the mapping (rings) take a lease on it, so the pages stay
+/// mapped until the last of them is disposed too: disposing the file first never leaves a ring pointing at
+/// unmapped memory.
+/// </remarks>
+public sealed unsafe class SharedMemoryFile : IDisposable
+{
+    private const UnixFileMode FileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
+    private readonly MemoryMappedFile _file;
+    private readonly MemoryMappedViewAccessor _view;
+    private byte* _pointer;
+    private int _disposed;
+
+    private SharedMemoryFile(string path, MemoryMappedFile file, MemoryMappedViewAccessor view, long length)
+    {
+        Path = path;
+        Length = length;
+        _file = file;
+        _view = view;
+        byte* pointer = null;
+        view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
+        _pointer = pointer + view.PointerOffset;
+    }
+
+    /// <summary>The file's path.</summary>
+    public string Path { get; }
+
+    /// <summary>The mapped length in bytes, a multiple of <see cref="XenPage.Size"/>.</summary>
+    public long Length { get; }
+
+    /// <summary>The number of 4 KiB pages mapped.</summary>
+    public long PageCount => Length >> XenPage.Shift;
+
+    /// <summary>Whether <see cref="Dispose"/> has been called.</summary>
+    public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
+    /// <summary>The first byte of the mapping; valid while the file or a lease on it is alive.</summary>
+    internal byte* Pointer
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(IsDisposed, this);
+            return _pointer;
+        }
+    }
+
+    /// <summary>A span over <paramref name="length"/> bytes at <paramref name="offset"/> of the mapping.</summary>
+    internal Span<byte> GetSpan(long offset, int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(offset + length, Length);
+        return new Span<byte>(Pointer + offset, length);
+    }
+
+    /// <summary>
+    /// Keeps the pages mapped until the returned lease is disposed, even if this file is disposed first.
+    /// </summary>
+    internal MappingLease Lease()
+    {
+        bool added = false;
+        _view.SafeMemoryMappedViewHandle.DangerousAddRef(ref added);
+        return new MappingLease(_view.SafeMemoryMappedViewHandle);
+    }
+
+    /// <summary>Unmaps the file (once every lease is also gone) and closes it. The file stays on disk.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        _pointer = null;
+        _view.SafeMemoryMappedViewHandle.ReleasePointer();
+        _view.Dispose();
+        _file.Dispose();
+    }
+
+    internal static SharedMemoryFile Create(string path, long length)
+    {
+        ValidateLength(length, nameof(length));
+        var options = new FileStreamOptions
+        {
+            Mode = System.IO.FileMode.CreateNew,
+            Access = FileAccess.ReadWrite,
+            Share = FileShare.ReadWrite | FileShare.Delete,
+        };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = FileMode;
+        }
+
+        FileStream stream;
+        try
+        {
+            stream = new FileStream(path, options);
+        }
+        catch (IOException e) when (File.Exists(path))
+        {
+            throw new PvRingException($"Cannot create '{path}': the file exists already.", e);
+        }
+
+        try
+        {
+            stream.SetLength(length);
+            return Map(path, stream, length);
+        }
+        catch
+        {
+            stream.Dispose();
+            File.Delete(path);
+            throw;
+        }
+    }
+
+    internal static SharedMemoryFile Open(string path, long? expectedLength)
+    {
+        if (expectedLength is long expected)
+        {
+            ValidateLength(expected, nameof(expectedLength));
+        }
+
+        var stream = new FileStream(path, System.IO.FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+        try
+        {
+            long length = stream.Length;
+            if (expectedLength is long wanted && length != wanted)
+            {
+                throw new PvRingException($"'{path}' has the wrong size: length={length}, expected={wanted}.");
+            }
+
+            if (length <= 0 || length % XenPage.Size != 0)
+            {
+                throw new PvRingException($"'{path}' is not a whole number of 4096-byte pages: length={length}.");
+            }
+
+            return Map(path, stream, length);
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
+    }
+
+    private static SharedMemoryFile Map(string path, FileStream stream, long length)
+    {
+        MemoryMappedFile file = MemoryMappedFile.CreateFromFile(
+            stream, mapName: null, length, MemoryMappedFileAccess.ReadWrite, HandleInheritability.None, leaveOpen: false);
+        try
+        {
+            MemoryMappedViewAccessor view = file.CreateViewAccessor(0, length, MemoryMappedFileAccess.ReadWrite);
+            return new SharedMemoryFile(path, file, view, length);
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+    }
+
+    private static void ValidateLength(long length, string parameterName)
+    {
+        if (length <= 0 || length % XenPage.Size != 0)
+        {
+            throw new ArgumentOutOfRangeException(parameterName, length, "The length must be a positive multiple of 4096 bytes.");
+        }
+    }
+}
