@@ -94,6 +94,34 @@ public sealed class HostDirectory
     public SharedMemoryFile CreateFile(string name, long length) => SharedMemoryFile.Create(GetFilePath(name), length);
 
     /// <summary>
+    /// Creates a file under a hidden temporary name that no reader looks for; <see cref="PublishTemporary"/>
+    /// renames it to <paramref name="name"/> once its contents are ready, so a reader never sees half a file.
+    /// </summary>
+    internal SharedMemoryFile CreateTemporaryFile(string name, long length, out string temporaryPath)
+    {
+        ValidateName(name);
+        temporaryPath = System.IO.Path.Combine(Path, $".{name}.{Environment.ProcessId}.tmp");
+        File.Delete(temporaryPath);
+        return SharedMemoryFile.Create(temporaryPath, length);
+    }
+
+    /// <summary>Atomically gives a temporary file its final <paramref name="name"/>; fails if that name is taken.</summary>
+    /// <exception cref="PvRingException">A file called <paramref name="name"/> exists already.</exception>
+    internal void PublishTemporary(string temporaryPath, string name)
+    {
+        string path = GetFilePath(name);
+        try
+        {
+            File.Move(temporaryPath, path, overwrite: false);
+        }
+        catch (IOException e) when (File.Exists(path))
+        {
+            File.Delete(temporaryPath);
+            throw new PvRingException($"Cannot publish '{path}': the file exists already (a stale ring? remove it first).", e);
+        }
+    }
+
+    /// <summary>
     /// Maps an existing file. When <paramref name="expectedLength"/> is given the file must have exactly that
     /// size; otherwise any positive multiple of 4096 is accepted.
     /// </summary>

@@ -1,0 +1,68 @@
+// Licensed under the MIT License. See LICENSE in the repository root.
+
+using PvRing;
+using PvRing.Protocols.Netif;
+using PvRing.Rings;
+using PvRing.Rx;
+using PvRing.Samples;
+
+// PvRing.Rx: the back. Attaches to a ring file a front created and answers every request.
+const string Usage = """
+    usage: PvRing.Rx --attach FILE [--count N] [--timeout SECONDS] [--host DIR]
+      --attach FILE   ring file to serve: a name in the host directory, or a path; waits for it to appear
+      --count N       exit 0 after N requests (default: serve until SIGINT/SIGTERM or until the front removes the file)
+      --timeout S     give up after S seconds waiting for the file, or without progress when --count is given (default 30)
+      --host DIR      host directory for a bare FILE name (default $PVRING_HOST or /dev/shm/pvring-<uid>)
+    The order is inferred from the file size. Each request is copied out of the ring, validated, and answered
+    with its id and NETIF_RSP_OKAY. Exit codes: 0 done; 1 protocol failure; 2 timeout; 64 usage; 130 interrupted.
+    """;
+
+var arguments = SampleArguments.Parse(args, Usage, "--attach", "--count", "--timeout", "--host");
+string? file = arguments.GetString("--attach");
+if (file is null)
+{
+    SampleArguments.Fail(Usage, "--attach FILE is required");
+    return SampleArguments.UsageExitCode;
+}
+
+long? count = arguments.GetString("--count") is null ? null : arguments.GetInt64("--count", 0, 1, long.MaxValue, Usage);
+TimeSpan timeout = TimeSpan.FromSeconds(arguments.GetInt64("--timeout", 30, 1, 86_400, Usage));
+var (host, name) = arguments.ResolveRingFile(file, Usage);
+
+using var interruption = new Interruption();
+BackRing<NetifTxRequest, NetifTxResponse> ring;
+try
+{
+    ring = await RingFile.WaitAndAttachAsync<NetifTxRequest, NetifTxResponse>(host, name, timeout);
+}
+catch (TimeoutException e)
+{
+    Console.Error.WriteLine($"Rx: {e.Message}");
+    return 2;
+}
+catch (PvRingException e)
+{
+    Console.Error.WriteLine($"Rx: cannot attach: {e.Message}");
+    return 1;
+}
+
+using (ring)
+{
+    Console.WriteLine($"Rx: attached to {host.GetFilePath(name)} ({ring.Size} slots)");
+    try
+    {
+        RxResult result = RxLoop.Run(ring, count, timeout, interruption, () => host.Exists(name));
+        Console.WriteLine($"Rx: served {result.Served:N0} requests ({result.Outcome})");
+        return result.Outcome switch
+        {
+            RxOutcome.Completed or RxOutcome.FrontGone => 0,
+            RxOutcome.TimedOut => 2,
+            _ => Interruption.ExitCode,
+        };
+    }
+    catch (PvRingProtocolException e)
+    {
+        Console.Error.WriteLine($"Rx: protocol failure, ring abandoned: {e.Message}");
+        return 1;
+    }
+}

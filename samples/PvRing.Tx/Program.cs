@@ -1,0 +1,74 @@
+// Licensed under the MIT License. See LICENSE in the repository root.
+
+using PvRing;
+using PvRing.Protocols.Netif;
+using PvRing.Rings;
+using PvRing.Samples;
+using PvRing.Tx;
+
+// PvRing.Tx: the front. Creates a ring file, pushes netif TX requests, checks every response.
+const string Usage = """
+    usage: PvRing.Tx --create FILE [--order K] [--count N] [--timeout SECONDS] [--host DIR]
+      --create FILE   ring file to create: a name in the host directory, or a path (its directory is the host)
+      --order K       ring size is 2^K pages (0..16, default 0: one page, 256 netif TX slots)
+      --count N       requests to send (default 1000000)
+      --timeout S     give up after S seconds without progress (default 30)
+      --host DIR      host directory for a bare FILE name (default $PVRING_HOST or /dev/shm/pvring-<uid>)
+    Exit codes: 0 every response came back once, in order, OKAY; 1 protocol or verification failure;
+    2 the back made no progress for the timeout; 64 usage; 130 interrupted.
+    """;
+
+var arguments = SampleArguments.Parse(args, Usage, "--create", "--order", "--count", "--timeout", "--host");
+string file = arguments.GetString("--create") ?? Fail("--create FILE is required");
+int order = (int)arguments.GetInt64("--order", 0, 0, SharedRingLayout.MaxOrder, Usage);
+long count = arguments.GetInt64("--count", 1_000_000, 1, long.MaxValue, Usage);
+TimeSpan timeout = TimeSpan.FromSeconds(arguments.GetInt64("--timeout", 30, 1, 86_400, Usage));
+var (host, name) = arguments.ResolveRingFile(file, Usage);
+
+using var interruption = new Interruption();
+FrontRing<NetifTxRequest, NetifTxResponse> ring;
+try
+{
+    ring = RingFile.Create<NetifTxRequest, NetifTxResponse>(host, name, order);
+}
+catch (PvRingException e)
+{
+    Console.Error.WriteLine($"Tx: {e.Message}");
+    return 1;
+}
+
+try
+{
+    Console.WriteLine($"Tx: created {host.GetFilePath(name)} (order {order}, {ring.Size} slots); sending {count:N0} requests");
+    TxResult result = TxLoop.Run(ring, count, timeout, interruption);
+    switch (result.Outcome)
+    {
+        case TxOutcome.Completed:
+            double rate = count / result.Elapsed.TotalSeconds;
+            Console.WriteLine($"Tx: {count:N0} requests answered once, in order, OKAY in {result.Elapsed.TotalSeconds:0.000} s: {rate:N0} requests/s");
+            Console.WriteLine($"result: requests={count} seconds={result.Elapsed.TotalSeconds:0.000000} requests_per_second={rate:0}");
+            return 0;
+        case TxOutcome.TimedOut:
+            Console.Error.WriteLine($"Tx: no response for {timeout.TotalSeconds:0} s after {result.Received:N0} of {count:N0}; is PvRing.Rx running?");
+            return 2;
+        default:
+            Console.Error.WriteLine($"Tx: interrupted after {result.Received:N0} of {count:N0} responses");
+            return Interruption.ExitCode;
+    }
+}
+catch (PvRingProtocolException e)
+{
+    Console.Error.WriteLine($"Tx: protocol failure: {e.Message}");
+    return 1;
+}
+finally
+{
+    ring.Dispose();
+    host.Delete(name);
+}
+
+static string Fail(string message)
+{
+    SampleArguments.Fail(Usage, message);
+    return string.Empty;
+}

@@ -1,0 +1,92 @@
+// Licensed under the MIT License. See LICENSE in the repository root.
+
+using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
+using PvRing.Protocols.Netif;
+using PvRing.Rings;
+using PvRing.Samples;
+
+namespace PvRing.Tx;
+
+internal enum TxOutcome
+{
+    Completed,
+    TimedOut,
+    Interrupted,
+}
+
+internal readonly record struct TxResult(TxOutcome Outcome, long Received, TimeSpan Elapsed);
+
+/// <summary>
+/// The front's loop. Batch policy (the same as the C peer's): fill every free slot (up to what remains),
+/// publish once, then consume every response published. Response n must carry id n mod 2^16 and OKAY.
+/// </summary>
+internal static class TxLoop
+{
+    public static TxResult Run(FrontRing<NetifTxRequest, NetifTxResponse> ring, long count, TimeSpan timeout, Interruption interruption)
+    {
+        var idle = new IdleBackoff(timeout);
+        var responses = new NetifTxResponse[ring.Size];
+        long sent = 0;
+        long received = 0;
+        long start = Stopwatch.GetTimestamp();
+        while (received < count)
+        {
+            bool progress = false;
+            int room = (int)Math.Min(ring.FreeRequests, count - sent);
+            if (room > 0)
+            {
+                using (RequestBatch<NetifTxRequest, NetifTxResponse> batch = ring.ClaimRequests(room))
+                {
+                    for (int i = 0; i < batch.Count; i++)
+                    {
+                        long sequence = sent + i;
+                        batch[i] = new NetifTxRequest
+                        {
+                            GrantRef = (uint)sequence,
+                            Id = (ushort)sequence,
+                            Size = (ushort)(64 + (sequence % 1400)),
+                        };
+                    }
+                }
+
+                sent += room;
+                progress = true;
+            }
+
+            int answered = ring.ConsumeResponses(responses);
+            for (int i = 0; i < answered; i++)
+            {
+                NetifTxResponse response = responses[i];
+                if (response.Id != (ushort)received || response.Status != NetifStatus.Okay)
+                {
+                    ThrowWrongResponse(received, response);
+                }
+
+                received++;
+            }
+
+            progress |= answered != 0;
+
+            if (progress)
+            {
+                idle.Progress();
+            }
+            else if (interruption.Requested)
+            {
+                return new TxResult(TxOutcome.Interrupted, received, Stopwatch.GetElapsedTime(start));
+            }
+            else if (!idle.Idle())
+            {
+                return new TxResult(TxOutcome.TimedOut, received, Stopwatch.GetElapsedTime(start));
+            }
+        }
+
+        return new TxResult(TxOutcome.Completed, received, Stopwatch.GetElapsedTime(start));
+    }
+
+    [DoesNotReturn]
+    private static void ThrowWrongResponse(long sequence, NetifTxResponse response) =>
+        throw new PvRingProtocolException(
+            $"Response {sequence} is wrong: id={response.Id}, status={response.Status}; expected id={(ushort)sequence}, status={NetifStatus.Okay}.");
+}

@@ -1,0 +1,35 @@
+// Licensed under the MIT License. See LICENSE in the repository root.
+
+using System.Runtime.InteropServices;
+
+namespace PvRing.Samples;
+
+/// <summary>Turns SIGINT and SIGTERM into a flag the sample's loop checks when it is idle.</summary>
+internal sealed class Interruption : IDisposable
+{
+    public const int ExitCode = 130;
+
+    private readonly PosixSignalRegistration _interrupt;
+    private readonly PosixSignalRegistration _terminate;
+    private volatile bool _requested;
+
+    public Interruption()
+    {
+        _interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        _terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+    }
+
+    public bool Requested => _requested;
+
+    public void Dispose()
+    {
+        _interrupt.Dispose();
+        _terminate.Dispose();
+    }
+
+    private void OnSignal(PosixSignalContext context)
+    {
+        context.Cancel = true;
+        _requested = true;
+    }
+}

@@ -1,0 +1,98 @@
+// Licensed under the MIT License. See LICENSE in the repository root.
+
+using System.Globalization;
+using PvRing.Memory;
+
+namespace PvRing.Samples;
+
+/// <summary>
+/// The small command line both samples share: <c>--name value</c> options, each at most once.
+/// Bad input ends the program with a usage message and exit code 64 (EX_USAGE).
+/// </summary>
+internal sealed class SampleArguments
+{
+    public const int UsageExitCode = 64;
+
+    private readonly Dictionary<string, string> _values = new(StringComparer.Ordinal);
+
+    private SampleArguments()
+    {
+    }
+
+    public static SampleArguments Parse(string[] args, string usage, params string[] known)
+    {
+        var parsed = new SampleArguments();
+        for (int i = 0; i < args.Length; i++)
+        {
+            string name = args[i];
+            if (name is "-h" or "--help")
+            {
+                Console.WriteLine(usage);
+                Environment.Exit(0);
+            }
+
+            if (!known.Contains(name))
+            {
+                Fail(usage, $"unknown option '{name}'");
+            }
+
+            if (i + 1 >= args.Length)
+            {
+                Fail(usage, $"option '{name}' needs a value");
+            }
+
+            if (!parsed._values.TryAdd(name, args[++i]))
+            {
+                Fail(usage, $"option '{name}' given twice");
+            }
+        }
+
+        return parsed;
+    }
+
+    public string? GetString(string name) => _values.GetValueOrDefault(name);
+
+    public long GetInt64(string name, long defaultValue, long min, long max, string usage)
+    {
+        if (!_values.TryGetValue(name, out string? text))
+        {
+            return defaultValue;
+        }
+
+        if (!long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out long value) || value < min || value > max)
+        {
+            Fail(usage, $"option '{name}' must be an integer in {min}..{max}, not '{text}'");
+        }
+
+        return value;
+    }
+
+    /// <summary>
+    /// Splits a ring-file argument into its host directory and name: a bare name lives in the default host
+    /// directory (<see cref="HostDirectory.DefaultPath"/>, or <c>--host</c>); a path names both.
+    /// </summary>
+    public (HostDirectory Host, string Name) ResolveRingFile(string file, string usage)
+    {
+        try
+        {
+            string? directory = Path.GetDirectoryName(file);
+            string name = Path.GetFileName(file);
+            string hostPath = string.IsNullOrEmpty(directory) ? GetString("--host") ?? HostDirectory.DefaultPath : directory;
+            var host = new HostDirectory(hostPath);
+            HostDirectory.ValidateName(name);
+            return (host, name);
+        }
+        catch (Exception e) when (e is ArgumentException or PvRingException or IOException or UnauthorizedAccessException)
+        {
+            Fail(usage, e.Message);
+            throw;
+        }
+    }
+
+    public static void Fail(string usage, string message)
+    {
+        Console.Error.WriteLine($"error: {message}");
+        Console.Error.WriteLine(usage);
+        Environment.Exit(UsageExitCode);
+    }
+}

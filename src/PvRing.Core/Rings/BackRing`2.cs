@@ -1,0 +1,396 @@
+// Licensed under the MIT License. See LICENSE in the repository root.
+
+using System.Runtime.CompilerServices;
+using PvRing.Memory;
+
+namespace PvRing.Rings;
+
+/// <summary>
+/// The backend's end of a Xen shared ring: it consumes <typeparamref name="TRequest"/>s and produces
+/// <typeparamref name="TResponse"/>s, with every operation of <c>io/ring.h</c>. A back never initialises
+/// the shared header: the front owns it.
+/// </summary>
+/// <typeparam name="TRequest">The request struct, laid out as the C struct.</typeparam>
+/// <typeparam name="TResponse">The response struct.</typeparam>
+/// <remarks>
+/// Design: the front is hostile. Its <c>req_prod</c> is read once per refresh, checked
+/// (<c>RING_REQUEST_PROD_OVERFLOW</c>, and that it never moves backwards) and cached; consumption stops at
+/// the free response space (<c>RING_REQUEST_CONS_OVERFLOW</c>); every request is copied out of its slot
+/// (<c>RING_COPY_REQUEST</c>) before anything looks at it. A bad index raises
+/// <see cref="PvRingProtocolException"/> without a single slot being read past the ring.
+/// One thread at a time uses a ring; it takes no locks.
+/// </remarks>
+public sealed unsafe class BackRing<TRequest, TResponse> : IDisposable
+    where TRequest : unmanaged
+    where TResponse : unmanaged
+{
+    private readonly uint* _requestProducer;
+    private readonly uint* _requestEvent;
+    private readonly uint* _responseProducer;
+    private readonly uint* _responseEvent;
+    private readonly byte* _requestSlots;
+    private readonly byte* _responseSlots;
+    private readonly nuint _stride;
+    private readonly uint _size;
+    private readonly uint _mask;
+    private readonly MappingLease _lease;
+
+    private uint _requestConsumer;
+    private uint _responseProducerPrivate;
+    private uint _requestProducerSeen;
+    private bool _disposed;
+
+    internal BackRing(SharedMemoryFile memory, long offset, RingGeometry geometry, uint startIndex)
+    {
+        ArgumentNullException.ThrowIfNull(memory);
+        geometry.Validate(Unsafe.SizeOf<TRequest>(), Unsafe.SizeOf<TResponse>());
+        if (offset < 0 || offset + geometry.Length > memory.Length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(offset), offset, $"The ring (length={geometry.Length}) does not fit the mapping (length={memory.Length}).");
+        }
+
+        byte* area = memory.Pointer + offset;
+        _requestProducer = (uint*)(area + geometry.RequestProducerOffset);
+        _requestEvent = (uint*)(area + geometry.RequestEventOffset);
+        _responseProducer = (uint*)(area + geometry.ResponseProducerOffset);
+        _responseEvent = (uint*)(area + geometry.ResponseEventOffset);
+        _requestSlots = area + geometry.RequestSlotsOffset;
+        _responseSlots = area + geometry.ResponseSlotsOffset;
+        _stride = (nuint)geometry.SlotStride;
+        _size = (uint)geometry.SlotCount;
+        _mask = _size - 1;
+        Geometry = geometry;
+
+        // BACK_RING_INIT / BACK_RING_ATTACH: private indices only; the shared header is the front's.
+        _requestConsumer = startIndex;
+        _responseProducerPrivate = startIndex;
+        _requestProducerSeen = startIndex;
+        _lease = memory.Lease();
+    }
+
+    /// <summary>
+    /// <c>BACK_RING_INIT</c>: attaches to the classic ring of 2^<paramref name="order"/> pages at the start of
+    /// <paramref name="memory"/>, which a front has initialised, with both private indices at 0.
+    /// </summary>
+    public static BackRing<TRequest, TResponse> Attach(SharedMemoryFile memory, int order) => Attach(memory, order, 0);
+
+    /// <summary><c>BACK_RING_ATTACH</c>: as <see cref="Attach(SharedMemoryFile, int)"/> with both private indices at <paramref name="startIndex"/>.</summary>
+    public static BackRing<TRequest, TResponse> Attach(SharedMemoryFile memory, int order, uint startIndex) =>
+        new(memory, 0, ClassicGeometry(order), startIndex);
+
+    /// <summary>
+    /// Re-attaches to a live ring after a back-end restart, as Linux netback and blkback do: starts at the
+    /// published <c>rsp_prod</c> and rejects the ring if <c>req_prod - rsp_prod</c> exceeds its size.
+    /// </summary>
+    /// <exception cref="PvRingProtocolException">The indices in the shared header are impossible.</exception>
+    public static BackRing<TRequest, TResponse> Reattach(SharedMemoryFile memory, int order)
+    {
+        ArgumentNullException.ThrowIfNull(memory);
+        RingGeometry geometry = ClassicGeometry(order);
+        if (geometry.Length > memory.Length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(order), order, $"A ring of order {order} does not fit the mapping (length={memory.Length}).");
+        }
+
+        uint* header = (uint*)memory.Pointer;
+        uint responses = MemoryOrder.ReadAcquire(header + (geometry.ResponseProducerOffset / sizeof(uint)));
+        uint requests = MemoryOrder.ReadAcquire(header + (geometry.RequestProducerOffset / sizeof(uint)));
+        if (RingIndex.ProducerOverflows(requests, responses, (uint)geometry.SlotCount))
+        {
+            ThrowHelper.ThrowProtocol($"Cannot re-attach: req_prod={requests}, rsp_prod={responses}, size={geometry.SlotCount}.");
+        }
+
+        return new BackRing<TRequest, TResponse>(memory, 0, geometry, responses);
+    }
+
+    /// <summary><c>RING_SIZE</c>: the number of slots, a power of two.</summary>
+    public int Size => (int)_size;
+
+    /// <summary><c>req_cons</c>: the index of the next request to consume.</summary>
+    public uint RequestConsumer => _requestConsumer;
+
+    /// <summary><c>rsp_prod_pvt</c>: the index of the next response slot to fill.</summary>
+    public uint ResponseProducerPrivate => _responseProducerPrivate;
+
+    /// <summary>Requests consumed and not yet answered: the responses that can be produced now.</summary>
+    public int PendingResponses => (int)RingIndex.Distance(_responseProducerPrivate, _requestConsumer);
+
+    /// <summary>
+    /// <c>RING_HAS_UNCONSUMED_REQUESTS</c>: reads and checks the front's <c>req_prod</c>, and returns
+    /// <c>min(req_prod - req_cons, RING_SIZE - (req_cons - rsp_prod_pvt))</c>.
+    /// </summary>
+    /// <exception cref="PvRingProtocolException">The front published an impossible <c>req_prod</c>.</exception>
+    public int UnconsumedRequests
+    {
+        get
+        {
+            ThrowIfDisposed();
+            RefreshRequestProducer();
+            return (int)Available(_requestConsumer);
+        }
+    }
+
+    /// <summary>
+    /// Called with <see cref="IRingNotifier.Notify"/> when a publish finds that the front asked to be woken.
+    /// Null (the default) means the front polls.
+    /// </summary>
+    public IRingNotifier? Notifier { get; set; }
+
+    internal RingGeometry Geometry { get; }
+
+    /// <summary>
+    /// <c>RING_COPY_REQUEST</c>: one read of the shared slot for <paramref name="index"/> into a private copy.
+    /// Validate the copy, never the slot.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public TRequest CopyRequest(uint index)
+    {
+        ThrowIfDisposed();
+        return Unsafe.ReadUnaligned<TRequest>(RequestSlot(index));
+    }
+
+    /// <summary>
+    /// Copies the next request out of the ring and advances <c>req_cons</c>; false when none waits or when
+    /// every response slot is taken (answer some first).
+    /// </summary>
+    /// <exception cref="PvRingProtocolException">The front published an impossible <c>req_prod</c>.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryConsumeRequest(out TRequest request)
+    {
+        ThrowIfDisposed();
+        uint consumer = _requestConsumer;
+        if ((consumer == _requestProducerSeen && !RefreshRequestProducer())
+            || RingIndex.ConsumerOverflows(consumer, _responseProducerPrivate, _size))
+        {
+            request = default;
+            return false;
+        }
+
+        request = Unsafe.ReadUnaligned<TRequest>(RequestSlot(consumer));
+        _requestConsumer = consumer + 1;
+        return true;
+    }
+
+    /// <summary>
+    /// Copies the next request out of the ring, validates the copy with <paramref name="validator"/> and
+    /// advances <c>req_cons</c>; false when none waits.
+    /// </summary>
+    /// <exception cref="PvRingProtocolException">The request does not validate (the message says why) or
+    /// <c>req_prod</c> is impossible. The bad request has been consumed.</exception>
+    public bool TryConsumeRequest<TValidator>(TValidator validator, out TRequest request)
+        where TValidator : struct, IRequestValidator<TRequest>
+    {
+        if (!TryConsumeRequest(out request))
+        {
+            return false;
+        }
+
+        string? problem = validator.Validate(in request);
+        if (problem is not null)
+        {
+            ThrowHelper.ThrowInvalidRequest(_requestConsumer - 1, problem);
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Copies up to <c>destination.Length</c> waiting requests out of the ring (never more than there are free
+    /// response slots), advances <c>req_cons</c> past them and returns how many were copied.
+    /// </summary>
+    /// <exception cref="PvRingProtocolException">The front published an impossible <c>req_prod</c>.</exception>
+    public int ConsumeRequests(Span<TRequest> destination)
+    {
+        ThrowIfDisposed();
+        uint consumer = _requestConsumer;
+        if (consumer == _requestProducerSeen && !RefreshRequestProducer())
+        {
+            return 0;
+        }
+
+        int count = (int)Math.Min((uint)destination.Length, Available(consumer));
+        destination = destination[..count];
+        byte* slots = _requestSlots;
+        uint mask = _mask;
+        nuint stride = _stride;
+        for (int i = 0; i < destination.Length; i++)
+        {
+            // RING_COPY_REQUEST: one read of each slot, into the caller's private buffer.
+            destination[i] = Unsafe.ReadUnaligned<TRequest>(slots + (((consumer + (uint)i) & mask) * stride));
+        }
+
+        _requestConsumer = consumer + (uint)count;
+        return count;
+    }
+
+    /// <summary>
+    /// <c>RING_GET_RESPONSE</c>: the response slot for <paramref name="index"/>, in shared memory.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ref TResponse GetResponse(uint index)
+    {
+        ThrowIfDisposed();
+        return ref Unsafe.AsRef<TResponse>(ResponseSlot(index));
+    }
+
+    /// <summary>
+    /// Writes <paramref name="response"/> (the whole struct: no stale bytes, XSA-216) into the next response slot
+    /// and advances <c>rsp_prod_pvt</c>. The front sees it after the next push.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No consumed request is waiting for a response.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void ProduceResponse(in TResponse response)
+    {
+        ThrowIfDisposed();
+        uint index = _responseProducerPrivate;
+        if (index == _requestConsumer)
+        {
+            ThrowHelper.ThrowNoPendingRequest(index, _requestConsumer);
+        }
+
+        Unsafe.WriteUnaligned(ResponseSlot(index), response);
+        _responseProducerPrivate = index + 1;
+    }
+
+    /// <summary>
+    /// Claims up to <paramref name="maxCount"/> response slots for requests already consumed (fewer if fewer
+    /// are pending). Fill them through the batch's indexer; disposing the batch publishes them all at once
+    /// and, if the front asked to be woken, calls the <see cref="Notifier"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ResponseBatch<TRequest, TResponse> ClaimResponses(int maxCount)
+    {
+        ThrowIfDisposed();
+        ArgumentOutOfRangeException.ThrowIfNegative(maxCount);
+        return new ResponseBatch<TRequest, TResponse>(this, _responseSlots, _stride, _mask, _responseProducerPrivate, Math.Min(maxCount, PendingResponses));
+    }
+
+    /// <summary><c>RING_PUSH_RESPONSES</c>: publishes every response made so far.</summary>
+    public void PushResponses()
+    {
+        ThrowIfDisposed();
+
+        // wmb(); rsp_prod = rsp_prod_pvt: the front sees the response slots before the index covering them.
+        MemoryOrder.WriteRelease(_responseProducer, _responseProducerPrivate);
+    }
+
+    /// <summary>
+    /// <c>RING_PUSH_RESPONSES_AND_CHECK_NOTIFY</c>: publishes every response made so far and returns whether
+    /// the front asked to be woken for one of them. It does not call the notifier.
+    /// </summary>
+    public bool PushResponsesAndCheckNotify()
+    {
+        ThrowIfDisposed();
+        uint oldProducer = *_responseProducer;
+        uint newProducer = _responseProducerPrivate;
+
+        // wmb(); rsp_prod = new: the front sees the response slots before the index covering them.
+        MemoryOrder.WriteRelease(_responseProducer, newProducer);
+
+        // mb(): the front sees the new rsp_prod before we read rsp_event, or we could miss its arming (Dekker).
+        MemoryOrder.FullFence();
+        return RingIndex.CrossesEvent(oldProducer, newProducer, MemoryOrder.ReadAcquire(_responseEvent));
+    }
+
+    /// <summary>
+    /// <c>RING_FINAL_CHECK_FOR_REQUESTS</c>: returns true if requests wait; otherwise arms <c>req_event</c>
+    /// (wake me on the next request) and checks once more. False means sleeping is safe.
+    /// </summary>
+    /// <exception cref="PvRingProtocolException">The front published an impossible <c>req_prod</c>.</exception>
+    public bool FinalCheckForRequests()
+    {
+        ThrowIfDisposed();
+        RefreshRequestProducer();
+        if (Available(_requestConsumer) != 0)
+        {
+            return true;
+        }
+
+        // req_event = req_cons + 1; the front reads it after publishing req_prod.
+        MemoryOrder.WriteRelease(_requestEvent, _requestConsumer + 1);
+
+        // mb(): the front sees our req_event before we re-read req_prod (Dekker with its push-and-check).
+        MemoryOrder.FullFence();
+        RefreshRequestProducer();
+        return Available(_requestConsumer) != 0;
+    }
+
+    /// <summary><c>RING_REQUEST_PROD_OVERFLOW</c>: whether <paramref name="producer"/> is an impossible <c>req_prod</c>.</summary>
+    public bool IsRequestProducerOverflow(uint producer) => RingIndex.ProducerOverflows(producer, _responseProducerPrivate, _size);
+
+    /// <summary><c>RING_REQUEST_CONS_OVERFLOW</c>: whether <paramref name="consumer"/> has run past the free response space.</summary>
+    public bool IsRequestConsumerOverflow(uint consumer) => RingIndex.ConsumerOverflows(consumer, _responseProducerPrivate, _size);
+
+    /// <summary>Releases this ring's hold on the shared mapping. The shared memory itself is left as it is.</summary>
+    public void Dispose()
+    {
+        if (!_disposed)
+        {
+            _disposed = true;
+            _lease.Dispose();
+        }
+    }
+
+    /// <summary>Advances <c>rsp_prod_pvt</c> over a claimed batch, publishes it and notifies if asked to.</summary>
+    internal bool PublishBatch(uint start, int count)
+    {
+        ThrowIfDisposed();
+        if (_responseProducerPrivate != start)
+        {
+            ThrowHelper.ThrowBatchOverlap("rsp_prod_pvt", start, _responseProducerPrivate);
+        }
+
+        _responseProducerPrivate = start + (uint)count;
+        bool notify = count != 0 && PushResponsesAndCheckNotify();
+        if (notify)
+        {
+            Notifier?.Notify();
+        }
+
+        return notify;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private byte* ResponseSlot(uint index) => _responseSlots + ((index & _mask) * _stride);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private byte* RequestSlot(uint index) => _requestSlots + ((index & _mask) * _stride);
+
+    /// <summary>Requests that may be consumed from <paramref name="consumer"/>: published, and with a free response slot.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private uint Available(uint consumer) =>
+        Math.Min(RingIndex.Distance(consumer, _requestProducerSeen), _size - RingIndex.Distance(_responseProducerPrivate, consumer));
+
+    /// <summary>Re-reads <c>req_prod</c>, validates it, and returns whether requests wait.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool RefreshRequestProducer()
+    {
+        // req_prod, then rmb(): the request slots up to it are read after the index.
+        uint producer = MemoryOrder.ReadAcquire(_requestProducer);
+        if (RingIndex.ProducerOverflows(producer, _responseProducerPrivate, _size)
+            || RingIndex.ProducerOverflows(producer, _requestConsumer, _size))
+        {
+            ThrowRequestProducerInvalid(producer);
+        }
+
+        _requestProducerSeen = producer;
+        return producer != _requestConsumer;
+    }
+
+    private void ThrowRequestProducerInvalid(uint producer) =>
+        ThrowHelper.ThrowProtocol(
+            $"The front published an impossible request producer: req_prod={producer}, req_cons={_requestConsumer}, " +
+            $"rsp_prod_pvt={_responseProducerPrivate}, size={_size} (RING_REQUEST_PROD_OVERFLOW).");
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void ThrowIfDisposed()
+    {
+        if (_disposed)
+        {
+            ThrowHelper.ThrowObjectDisposed(this);
+        }
+    }
+
+    private static RingGeometry ClassicGeometry(int order) =>
+        RingGeometry.Classic(SharedRingLayout.LengthForOrder(order), SharedRingLayout.EntrySize<TRequest, TResponse>());
+}

@@ -1,0 +1,363 @@
+// Licensed under the MIT License. See LICENSE in the repository root.
+
+using System.Runtime.CompilerServices;
+using PvRing.Memory;
+
+namespace PvRing.Rings;
+
+/// <summary>
+/// The frontend's end of a Xen shared ring: it produces <typeparamref name="TRequest"/>s and consumes
+/// <typeparamref name="TResponse"/>s, with every operation of <c>io/ring.h</c>.
+/// </summary>
+/// <typeparam name="TRequest">The request struct, laid out as the C struct (for example <c>NetifTxRequest</c>).</typeparam>
+/// <typeparam name="TResponse">The response struct.</typeparam>
+/// <remarks>
+/// Design: the ring keeps ring.h's private indices (<c>req_prod_pvt</c>, <c>rsp_cons</c>) in fields and a
+/// cached copy of the back's <c>rsp_prod</c>, which it re-reads from shared memory only when the cache says
+/// "no responses": a busy ring then touches the peer's cache line once per batch, not once per response.
+/// Every response is copied out of the shared slot before the caller sees it (<c>RING_COPY_RESPONSE</c>),
+/// and the back's producer index is checked before it is trusted: a back end that claims more responses
+/// than there are outstanding requests raises <see cref="PvRingProtocolException"/>.
+/// A ring is used by one thread at a time (the front's producer/consumer thread); it takes no locks.
+/// </remarks>
+public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable
+    where TRequest : unmanaged
+    where TResponse : unmanaged
+{
+    private readonly uint* _requestProducer;
+    private readonly uint* _requestEvent;
+    private readonly uint* _responseProducer;
+    private readonly uint* _responseEvent;
+    private readonly byte* _requestSlots;
+    private readonly byte* _responseSlots;
+    private readonly nuint _stride;
+    private readonly uint _size;
+    private readonly uint _mask;
+    private readonly MappingLease _lease;
+
+    private uint _requestProducerPrivate;
+    private uint _responseConsumer;
+    private uint _responseProducerSeen;
+    private bool _disposed;
+
+    internal FrontRing(SharedMemoryFile memory, long offset, RingGeometry geometry, bool initialize, uint startIndex)
+    {
+        ArgumentNullException.ThrowIfNull(memory);
+        geometry.Validate(Unsafe.SizeOf<TRequest>(), Unsafe.SizeOf<TResponse>());
+        if (offset < 0 || offset + geometry.Length > memory.Length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(offset), offset, $"The ring (length={geometry.Length}) does not fit the mapping (length={memory.Length}).");
+        }
+
+        byte* area = memory.Pointer + offset;
+        _requestProducer = (uint*)(area + geometry.RequestProducerOffset);
+        _requestEvent = (uint*)(area + geometry.RequestEventOffset);
+        _responseProducer = (uint*)(area + geometry.ResponseProducerOffset);
+        _responseEvent = (uint*)(area + geometry.ResponseEventOffset);
+        _requestSlots = area + geometry.RequestSlotsOffset;
+        _responseSlots = area + geometry.ResponseSlotsOffset;
+        _stride = (nuint)geometry.SlotStride;
+        _size = (uint)geometry.SlotCount;
+        _mask = _size - 1;
+        Geometry = geometry;
+
+        if (initialize)
+        {
+            // SHARED_RING_INIT: only the front initialises the shared header (a back never does).
+            new Span<byte>(area, geometry.HeaderSize).Clear();
+            *_requestEvent = 1;
+            *_responseEvent = 1;
+            startIndex = 0;
+        }
+
+        // FRONT_RING_ATTACH leaves the header alone; what the back publishes is checked when it is read.
+        _requestProducerPrivate = startIndex;
+        _responseConsumer = startIndex;
+        _responseProducerSeen = startIndex;
+        _lease = memory.Lease();
+
+        if (initialize)
+        {
+            // The header (events = 1) is visible before any index the front publishes later.
+            MemoryOrder.WriteRelease(_requestProducer, 0);
+        }
+    }
+
+    /// <summary>
+    /// Initialises a classic Xen ring of 2^<paramref name="order"/> pages at the start of
+    /// <paramref name="memory"/> (<c>SHARED_RING_INIT</c> + <c>FRONT_RING_INIT</c>) and returns its front end.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The ring does not fit the mapping.</exception>
+    public static FrontRing<TRequest, TResponse> Initialize(SharedMemoryFile memory, int order) =>
+        new(memory, 0, ClassicGeometry(order), initialize: true, startIndex: 0);
+
+    /// <summary>
+    /// Attaches to a live classic ring without touching the shared header (<c>FRONT_RING_ATTACH</c>), with
+    /// both private indices at <paramref name="startIndex"/>.
+    /// </summary>
+    public static FrontRing<TRequest, TResponse> Attach(SharedMemoryFile memory, int order, uint startIndex) =>
+        new(memory, 0, ClassicGeometry(order), initialize: false, startIndex);
+
+    /// <summary><c>RING_SIZE</c>: the number of slots, a power of two.</summary>
+    public int Size => (int)_size;
+
+    /// <summary><c>req_prod_pvt</c>: the index of the next request slot to fill.</summary>
+    public uint RequestProducerPrivate => _requestProducerPrivate;
+
+    /// <summary><c>rsp_cons</c>: the index of the next response to consume.</summary>
+    public uint ResponseConsumer => _responseConsumer;
+
+    /// <summary><c>RING_FREE_REQUESTS</c>: how many requests can be made before responses are consumed.</summary>
+    public int FreeRequests => (int)(_size - RingIndex.Distance(_responseConsumer, _requestProducerPrivate));
+
+    /// <summary><c>RING_FULL</c>: no request can be made until a response is consumed.</summary>
+    public bool IsFull => FreeRequests == 0;
+
+    /// <summary>Requests made and not yet answered: <c>req_prod_pvt - rsp_cons</c>.</summary>
+    public int OutstandingRequests => (int)RingIndex.Distance(_responseConsumer, _requestProducerPrivate);
+
+    /// <summary>
+    /// <c>RING_HAS_UNCONSUMED_RESPONSES</c>: reads the back's <c>rsp_prod</c> and returns how many responses
+    /// wait, after checking it (<c>RING_RESPONSE_PROD_OVERFLOW</c>).
+    /// </summary>
+    /// <exception cref="PvRingProtocolException">The back published an impossible <c>rsp_prod</c>.</exception>
+    public int UnconsumedResponses
+    {
+        get
+        {
+            ThrowIfDisposed();
+            RefreshResponseProducer();
+            return (int)RingIndex.Distance(_responseConsumer, _responseProducerSeen);
+        }
+    }
+
+    /// <summary>
+    /// Called with <see cref="IRingNotifier.Notify"/> when a publish finds that the back asked to be woken
+    /// (<c>notify_remote_via_irq</c>). Null (the default) means the back polls.
+    /// </summary>
+    public IRingNotifier? Notifier { get; set; }
+
+    internal RingGeometry Geometry { get; }
+
+    /// <summary>
+    /// <c>RING_GET_REQUEST</c>: the request slot for <paramref name="index"/>, in shared memory. The front
+    /// fills slots at <see cref="RequestProducerPrivate"/> and beyond, then advances and publishes.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ref TRequest GetRequest(uint index)
+    {
+        ThrowIfDisposed();
+        return ref Unsafe.AsRef<TRequest>(RequestSlot(index));
+    }
+
+    /// <summary>
+    /// Writes <paramref name="request"/> (the whole struct) into the next slot and advances
+    /// <c>req_prod_pvt</c>. The back sees it after the next push.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The ring is full (<see cref="IsFull"/>).</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void ProduceRequest(in TRequest request)
+    {
+        ThrowIfDisposed();
+        uint index = _requestProducerPrivate;
+        if (RingIndex.Distance(_responseConsumer, index) >= _size)
+        {
+            ThrowHelper.ThrowRingFull(_size, RingIndex.Distance(_responseConsumer, index));
+        }
+
+        Unsafe.WriteUnaligned(RequestSlot(index), request);
+        _requestProducerPrivate = index + 1;
+    }
+
+    /// <summary>
+    /// Claims up to <paramref name="maxCount"/> free request slots (fewer if fewer are free; possibly none).
+    /// Fill them through the batch's indexer; disposing the batch publishes them all at once and, if the back
+    /// asked to be woken, calls the <see cref="Notifier"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public RequestBatch<TRequest, TResponse> ClaimRequests(int maxCount)
+    {
+        ThrowIfDisposed();
+        ArgumentOutOfRangeException.ThrowIfNegative(maxCount);
+        return new RequestBatch<TRequest, TResponse>(this, _requestSlots, _stride, _mask, _requestProducerPrivate, Math.Min(maxCount, FreeRequests));
+    }
+
+    /// <summary><c>RING_PUSH_REQUESTS</c>: publishes every request made so far.</summary>
+    public void PushRequests()
+    {
+        ThrowIfDisposed();
+
+        // wmb(); req_prod = req_prod_pvt: the back sees the request slots before the index covering them.
+        MemoryOrder.WriteRelease(_requestProducer, _requestProducerPrivate);
+    }
+
+    /// <summary>
+    /// <c>RING_PUSH_REQUESTS_AND_CHECK_NOTIFY</c>: publishes every request made so far and returns whether the
+    /// back asked to be woken for one of them (<c>req_event</c> in (old, new]). It does not call the notifier.
+    /// </summary>
+    public bool PushRequestsAndCheckNotify()
+    {
+        ThrowIfDisposed();
+        uint oldProducer = *_requestProducer;
+        uint newProducer = _requestProducerPrivate;
+
+        // wmb(); req_prod = new: the back sees the request slots before the index covering them.
+        MemoryOrder.WriteRelease(_requestProducer, newProducer);
+
+        // mb(): the back sees the new req_prod before we read req_event, or we could miss its arming (Dekker).
+        MemoryOrder.FullFence();
+        return RingIndex.CrossesEvent(oldProducer, newProducer, MemoryOrder.ReadAcquire(_requestEvent));
+    }
+
+    /// <summary>
+    /// <c>RING_FINAL_CHECK_FOR_RESPONSES</c>: returns true if responses wait; otherwise arms <c>rsp_event</c>
+    /// (wake me on the next response) and checks once more, closing the race with a back that published just
+    /// before the arming. Call it before going to sleep; false means sleeping is safe.
+    /// </summary>
+    public bool FinalCheckForResponses()
+    {
+        ThrowIfDisposed();
+        if (RefreshResponseProducer())
+        {
+            return true;
+        }
+
+        // rsp_event = rsp_cons + 1; the back reads it after publishing rsp_prod.
+        MemoryOrder.WriteRelease(_responseEvent, _responseConsumer + 1);
+
+        // mb(): the back sees our rsp_event before we re-read rsp_prod (Dekker with its push-and-check).
+        MemoryOrder.FullFence();
+        return RefreshResponseProducer();
+    }
+
+    /// <summary>
+    /// <c>RING_COPY_RESPONSE</c>: one read of the shared slot for <paramref name="index"/> into a private copy.
+    /// Validate the copy, never the slot.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public TResponse CopyResponse(uint index)
+    {
+        ThrowIfDisposed();
+        return Unsafe.ReadUnaligned<TResponse>(ResponseSlot(index));
+    }
+
+    /// <summary>
+    /// Copies the next response out of the ring and advances <c>rsp_cons</c>; false when none waits.
+    /// </summary>
+    /// <exception cref="PvRingProtocolException">The back published an impossible <c>rsp_prod</c>.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryConsumeResponse(out TResponse response)
+    {
+        ThrowIfDisposed();
+        uint consumer = _responseConsumer;
+        if (consumer == _responseProducerSeen && !RefreshResponseProducer())
+        {
+            response = default;
+            return false;
+        }
+
+        response = Unsafe.ReadUnaligned<TResponse>(ResponseSlot(consumer));
+        _responseConsumer = consumer + 1;
+        return true;
+    }
+
+    /// <summary>
+    /// Copies up to <c>destination.Length</c> waiting responses out of the ring, advances <c>rsp_cons</c> past
+    /// them and returns how many were copied (0 when none waits).
+    /// </summary>
+    /// <exception cref="PvRingProtocolException">The back published an impossible <c>rsp_prod</c>.</exception>
+    public int ConsumeResponses(Span<TResponse> destination)
+    {
+        ThrowIfDisposed();
+        uint consumer = _responseConsumer;
+        if (consumer == _responseProducerSeen && !RefreshResponseProducer())
+        {
+            return 0;
+        }
+
+        int count = (int)Math.Min((uint)destination.Length, RingIndex.Distance(consumer, _responseProducerSeen));
+        destination = destination[..count];
+        byte* slots = _responseSlots;
+        uint mask = _mask;
+        nuint stride = _stride;
+        for (int i = 0; i < destination.Length; i++)
+        {
+            // RING_COPY_RESPONSE: one read of each slot, into the caller's private buffer.
+            destination[i] = Unsafe.ReadUnaligned<TResponse>(slots + (((consumer + (uint)i) & mask) * stride));
+        }
+
+        _responseConsumer = consumer + (uint)count;
+        return count;
+    }
+
+    /// <summary><c>RING_RESPONSE_PROD_OVERFLOW</c>: whether <paramref name="producer"/> is an impossible <c>rsp_prod</c>.</summary>
+    public bool IsResponseProducerOverflow(uint producer) => RingIndex.ProducerOverflows(producer, _responseConsumer, _size);
+
+    /// <summary>Releases this ring's hold on the shared mapping. The shared memory itself is left as it is.</summary>
+    public void Dispose()
+    {
+        if (!_disposed)
+        {
+            _disposed = true;
+            _lease.Dispose();
+        }
+    }
+
+    /// <summary>Advances <c>req_prod_pvt</c> over a claimed batch, publishes it and notifies if asked to.</summary>
+    internal bool PublishBatch(uint start, int count)
+    {
+        ThrowIfDisposed();
+        if (_requestProducerPrivate != start)
+        {
+            ThrowHelper.ThrowBatchOverlap("req_prod_pvt", start, _requestProducerPrivate);
+        }
+
+        _requestProducerPrivate = start + (uint)count;
+        bool notify = count != 0 && PushRequestsAndCheckNotify();
+        if (notify)
+        {
+            Notifier?.Notify();
+        }
+
+        return notify;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private byte* RequestSlot(uint index) => _requestSlots + ((index & _mask) * _stride);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private byte* ResponseSlot(uint index) => _responseSlots + ((index & _mask) * _stride);
+
+    /// <summary>Re-reads <c>rsp_prod</c>, validates it, and returns whether responses wait.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool RefreshResponseProducer()
+    {
+        // rsp_prod, then rmb(): the response slots up to it are read after the index.
+        uint producer = MemoryOrder.ReadAcquire(_responseProducer);
+        uint outstanding = RingIndex.Distance(_responseConsumer, _requestProducerPrivate);
+        if (RingIndex.Distance(_responseConsumer, producer) > outstanding)
+        {
+            ThrowResponseProducerInvalid(producer, outstanding);
+        }
+
+        _responseProducerSeen = producer;
+        return producer != _responseConsumer;
+    }
+
+    private void ThrowResponseProducerInvalid(uint producer, uint outstanding) =>
+        ThrowHelper.ThrowProtocol(
+            $"The back published an impossible response producer: rsp_prod={producer}, rsp_cons={_responseConsumer}, " +
+            $"outstanding={outstanding}, size={_size} (RING_RESPONSE_PROD_OVERFLOW or more responses than requests).");
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void ThrowIfDisposed()
+    {
+        if (_disposed)
+        {
+            ThrowHelper.ThrowObjectDisposed(this);
+        }
+    }
+
+    private static RingGeometry ClassicGeometry(int order) =>
+        RingGeometry.Classic(SharedRingLayout.LengthForOrder(order), SharedRingLayout.EntrySize<TRequest, TResponse>());
+}

@@ -1,0 +1,88 @@
+// Licensed under the MIT License. See LICENSE in the repository root.
+
+using PvRing.Memory;
+
+namespace PvRing.Rings;
+
+/// <summary>
+/// A ring file: a file of 2^order pages in a <see cref="HostDirectory"/> holding one classic Xen shared ring
+/// at offset 0 and nothing else, so a C program can share it with <c>SHARED_RING_INIT</c>/<c>FRONT_RING_INIT</c>
+/// on one side or <c>BACK_RING_INIT</c> on the other (format: docs/protocol.md).
+/// </summary>
+/// <remarks>
+/// The front creates the file under a temporary name, initialises the ring, and renames it into place, so a
+/// back that waits for the name never maps a half-made ring. The back infers the order from the file size.
+/// </remarks>
+public static class RingFile
+{
+    /// <summary>
+    /// Creates <paramref name="name"/> with an initialised ring of 2^<paramref name="order"/> pages and returns
+    /// its front end. Dispose the ring to unmap; delete the file with <see cref="HostDirectory.Delete"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The name is invalid.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The order is outside 0..<see cref="SharedRingLayout.MaxOrder"/>.</exception>
+    /// <exception cref="PvRingException">The file exists already.</exception>
+    public static FrontRing<TRequest, TResponse> Create<TRequest, TResponse>(HostDirectory host, string name, int order)
+        where TRequest : unmanaged
+        where TResponse : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        long length = SharedRingLayout.LengthForOrder(order);
+        using SharedMemoryFile memory = host.CreateTemporaryFile(name, length, out string temporaryPath);
+        FrontRing<TRequest, TResponse>? ring = null;
+        try
+        {
+            ring = FrontRing<TRequest, TResponse>.Initialize(memory, order);
+            host.PublishTemporary(temporaryPath, name);
+            return ring;
+        }
+        catch
+        {
+            ring?.Dispose();
+            File.Delete(temporaryPath);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Attaches a back end (<c>BACK_RING_INIT</c>) to the ring file <paramref name="name"/>, inferring the
+    /// order from its size.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">The file does not exist (yet).</exception>
+    /// <exception cref="PvRingException">The file's size is not 2^order pages.</exception>
+    public static BackRing<TRequest, TResponse> Attach<TRequest, TResponse>(HostDirectory host, string name)
+        where TRequest : unmanaged
+        where TResponse : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        using SharedMemoryFile memory = host.OpenFile(name);
+        return BackRing<TRequest, TResponse>.Attach(memory, SharedRingLayout.OrderFromLength(memory.Length));
+    }
+
+    /// <summary>
+    /// Waits (polling every few milliseconds) until <paramref name="name"/> exists, then attaches a back end
+    /// as <see cref="Attach{TRequest, TResponse}"/> does.
+    /// </summary>
+    /// <exception cref="TimeoutException">The file did not appear within <paramref name="timeout"/>.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public static async Task<BackRing<TRequest, TResponse>> WaitAndAttachAsync<TRequest, TResponse>(
+        HostDirectory host, string name, TimeSpan timeout, CancellationToken cancellationToken = default)
+        where TRequest : unmanaged
+        where TResponse : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        string path = host.GetFilePath(name);
+        long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        while (!File.Exists(path))
+        {
+            if (Environment.TickCount64 >= deadline)
+            {
+                throw new TimeoutException($"Ring file '{path}' did not appear within {timeout.TotalSeconds:0.###} s.");
+            }
+
+            await Task.Delay(5, cancellationToken).ConfigureAwait(false);
+        }
+
+        return Attach<TRequest, TResponse>(host, name);
+    }
+}

@@ -1,0 +1,88 @@
+/* Prints the layout facts PvRing must match, computed by the C compiler from Xen's own headers
+ * (Debian libxen-dev: /usr/include/xen/io/ring.h, netif.h, blkif.h). One "name value" pair per line;
+ * the LayoutTests compare every line with the C# side. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <xen/xen.h>
+#include <xen/io/ring.h>
+#include <xen/io/netif.h>
+#include <xen/io/blkif.h>
+
+#define SIZE(t) printf("sizeof.%s %zu\n", #t, sizeof(struct t))
+#define OFF(t, f) printf("offsetof.%s.%s %zu\n", #t, #f, offsetof(struct t, f))
+#define ENTRY(n) printf("entry.%s %zu\n", #n, sizeof(union n##_sring_entry))
+#define RINGS(n)                                                                        \
+    for (unsigned order = 0; order <= 4; order++)                                       \
+        printf("ring_size.%s.%u %lu\n", #n, order,                                      \
+               (unsigned long)__CONST_RING_SIZE(n, (size_t)4096 << order))
+
+int main(void)
+{
+    SIZE(netif_tx_request);
+    OFF(netif_tx_request, gref);
+    OFF(netif_tx_request, offset);
+    OFF(netif_tx_request, flags);
+    OFF(netif_tx_request, id);
+    OFF(netif_tx_request, size);
+    SIZE(netif_tx_response);
+    OFF(netif_tx_response, id);
+    OFF(netif_tx_response, status);
+    SIZE(netif_rx_request);
+    OFF(netif_rx_request, id);
+    OFF(netif_rx_request, pad);
+    OFF(netif_rx_request, gref);
+    SIZE(netif_rx_response);
+    OFF(netif_rx_response, id);
+    OFF(netif_rx_response, offset);
+    OFF(netif_rx_response, flags);
+    OFF(netif_rx_response, status);
+    SIZE(netif_extra_info);
+    OFF(netif_extra_info, type);
+    OFF(netif_extra_info, flags);
+    OFF(netif_extra_info, u.gso.size);
+    OFF(netif_extra_info, u.gso.type);
+    OFF(netif_extra_info, u.gso.pad);
+    OFF(netif_extra_info, u.gso.features);
+    OFF(netif_extra_info, u.mcast.addr);
+    OFF(netif_extra_info, u.hash.type);
+    OFF(netif_extra_info, u.hash.algorithm);
+    OFF(netif_extra_info, u.hash.value);
+    SIZE(blkif_request_segment);
+    OFF(blkif_request_segment, gref);
+    OFF(blkif_request_segment, first_sect);
+    OFF(blkif_request_segment, last_sect);
+    SIZE(blkif_request);
+    OFF(blkif_request, operation);
+    OFF(blkif_request, nr_segments);
+    OFF(blkif_request, handle);
+    OFF(blkif_request, id);
+    OFF(blkif_request, sector_number);
+    OFF(blkif_request, seg);
+    SIZE(blkif_response);
+    OFF(blkif_response, id);
+    OFF(blkif_response, operation);
+    OFF(blkif_response, status);
+
+    OFF(netif_tx_sring, req_prod);
+    OFF(netif_tx_sring, req_event);
+    OFF(netif_tx_sring, rsp_prod);
+    OFF(netif_tx_sring, rsp_event);
+    OFF(netif_tx_sring, pvt);
+    OFF(netif_tx_sring, __pad);
+    OFF(netif_tx_sring, ring);
+    ENTRY(netif_tx);
+    ENTRY(netif_rx);
+    ENTRY(blkif);
+    RINGS(netif_tx);
+    RINGS(netif_rx);
+    RINGS(blkif);
+
+    printf("const.NETTXF_csum_blank %d\nconst.NETTXF_data_validated %d\nconst.NETTXF_more_data %d\nconst.NETTXF_extra_info %d\n",
+           NETTXF_csum_blank, NETTXF_data_validated, NETTXF_more_data, NETTXF_extra_info);
+    printf("const.NETIF_RSP_DROPPED %d\nconst.NETIF_RSP_ERROR %d\nconst.NETIF_RSP_OKAY %d\nconst.NETIF_RSP_NULL %d\n",
+           NETIF_RSP_DROPPED, NETIF_RSP_ERROR, NETIF_RSP_OKAY, NETIF_RSP_NULL);
+    printf("const.BLKIF_MAX_SEGMENTS_PER_REQUEST %d\nconst.BLKIF_OP_WRITE %d\nconst.BLKIF_RSP_ERROR %d\n",
+           BLKIF_MAX_SEGMENTS_PER_REQUEST, BLKIF_OP_WRITE, BLKIF_RSP_ERROR);
+    return 0;
+}
