@@ -1,6 +1,5 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
-using System.Diagnostics.CodeAnalysis;
 using PvRing.Protocols.Netif;
 using PvRing.Rings;
 using PvRing.Samples;
@@ -19,40 +18,30 @@ internal readonly record struct RxResult(RxOutcome Outcome, long Served);
 
 /// <summary>
 /// The back's loop. Batch policy (the same as the C peer's): copy out every request published (up to the free
-/// response space), validate each copy, answer each with its id and OKAY, publish once.
+/// response space), validate each copy, answer each with its id and OKAY, publish once (<see cref="EchoHandler"/>).
 /// </summary>
 internal static class RxLoop
 {
     public static RxResult Run(
         BackRing<NetifTxRequest, NetifTxResponse> ring, long? count, TimeSpan timeout, Interruption interruption, Func<bool> frontAlive)
     {
-        var validator = default(NetifTxRequestValidator);
-        var requests = new NetifTxRequest[ring.Size];
+        var handler = default(EchoHandler);
+
         // Serving without a count, idleness only prompts a look at whether the front removed the ring.
         var idle = new IdleBackoff(count is null ? TimeSpan.FromSeconds(1) : timeout);
         long limit = count ?? long.MaxValue;
         long served = 0;
         while (served < limit)
         {
-            int n = ring.ConsumeRequests(requests.AsSpan(0, (int)Math.Min(requests.Length, limit - served)));
+            int n = ring.ServeRequests(ref handler, (int)Math.Min(int.MaxValue, limit - served));
+            served += n;
+            if (handler.Refused is NetifTxRequest bad)
+            {
+                throw new PvRingProtocolException($"Invalid request {served}: {NetifTxRequestValidator.Describe(bad)}.");
+            }
+
             if (n > 0)
             {
-                using (ResponseBatch<NetifTxRequest, NetifTxResponse> batch = ring.ClaimResponses(n))
-                {
-                    for (int i = 0; i < n; i++)
-                    {
-                        ref readonly NetifTxRequest request = ref requests[i];
-                        string? problem = validator.Validate(in request);
-                        if (problem is not null)
-                        {
-                            ThrowInvalid(served + i, problem);
-                        }
-
-                        batch[i] = new NetifTxResponse { Id = request.Id, Status = NetifStatus.Okay };
-                    }
-                }
-
-                served += n;
                 idle.Progress();
             }
             else if (interruption.Requested)
@@ -77,8 +66,4 @@ internal static class RxLoop
 
         return new RxResult(RxOutcome.Completed, served);
     }
-
-    [DoesNotReturn]
-    private static void ThrowInvalid(long sequence, string problem) =>
-        throw new PvRingProtocolException($"Invalid request {sequence}: {problem}.");
 }

@@ -8,20 +8,22 @@ using PvRing.Tx;
 
 // PvRing.Tx: the front. Creates a ring file, pushes netif TX requests, checks every response.
 const string Usage = """
-    usage: PvRing.Tx --create FILE [--order K] [--count N] [--timeout SECONDS] [--host DIR]
+    usage: PvRing.Tx --create FILE [--order K] [--count N] [--warmup W] [--timeout SECONDS] [--host DIR]
       --create FILE   ring file to create: a name in the host directory, or a path (its directory is the host)
       --order K       ring size is 2^K pages (0..16, default 0: one page, 256 netif TX slots)
-      --count N       requests to send (default 1000000)
+      --count N       requests to send and time (default 1000000)
+      --warmup W      send W requests first, checked but not timed, so the JIT has optimised the loop (default 0)
       --timeout S     give up after S seconds without progress (default 30)
       --host DIR      host directory for a bare FILE name (default $PVRING_HOST or /dev/shm/pvring-<uid>)
     Exit codes: 0 every response came back once, in order, OKAY; 1 protocol or verification failure;
     2 the back made no progress for the timeout; 64 usage; 130 interrupted.
     """;
 
-var arguments = SampleArguments.Parse(args, Usage, "--create", "--order", "--count", "--timeout", "--host");
+var arguments = SampleArguments.Parse(args, Usage, "--create", "--order", "--count", "--warmup", "--timeout", "--host");
 string file = arguments.GetString("--create") ?? Fail("--create FILE is required");
 int order = (int)arguments.GetInt64("--order", 0, 0, SharedRingLayout.MaxOrder, Usage);
-long count = arguments.GetInt64("--count", 1_000_000, 1, long.MaxValue, Usage);
+long count = arguments.GetInt64("--count", 1_000_000, 1, long.MaxValue / 2, Usage);
+long warmup = arguments.GetInt64("--warmup", 0, 0, long.MaxValue / 2, Usage);
 TimeSpan timeout = TimeSpan.FromSeconds(arguments.GetInt64("--timeout", 30, 1, 86_400, Usage));
 var (host, name) = arguments.ResolveRingFile(file, Usage);
 
@@ -39,8 +41,9 @@ catch (PvRingException e)
 
 try
 {
-    Console.WriteLine($"Tx: created {host.GetFilePath(name)} (order {order}, {ring.Size} slots); sending {count:N0} requests");
-    TxResult result = TxLoop.Run(ring, count, timeout, interruption);
+    string warmupNote = warmup > 0 ? $" after {warmup:N0} warm-up requests" : string.Empty;
+    Console.WriteLine($"Tx: created {host.GetFilePath(name)} (order {order}, {ring.Size} slots); sending {count:N0} requests{warmupNote}");
+    TxResult result = TxLoop.Run(ring, count, warmup, timeout, interruption);
     switch (result.Outcome)
     {
         case TxOutcome.Completed:
@@ -49,10 +52,10 @@ try
             Console.WriteLine($"result: requests={count} seconds={result.Elapsed.TotalSeconds:0.000000} requests_per_second={rate:0}");
             return 0;
         case TxOutcome.TimedOut:
-            Console.Error.WriteLine($"Tx: no response for {timeout.TotalSeconds:0} s after {result.Received:N0} of {count:N0}; is PvRing.Rx running?");
+            Console.Error.WriteLine($"Tx: no response for {timeout.TotalSeconds:0} s after {result.Received:N0} of {count + warmup:N0}; is PvRing.Rx running?");
             return 2;
         default:
-            Console.Error.WriteLine($"Tx: interrupted after {result.Received:N0} of {count:N0} responses");
+            Console.Error.WriteLine($"Tx: interrupted after {result.Received:N0} of {count + warmup:N0} responses");
             return Interruption.ExitCode;
     }
 }

@@ -40,6 +40,11 @@ internal static class ThrowHelper
         throw new InvalidOperationException($"Slots were produced while a batch was open: batchStart={batchStart}, {producer}={current}.");
 
     [DoesNotReturn]
+    public static void ThrowRequestsPending(uint requestConsumer, uint responseProducer) =>
+        throw new InvalidOperationException(
+            $"Answer the requests already consumed first: req_cons={requestConsumer}, rsp_prod_pvt={responseProducer}.");
+
+    [DoesNotReturn]
     public static void ThrowInvalidRequest(uint index, string problem) =>
         throw new PvRingProtocolException($"Invalid request at index {index}: {problem}.");
 }

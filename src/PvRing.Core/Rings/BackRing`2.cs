@@ -224,6 +224,69 @@ public sealed unsafe class BackRing<TRequest, TResponse> : IDisposable
     }
 
     /// <summary>
+    /// The back end's service loop in one call: for each waiting request (at most <paramref name="maxCount"/>,
+    /// never more than the free response space), copies it out of its slot (<c>RING_COPY_REQUEST</c>), asks
+    /// <paramref name="handler"/> for the response, and writes the response into the request's slot; then
+    /// publishes all the responses at once (<c>RING_PUSH_RESPONSES_AND_CHECK_NOTIFY</c>, calling the
+    /// <see cref="Notifier"/> if the front asked). Returns how many requests were served.
+    /// </summary>
+    /// <remarks>
+    /// Each request is copied out before its response is written, so a response may share the request's slot
+    /// (the classic ring). A request the handler refuses stops the loop and stays unconsumed; the count tells
+    /// the caller it stopped early (fewer served than <see cref="UnconsumedRequests"/> offered).
+    /// </remarks>
+    /// <exception cref="PvRingProtocolException">The front published an impossible <c>req_prod</c>.</exception>
+    /// <exception cref="InvalidOperationException">Requests consumed earlier still wait for their responses.</exception>
+    public int ServeRequests<THandler>(ref THandler handler, int maxCount)
+        where THandler : struct, IRequestHandler<TRequest, TResponse>
+    {
+        ThrowIfDisposed();
+        uint consumer = _requestConsumer;
+        if (consumer == _requestProducerSeen && !RefreshRequestProducer())
+        {
+            return 0;
+        }
+
+        if (_responseProducerPrivate != consumer)
+        {
+            // Responses go into the slots of the requests they answer, so earlier requests must be answered first.
+            ThrowHelper.ThrowRequestsPending(consumer, _responseProducerPrivate);
+        }
+
+        uint count = Math.Min((uint)Math.Max(maxCount, 0), Available(consumer));
+        byte* requests = _requestSlots;
+        byte* responses = _responseSlots;
+        uint mask = _mask;
+        nuint stride = _stride;
+        uint served = 0;
+        for (; served < count; served++)
+        {
+            nuint offset = ((consumer + served) & mask) * stride;
+
+            // RING_COPY_REQUEST: one read of the shared slot; the handler only sees the private copy.
+            TRequest request = Unsafe.ReadUnaligned<TRequest>(requests + offset);
+            if (!handler.TryHandle(in request, out TResponse response))
+            {
+                break;
+            }
+
+            Unsafe.WriteUnaligned(responses + offset, response);
+        }
+
+        if (served != 0)
+        {
+            _requestConsumer = consumer + served;
+            _responseProducerPrivate = consumer + served;
+            if (PushResponsesAndCheckNotify())
+            {
+                Notifier?.Notify();
+            }
+        }
+
+        return (int)served;
+    }
+
+    /// <summary>
     /// <c>RING_GET_RESPONSE</c>: the response slot for <paramref name="index"/>, in shared memory.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

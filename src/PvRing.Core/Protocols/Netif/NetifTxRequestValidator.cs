@@ -1,5 +1,6 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
+using System.Runtime.CompilerServices;
 using PvRing.Memory;
 using PvRing.Rings;
 
@@ -14,19 +15,16 @@ public readonly struct NetifTxRequestValidator : IRequestValidator<NetifTxReques
 {
     private const NetifTxFlags Known = NetifTxFlags.ChecksumBlank | NetifTxFlags.DataValidated;
 
+    /// <summary>Whether <paramref name="request"/> is acceptable; the cheap check for hot loops.</summary>
+    public static bool IsValid(in NetifTxRequest request) =>
+        (request.Flags & ~Known) == 0 && request.Offset + request.Size <= XenPage.Size;
+
     /// <inheritdoc />
-    public string? Validate(in NetifTxRequest request)
-    {
-        if ((request.Flags & ~Known) != 0)
-        {
-            return $"flags=0x{(ushort)request.Flags:x} (only single-slot packets without extras are accepted), id={request.Id}";
-        }
+    public string? Validate(in NetifTxRequest request) => IsValid(in request) ? null : Describe(request);
 
-        if (request.Offset + request.Size > XenPage.Size)
-        {
-            return $"offset={request.Offset}, size={request.Size} (offset+size > {XenPage.Size}), id={request.Id}";
-        }
-
-        return null;
-    }
+    /// <summary>Why <paramref name="request"/> is not acceptable, as <c>name=value</c> pairs.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static string Describe(NetifTxRequest request) => (request.Flags & ~Known) != 0
+        ? $"flags=0x{(ushort)request.Flags:x} (only single-slot packets without extras are accepted), id={request.Id}"
+        : $"offset={request.Offset}, size={request.Size} (offset+size > {XenPage.Size}), id={request.Id}";
 }
