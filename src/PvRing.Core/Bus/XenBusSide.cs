@@ -1,0 +1,121 @@
+// Licensed under the MIT License. See LICENSE in the repository root.
+
+using System.Globalization;
+using PvRing.Store;
+
+namespace PvRing.Bus;
+
+/// <summary>
+/// What both ends share: writing our <c>state</c>, refusing with an <c>error</c> node, and waiting, bounded,
+/// for the peer's state. Every watch event is treated as a hint only: the state is read again each time,
+/// so spurious and duplicate events are harmless.
+/// </summary>
+internal sealed class XenBusSide(XenStoreClient store, string ownPath, string peerPath, int peerDomainId, XenBusOptions options, string role)
+{
+    /// <summary>Linux writes errors as "errno message"; EINVAL is 22.</summary>
+    private const int Einval = 22;
+
+    public XenStoreClient Store => store;
+
+    public string OwnPath => ownPath;
+
+    public string PeerPath => peerPath;
+
+    public void Log(string message) => options.Log?.Invoke($"xenbus {role}: {message}");
+
+    public Task WriteStateAsync(XenbusState state, CancellationToken cancellationToken)
+    {
+        Log($"{ownPath} -> {state}");
+        return store.WriteAsync(ownPath + "/state", ((int)state).ToString(CultureInfo.InvariantCulture), cancellationToken);
+    }
+
+    public async Task<XenbusState> ReadStateAsync(string path, CancellationToken cancellationToken)
+    {
+        string? text = await store.TryReadAsync(path + "/state", cancellationToken).ConfigureAwait(false);
+        if (text is null)
+        {
+            return XenbusState.Unknown;
+        }
+
+        return XenStoreNumber.TryParseDecimal(text, (uint)XenbusState.Reconfigured, out uint state)
+            ? (XenbusState)state
+            : throw new PvRingProtocolException($"{path}/state holds a value that is not a XenBus state: state={Sanitize(text)}.");
+    }
+
+    /// <summary>Writes <c>error</c> = "22 reason" and goes to Closing, as Linux's <c>xenbus_dev_fatal</c> does.</summary>
+    public async Task<XenBusNegotiationException> RefuseAsync(string reason, CancellationToken cancellationToken)
+    {
+        Log($"refusing: {reason}");
+        await store.RunTransactionAsync(async (t, token) =>
+        {
+            await t.WriteAsync(ownPath + "/error", $"{Einval} {reason}", token).ConfigureAwait(false);
+            await t.WriteAsync(ownPath + "/state", ((int)XenbusState.Closing).ToString(CultureInfo.InvariantCulture), token).ConfigureAwait(false);
+            return true;
+        }, cancellationToken).ConfigureAwait(false);
+        return new XenBusNegotiationException($"The {role} refused the negotiation and wrote {ownPath}/error: {reason}.");
+    }
+
+    /// <summary>The peer's <c>error</c> node, if it wrote one.</summary>
+    public Task<string?> ReadPeerErrorAsync(CancellationToken cancellationToken) => store.TryReadAsync(peerPath + "/error", cancellationToken);
+
+    /// <summary>
+    /// Waits until the peer's state satisfies <paramref name="done"/>, for at most the configured timeout. When
+    /// the peer is an unprivileged domain, <c>@releaseDomain</c> is watched too, so a peer that dies ends the
+    /// wait at once instead of at the timeout.
+    /// </summary>
+    public async Task<XenbusState> WaitForPeerAsync(Func<XenbusState, bool> done, string what, CancellationToken cancellationToken)
+    {
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bounded.CancelAfter(options.Timeout);
+        bool peerGone = false;
+        Task releaseWatch = peerDomainId == 0 ? Task.CompletedTask : WatchPeerReleaseAsync();
+        XenbusState state = XenbusState.Unknown;
+        try
+        {
+            await foreach (XenStoreWatchEvent _ in store.WatchAsync(peerPath + "/state", bounded.Token).ConfigureAwait(false))
+            {
+                state = await ReadStateAsync(peerPath, bounded.Token).ConfigureAwait(false);
+                if (done(state))
+                {
+                    return state;
+                }
+            }
+
+            throw new XenBusNegotiationException($"The watch on {peerPath}/state ended while waiting for {what}.");
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw peerGone
+                ? new XenBusNegotiationException($"The peer domain {peerDomainId} went away while the {role} waited for {what} (its state was {state}).")
+                : new XenBusNegotiationException($"The {role} waited {options.Timeout} for {what}; {peerPath}/state is {state}.", new TimeoutException());
+        }
+        finally
+        {
+            await bounded.CancelAsync().ConfigureAwait(false);
+            await releaseWatch.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        async Task WatchPeerReleaseAsync()
+        {
+            try
+            {
+                // Fires once at registration, so a peer that is already gone is noticed too.
+                await foreach (XenStoreWatchEvent _ in store.WatchAsync("@releaseDomain", bounded.Token).ConfigureAwait(false))
+                {
+                    if (!await store.IsDomainIntroducedAsync(peerDomainId, bounded.Token).ConfigureAwait(false))
+                    {
+                        peerGone = true;
+                        await bounded.CancelAsync().ConfigureAwait(false);
+                        return;
+                    }
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                // The wait ended.
+            }
+        }
+    }
+
+    private static string Sanitize(string text) => text.Length > 32 ? text[..32] + "..." : text;
+}
