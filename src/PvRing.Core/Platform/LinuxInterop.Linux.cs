@@ -5,11 +5,76 @@ using System.Runtime.InteropServices;
 namespace PvRing.Platform;
 
 /// <summary>The few libc entry points PvRing needs on Linux. Everything here is a thin import.</summary>
-internal static partial class LinuxInterop
+internal static unsafe partial class LinuxInterop
 {
     private const string LibC = "libc";
+
+    /// <summary><c>EINTR</c>: a blocking call was interrupted by a signal.</summary>
+    internal const int EINTR = 4;
+
+    /// <summary><c>ESRCH</c>: no such process.</summary>
+    internal const int ESRCH = 3;
+
+    /// <summary><c>EAGAIN</c>: for <c>FUTEX_WAIT</c>, the word no longer held the expected value.</summary>
+    internal const int EAGAIN = 11;
+
+    /// <summary><c>EINVAL</c>: an invalid argument.</summary>
+    internal const int EINVAL = 22;
+
+    /// <summary><c>ETIMEDOUT</c>: <c>FUTEX_WAIT</c>'s timeout expired.</summary>
+    internal const int ETIMEDOUT = 110;
+
+    /// <summary><c>O_RDONLY | O_CLOEXEC</c> for <see cref="Open"/>.</summary>
+    internal const int OpenReadOnlyCloseOnExec = 0x80000;
 
     /// <summary><c>geteuid(2)</c>: the effective user id of the process; it cannot fail.</summary>
     [LibraryImport(LibC, EntryPoint = "geteuid")]
     internal static partial uint GetEffectiveUserId();
+
+    /// <summary>
+    /// <c>syscall(2)</c> with the futex argument list: <c>futex(uaddr, op, val, timeout, uaddr2, val3)</c>.
+    /// Declared with fixed parameters: on Linux x64 and arm64 variadic integer and pointer arguments travel in
+    /// the same registers as fixed ones.
+    /// </summary>
+    [LibraryImport(LibC, EntryPoint = "syscall", SetLastError = true)]
+    internal static partial long SyscallFutex(long number, uint* address, int operation, uint value, Timespec* timeout, uint* address2, uint value3);
+
+    /// <summary><c>sched_setaffinity(2)</c>; pid 0 is the calling thread.</summary>
+    [LibraryImport(LibC, EntryPoint = "sched_setaffinity", SetLastError = true)]
+    internal static partial int SchedSetAffinity(int pid, nuint cpuSetSize, ulong* mask);
+
+    /// <summary><c>sched_getaffinity(2)</c>; pid 0 is the calling thread. Returns 0 on success in glibc.</summary>
+    [LibraryImport(LibC, EntryPoint = "sched_getaffinity", SetLastError = true)]
+    internal static partial int SchedGetAffinity(int pid, nuint cpuSetSize, ulong* mask);
+
+    /// <summary><c>sched_getcpu(3)</c>: the CPU the calling thread runs on (it may move right after).</summary>
+    [LibraryImport(LibC, EntryPoint = "sched_getcpu", SetLastError = true)]
+    internal static partial int SchedGetCpu();
+
+    /// <summary><c>kill(2)</c>; signal 0 only checks that the process exists.</summary>
+    [LibraryImport(LibC, EntryPoint = "kill", SetLastError = true)]
+    internal static partial int Kill(int pid, int signal);
+
+    /// <summary><c>open(2)</c> of a NUL-terminated UTF-8 path.</summary>
+    [LibraryImport(LibC, EntryPoint = "open", SetLastError = true)]
+    internal static partial int Open(byte* path, int flags);
+
+    /// <summary><c>read(2)</c>.</summary>
+    [LibraryImport(LibC, EntryPoint = "read", SetLastError = true)]
+    internal static partial nint Read(int fd, byte* buffer, nuint count);
+
+    /// <summary><c>close(2)</c>.</summary>
+    [LibraryImport(LibC, EntryPoint = "close", SetLastError = true)]
+    internal static partial int Close(int fd);
+
+    /// <summary><c>struct timespec</c> on 64-bit Linux.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct Timespec
+    {
+        /// <summary>Seconds.</summary>
+        public long Seconds;
+
+        /// <summary>Nanoseconds, 0 to 999,999,999.</summary>
+        public long Nanoseconds;
+    }
 }

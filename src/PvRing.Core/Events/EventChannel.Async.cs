@@ -1,0 +1,87 @@
+// Licensed under the MIT License. See LICENSE in the repository root.
+
+namespace PvRing.Events;
+
+/// <content>The asynchronous wait, served by the domain's dispatcher thread.</content>
+public sealed partial class EventChannel
+{
+    /// <summary>Waits asynchronously for an event, with no time limit (peer death and close still end it).</summary>
+    /// <inheritdoc cref="WaitAsync(TimeSpan, CancellationToken)"/>
+    public ValueTask<EventWaitResult> WaitAsync(CancellationToken cancellationToken) =>
+        WaitAsync(Timeout.InfiniteTimeSpan, cancellationToken);
+
+    /// <summary>Waits asynchronously for an event, with a time limit and no cancellation.</summary>
+    /// <inheritdoc cref="WaitAsync(TimeSpan, CancellationToken)"/>
+    public ValueTask<EventWaitResult> WaitAsync(TimeSpan timeout) => WaitAsync(timeout, CancellationToken.None);
+
+    /// <summary>
+    /// Waits asynchronously for an event. Completes synchronously when one is pending already; otherwise the
+    /// domain's single dispatcher thread completes it. Allocates nothing per wait (the channel reuses one
+    /// <see cref="System.Threading.Tasks.Sources.IValueTaskSource{TResult}"/>); await each result before the next wait.
+    /// Continuations run on the thread pool, never on the dispatcher.
+    /// </summary>
+    /// <param name="timeout">How long to wait; <see cref="Timeout.InfiniteTimeSpan"/> for no limit.</param>
+    /// <param name="cancellationToken">Cancels the wait with <see cref="OperationCanceledException"/>.</param>
+    /// <exception cref="InvalidOperationException">Another asynchronous wait on this channel has not completed.</exception>
+    /// <exception cref="PeerGoneException">(From the awaited task.) The peer process is gone.</exception>
+    public ValueTask<EventWaitResult> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        PollOutcome outcome = Poll();
+        if (outcome != PollOutcome.None)
+        {
+            return new ValueTask<EventWaitResult>(ToResult(outcome));
+        }
+
+        return WaitAsyncSlow(timeout, cancellationToken);
+    }
+
+    private ValueTask<EventWaitResult> WaitAsyncSlow(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<EventWaitResult>(cancellationToken);
+        }
+
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            return new ValueTask<EventWaitResult>(EventWaitResult.ChannelClosed);
+        }
+
+        long deadline = ToDeadline(timeout);
+        short version = _async.Arm(deadline, cancellationToken);
+        _domain.Dispatcher.EnsureStarted();
+
+        // Announce the async waiter (an interlocked add, a full barrier) before re-checking pending: a sender that
+        // set pending after our re-check sees the announcement and raises the upcall for the dispatcher.
+        Interlocked.Add(ref _local.Waiters(_port), EventPageLayout.AsyncWaiter);
+        if (cancellationToken.CanBeCanceled)
+        {
+            _async.Register(cancellationToken);
+        }
+
+        try
+        {
+            PollOutcome outcome = Poll();
+            if (outcome != PollOutcome.None && !_async.TryComplete(ToResult(outcome), null))
+            {
+                Repend();
+            }
+            else if (Volatile.Read(ref _disposed) != 0)
+            {
+                _async.TryComplete(EventWaitResult.ChannelClosed, null);
+            }
+        }
+        catch (PvRingException e)
+        {
+            _async.TryComplete(default, e);
+        }
+
+        if (deadline != long.MaxValue)
+        {
+            // The dispatcher may be asleep for a whole peer-check interval; make it take this deadline into account.
+            _domain.Dispatcher.Kick();
+        }
+
+        return new ValueTask<EventWaitResult>(_async, version);
+    }
+}

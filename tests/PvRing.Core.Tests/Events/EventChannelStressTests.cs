@@ -1,0 +1,52 @@
+// Licensed under the MIT License. See LICENSE in the repository root.
+
+using PvRing.Events;
+
+namespace PvRing.Core.Tests.Events;
+
+[Trait("Category", "Stress")]
+public sealed class EventChannelStressTests
+{
+    [Fact]
+    public void Notify_MillionRoundTripsAcrossProcessesWithRandomDelays_NoWakeUpLost()
+    {
+        const int RoundTrips = 1_000_000;
+        using var host = new TemporaryHost();
+        using EventDomain domain = EventDomain.Create(host.Host, 1);
+        using EventChannel channel = domain.AllocateUnbound(2);
+        using PeerProcess peer = CrossProcess.StartPeer(host, channel, "pong", RoundTrips, seed: 7);
+        Assert.Equal("ready", peer.ReadLine(CrossProcess.Bound));
+
+        var random = new Random(11);
+        for (int i = 0; i < RoundTrips; i++)
+        {
+            channel.Notify();
+
+            // Every wait is bounded: a lost wake-up shows as TimedOut here, not as a hang.
+            EventWaitResult result = channel.Wait(TimeSpan.FromSeconds(20));
+            Assert.True(result == EventWaitResult.Signaled, $"round trip {i}: {result}; counters {channel.Counters}");
+            RandomDelay(random);
+        }
+
+        Assert.StartsWith("done", peer.ReadLine(CrossProcess.Bound), StringComparison.Ordinal);
+        Assert.Equal(0, peer.WaitForExit(CrossProcess.Bound));
+        Assert.Equal(RoundTrips, channel.Counters.NotificationsSent);
+
+        // The peer disposed its domain on exit: the channel reports the close instead of waiting.
+        Assert.Equal(EventWaitResult.ChannelClosed, channel.Wait(TimeSpan.FromSeconds(5)));
+    }
+
+    /// <summary>The workload (the same as the peer's): mostly none, sometimes a short spin, rarely a sleep that forces the peer to block.</summary>
+    private static void RandomDelay(Random random)
+    {
+        int roll = random.Next(10_000);
+        if (roll < 3)
+        {
+            Thread.Sleep(1);
+        }
+        else if (roll < 1000)
+        {
+            Thread.SpinWait(random.Next(1, 2000));
+        }
+    }
+}
