@@ -27,7 +27,7 @@ internal sealed class ChannelPair : IDisposable
 
     internal EventChannel BackChannel { get; }
 
-    internal Memory.HostDirectory Host => _host.Host;
+    internal PvRing.Memory.HostDirectory Host => _host.Host;
 
     public void Dispose()
     {

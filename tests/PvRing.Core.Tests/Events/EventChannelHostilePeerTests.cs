@@ -28,7 +28,7 @@ public sealed unsafe class EventChannelHostilePeerTests
     public void BindInterdomain_PeerPageWithBadMagic_ThrowsProtocolException()
     {
         using var host = new TemporaryHost();
-        using (Memory.SharedMemoryFile bogus = host.Host.CreateFile("evtchn-9", 20480))
+        using (PvRing.Memory.SharedMemoryFile bogus = host.Host.CreateFile("evtchn-9", 20480))
         {
             bogus.GetSpan(0, 4).Fill(0x41);
         }
@@ -39,7 +39,7 @@ public sealed unsafe class EventChannelHostilePeerTests
 
     private static void WriteBinding(ChannelPair pair, ushort domain, int port, ulong value)
     {
-        using Memory.SharedMemoryFile page = pair.Host.OpenFile($"evtchn-{domain}");
+        using PvRing.Memory.SharedMemoryFile page = pair.Host.OpenFile($"evtchn-{domain}");
         *(ulong*)(page.Pointer + 4096 + (port * 16)) = value;
     }
 }

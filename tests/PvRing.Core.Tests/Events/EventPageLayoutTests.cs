@@ -17,7 +17,7 @@ public sealed unsafe class EventPageLayoutTests
     public void Create_NewPage_HeaderFieldsAtDocumentedOffsets()
     {
         using var pair = new ChannelPair();
-        using Memory.SharedMemoryFile page = pair.Host.OpenFile("evtchn-1");
+        using PvRing.Memory.SharedMemoryFile page = pair.Host.OpenFile("evtchn-1");
         byte* b = page.Pointer;
         Assert.Equal(0x56455650u, *(uint*)b);
         Assert.Equal((byte)'P', b[0]);
