@@ -12,7 +12,7 @@ public sealed class EventChannelCancellationTests
         using var pair = new ChannelPair();
         using var cancel = new CancellationTokenSource();
         var waiter = Task.Run(() => pair.BackChannel.Wait(new SpinThenBlockWait(0), Timeout.InfiniteTimeSpan, cancel.Token));
-        SpinWait.SpinUntil(() => pair.BackChannel.Counters.Blocks > 0, ChannelPair.Bound);
+        Assert.True(SpinWait.SpinUntil(() => pair.BackChannel.Counters.Blocks > 0, ChannelPair.Bound), "the waiter never went to sleep");
         cancel.Cancel();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiter.WaitAsync(ChannelPair.Bound));
     }

@@ -11,7 +11,7 @@ public sealed class EventChannelCloseTests
     {
         using var pair = new ChannelPair();
         var waiter = Task.Run(() => pair.BackChannel.Wait(new SpinThenBlockWait(0), ChannelPair.Bound, CancellationToken.None));
-        SpinWait.SpinUntil(() => pair.BackChannel.Counters.Blocks > 0, ChannelPair.Bound);
+        Assert.True(SpinWait.SpinUntil(() => pair.BackChannel.Counters.Blocks > 0, ChannelPair.Bound), "the waiter never went to sleep");
         pair.FrontChannel.Dispose();
         Assert.Equal(EventWaitResult.ChannelClosed, await waiter.WaitAsync(ChannelPair.Bound));
         Assert.Equal(EventChannelState.PeerClosed, pair.BackChannel.State);
@@ -22,7 +22,7 @@ public sealed class EventChannelCloseTests
     {
         using var pair = new ChannelPair();
         var waiter = Task.Run(() => pair.BackChannel.Wait(new SpinThenBlockWait(0), ChannelPair.Bound, CancellationToken.None));
-        SpinWait.SpinUntil(() => pair.BackChannel.Counters.Blocks > 0, ChannelPair.Bound);
+        Assert.True(SpinWait.SpinUntil(() => pair.BackChannel.Counters.Blocks > 0, ChannelPair.Bound), "the waiter never went to sleep");
         pair.BackChannel.Dispose();
         Assert.Equal(EventWaitResult.ChannelClosed, await waiter.WaitAsync(ChannelPair.Bound));
     }

@@ -36,7 +36,7 @@ public sealed class EventChannelCoalescingTests
     {
         using var pair = new ChannelPair();
         var waiter = Task.Run(() => pair.BackChannel.Wait(new SpinThenBlockWait(0), ChannelPair.Bound, CancellationToken.None));
-        SpinWait.SpinUntil(() => pair.BackChannel.Counters.Blocks > 0, ChannelPair.Bound);
+        Assert.True(SpinWait.SpinUntil(() => pair.BackChannel.Counters.Blocks > 0, ChannelPair.Bound), "the waiter never went to sleep");
         pair.FrontChannel.Notify();
         Assert.Equal(EventWaitResult.Signaled, await waiter.WaitAsync(ChannelPair.Bound));
         Assert.Equal(1, pair.FrontChannel.Counters.SystemCalls);

@@ -26,7 +26,7 @@ public sealed class EventChannelMaskTests
         using var pair = new ChannelPair();
         pair.BackChannel.Mask();
         var waiter = Task.Run(() => pair.BackChannel.Wait(new SpinThenBlockWait(0), ChannelPair.Bound, CancellationToken.None));
-        SpinWait.SpinUntil(() => pair.BackChannel.Counters.Blocks > 0, ChannelPair.Bound);
+        Assert.True(SpinWait.SpinUntil(() => pair.BackChannel.Counters.Blocks > 0, ChannelPair.Bound), "the waiter never went to sleep");
         pair.FrontChannel.Notify();
         Assert.Equal(0, pair.FrontChannel.Counters.SystemCalls);
         pair.BackChannel.Unmask();

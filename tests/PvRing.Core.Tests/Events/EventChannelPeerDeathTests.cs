@@ -16,7 +16,7 @@ public sealed class EventChannelPeerDeathTests
         Assert.Equal("ready", peer.ReadLine(CrossProcess.Bound));
         int pid = peer.Id;
         var waiter = Task.Run(() => channel.Wait(CrossProcess.Bound));
-        SpinWait.SpinUntil(() => channel.Counters.Blocks > 0, CrossProcess.Bound);
+        Assert.True(SpinWait.SpinUntil(() => channel.Counters.Blocks > 0, CrossProcess.Bound), "the waiter never went to sleep");
         peer.Kill();
         PeerGoneException gone = await Assert.ThrowsAsync<PeerGoneException>(() => waiter.WaitAsync(CrossProcess.Bound));
         Assert.Equal(pid, gone.ProcessId);
