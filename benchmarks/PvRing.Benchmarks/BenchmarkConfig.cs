@@ -17,6 +17,11 @@ public sealed class BenchmarkConfig : ManualConfig
 {
     public BenchmarkConfig()
     {
+        // Start from BenchmarkDotNet's defaults (console logger, columns, analysers, validators).
+        AddLogger(DefaultConfig.Instance.GetLoggers().ToArray());
+        AddColumnProvider(DefaultColumnProviders.Instance);
+        AddAnalyser(DefaultConfig.Instance.GetAnalysers().ToArray());
+        AddValidator(DefaultConfig.Instance.GetValidators().ToArray());
         AddDiagnoser(MemoryDiagnoser.Default);
         AddColumn(StatisticColumn.Median, StatisticColumn.P95, CategoriesColumn.Default);
         AddExporter(MarkdownExporter.GitHub, JsonExporter.Full);
