@@ -46,7 +46,7 @@ internal sealed class EventPeerVerb : IPeerVerb
                         return 2;
                     }
 
-                    RandomDelay(random);
+                    StressWorkload.RandomDelay(random);
                     channel.Notify();
                 }
 
@@ -72,20 +72,6 @@ internal sealed class EventPeerVerb : IPeerVerb
             default:
                 Console.Error.WriteLine($"unknown mode '{mode}'");
                 return 64;
-        }
-    }
-
-    /// <summary>The stress workload: mostly no delay, sometimes a short spin, rarely a sleep that forces the peer to block.</summary>
-    internal static void RandomDelay(Random random)
-    {
-        int roll = random.Next(10_000);
-        if (roll < 3)
-        {
-            Thread.Sleep(1);
-        }
-        else if (roll < 1000)
-        {
-            Thread.SpinWait(random.Next(1, 2000));
         }
     }
 }

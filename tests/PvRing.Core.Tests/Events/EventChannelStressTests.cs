@@ -2,6 +2,8 @@
 
 using PvRing.Events;
 
+using PvRing.TestPeer;
+
 namespace PvRing.Core.Tests.Events;
 
 [Trait("Category", "Stress")]
@@ -25,7 +27,7 @@ public sealed class EventChannelStressTests
             // Every wait is bounded: a lost wake-up shows as TimedOut here, not as a hang.
             EventWaitResult result = channel.Wait(TimeSpan.FromSeconds(20));
             Assert.True(result == EventWaitResult.Signaled, $"round trip {i}: {result}; counters {channel.Counters}");
-            RandomDelay(random);
+            StressWorkload.RandomDelay(random);
         }
 
         Assert.StartsWith("done", peer.ReadLine(CrossProcess.Bound), StringComparison.Ordinal);
@@ -34,19 +36,5 @@ public sealed class EventChannelStressTests
 
         // The peer disposed its domain on exit: the channel reports the close instead of waiting.
         Assert.Equal(EventWaitResult.ChannelClosed, channel.Wait(TimeSpan.FromSeconds(5)));
-    }
-
-    /// <summary>The workload (the same as the peer's): mostly none, sometimes a short spin, rarely a sleep that forces the peer to block.</summary>
-    private static void RandomDelay(Random random)
-    {
-        int roll = random.Next(10_000);
-        if (roll < 3)
-        {
-            Thread.Sleep(1);
-        }
-        else if (roll < 1000)
-        {
-            Thread.SpinWait(random.Next(1, 2000));
-        }
     }
 }
