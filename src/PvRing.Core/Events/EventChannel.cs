@@ -277,6 +277,14 @@ public sealed unsafe partial class EventChannel : IRingNotifier, IDisposable
             }
             else if (checkPeer)
             {
+                // As CheckEnd does: the allocating end learns the binder's page on first use, and an async waiter
+                // that never notified would otherwise have no peer to check (a killed binder went unnoticed).
+                PortBinding binding = ReadBinding();
+                if (binding.State == PortState.Interdomain)
+                {
+                    Attach(binding);
+                }
+
                 ThrowIfPeerGone();
             }
         }
