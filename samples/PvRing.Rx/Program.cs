@@ -74,8 +74,8 @@ using (domain)
 using (channel)
 using (ring)
 {
-    string events = channel is null ? "polling" : $"event channel {frontDomainId}:{frontPort}";
-    Console.WriteLine($"Rx: attached to {host.GetFilePath(name)} ({ring.Size} slots, {events})");
+    Console.WriteLine($"Rx: attached to {host.GetFilePath(name)} ({ring.Size} slots)");
+    Console.WriteLine(channel is null ? "Rx: no event channel sidecar: polling" : $"Rx: bound the front's event channel dom{frontDomainId}:{frontPort}");
     try
     {
         Func<bool> frontAlive = () => host.Exists(name);
