@@ -65,7 +65,7 @@ internal sealed class RingPingPongPeerCommand : IHarnessCommand
     private static void Serve<TWait>(BackRing<ulong, ulong> ring, EventChannel channel, TWait strategy, int count)
         where TWait : struct, IWaitStrategy
     {
-        var handler = default(Complement);
+        var handler = default(RingPingPongComplement);
         int served = 0;
         while (served < count)
         {
@@ -79,16 +79,6 @@ internal sealed class RingPingPongPeerCommand : IHarnessCommand
                     throw new InvalidOperationException($"The back's wait ended with {result} after {served} of {count}.");
                 }
             }
-        }
-    }
-
-    /// <summary>Answers request x with ~x.</summary>
-    private struct Complement : IRequestHandler<ulong, ulong>
-    {
-        public readonly bool TryHandle(in ulong request, out ulong response)
-        {
-            response = ~request;
-            return true;
         }
     }
 }
