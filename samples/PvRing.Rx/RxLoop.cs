@@ -1,5 +1,6 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
+using PvRing.Events;
 using PvRing.Protocols.Netif;
 using PvRing.Rings;
 using PvRing.Samples;
@@ -19,11 +20,23 @@ internal readonly record struct RxResult(RxOutcome Outcome, long Served);
 /// <summary>
 /// The back's loop. Batch policy (the same as the C peer's): copy out every request published (up to the free
 /// response space), validate each copy, answer each with its id and OKAY, publish once (<see cref="EchoHandler"/>).
+/// With the front's event channel bound (a C# front), a dry ring is waited on with <see cref="RingWaiter"/>: poll as
+/// the strategy says, then arm <c>req_event</c> and sleep until the front notifies. Without one (a C front, which
+/// has no event channel) it polls with <see cref="IdleBackoff"/>, as the C peer does.
 /// </summary>
 internal static class RxLoop
 {
-    public static RxResult Run(
-        BackRing<NetifTxRequest, NetifTxResponse> ring, long? count, TimeSpan timeout, Interruption interruption, Func<bool> frontAlive)
+    private static readonly TimeSpan s_frontCheckInterval = TimeSpan.FromSeconds(1);
+
+    public static RxResult Run<TWait>(
+        BackRing<NetifTxRequest, NetifTxResponse> ring,
+        EventChannel? channel,
+        TWait strategy,
+        long? count,
+        TimeSpan timeout,
+        Interruption interruption,
+        Func<bool> frontAlive)
+        where TWait : struct, IWaitStrategy
     {
         var handler = default(EchoHandler);
 
@@ -47,6 +60,40 @@ internal static class RxLoop
             else if (interruption.Requested)
             {
                 return new RxResult(RxOutcome.Interrupted, served);
+            }
+            else if (channel is not null)
+            {
+                RingWaitResult waited;
+                try
+                {
+                    // Serving without a count, a wait only ends now and then to look whether the front removed the ring.
+                    waited = ring.WaitForRequests(channel, strategy, count is null ? s_frontCheckInterval : timeout, interruption.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    return new RxResult(RxOutcome.Interrupted, served);
+                }
+                catch (PeerGoneException)
+                {
+                    return new RxResult(RxOutcome.FrontGone, served);
+                }
+
+                if (waited == RingWaitResult.TimedOut && count is not null)
+                {
+                    return new RxResult(RxOutcome.TimedOut, served);
+                }
+
+                if (waited != RingWaitResult.WorkAvailable && !frontAlive())
+                {
+                    return new RxResult(RxOutcome.FrontGone, served);
+                }
+
+                if (waited == RingWaitResult.ChannelClosed)
+                {
+                    // The front closed its end but left the ring: no more notifications, so poll from here.
+                    channel = null;
+                    idle.Progress();
+                }
             }
             else if (!idle.Idle())
             {

@@ -2,6 +2,7 @@
 
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
+using PvRing.Events;
 using PvRing.Protocols.Netif;
 using PvRing.Rings;
 using PvRing.Samples;
@@ -13,6 +14,7 @@ internal enum TxOutcome
     Completed,
     TimedOut,
     Interrupted,
+    BackGone,
 }
 
 internal readonly record struct TxResult(TxOutcome Outcome, long Received, TimeSpan Elapsed);
@@ -21,11 +23,17 @@ internal readonly record struct TxResult(TxOutcome Outcome, long Received, TimeS
 /// The front's loop. Batch policy (the same as the C peer's): fill every free slot (up to what remains),
 /// publish once, then consume every response published. Response n must carry id n mod 2^16 and OKAY.
 /// The first <c>warmup</c> requests are exchanged and checked like the others but not timed.
+/// When it can do nothing (no free slot or nothing left to send, and no response): once the back has bound the
+/// event channel, it waits on it (<see cref="RingWaiter"/>: poll as the strategy says, then arm <c>rsp_event</c>
+/// and sleep); before that, or with a back that has no channel (the C peer), it polls with <see cref="IdleBackoff"/>.
 /// </summary>
 internal static class TxLoop
 {
-    public static TxResult Run(FrontRing<NetifTxRequest, NetifTxResponse> ring, long count, long warmup, TimeSpan timeout, Interruption interruption)
+    public static TxResult Run<TWait>(
+        FrontRing<NetifTxRequest, NetifTxResponse> ring, EventChannel? channel, TWait strategy, long count, long warmup, TimeSpan timeout, Interruption interruption)
+        where TWait : struct, IWaitStrategy
     {
+        bool bound = false;
         var idle = new IdleBackoff(timeout);
         var responses = new NetifTxResponse[ring.Size];
         long sent = 0;
@@ -85,6 +93,33 @@ internal static class TxLoop
             else if (interruption.Requested)
             {
                 return new TxResult(TxOutcome.Interrupted, received, Stopwatch.GetElapsedTime(start));
+            }
+            else if (channel is not null && (bound || (bound = channel.State == EventChannelState.Bound)))
+            {
+                RingWaitResult waited;
+                try
+                {
+                    waited = ring.WaitForResponses(channel, strategy, timeout, interruption.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    return new TxResult(TxOutcome.Interrupted, received, Stopwatch.GetElapsedTime(start));
+                }
+                catch (PeerGoneException)
+                {
+                    return new TxResult(TxOutcome.BackGone, received, Stopwatch.GetElapsedTime(start));
+                }
+
+                if (waited == RingWaitResult.TimedOut)
+                {
+                    return new TxResult(TxOutcome.TimedOut, received, Stopwatch.GetElapsedTime(start));
+                }
+
+                if (waited == RingWaitResult.ChannelClosed)
+                {
+                    // The back closed its end: no more notifications. Poll from here; the timeout still applies.
+                    channel = null;
+                }
             }
             else if (!idle.Idle())
             {

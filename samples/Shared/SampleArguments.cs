@@ -67,6 +67,23 @@ internal sealed class SampleArguments
         return value;
     }
 
+    /// <summary>Parses <c>--wait spin|yield|block</c> (default block).</summary>
+    public WaitMode GetWaitMode(string usage)
+    {
+        switch (GetString("--wait"))
+        {
+            case null or "block":
+                return WaitMode.Block;
+            case "spin":
+                return WaitMode.Spin;
+            case "yield":
+                return WaitMode.Yield;
+            case string other:
+                Fail(usage, $"option '--wait' must be spin, yield or block, not '{other}'");
+                return WaitMode.Block;
+        }
+    }
+
     /// <summary>
     /// Splits a ring-file argument into its host directory and name: a bare name lives in the default host
     /// directory (<see cref="HostDirectory.DefaultPath"/>, or <c>--host</c>); a path names both.

@@ -90,6 +90,9 @@ public sealed unsafe partial class EventChannel : IRingNotifier, IDisposable
     /// <summary>Whether this end is masked: events stay pending and are delivered on <see cref="Unmask"/>.</summary>
     public bool IsMasked => _local.IsMasked(_port);
 
+    /// <summary>The interval between checks that the peer process still lives, in <see cref="Stopwatch"/> ticks.</summary>
+    internal long PeerCheckTicks => _domain.PeerCheckTicks;
+
     /// <summary>A snapshot of this channel's counters.</summary>
     public EventChannelCounters Counters => new(
         Volatile.Read(ref _stats.Sent),
@@ -274,6 +277,14 @@ public sealed unsafe partial class EventChannel : IRingNotifier, IDisposable
             }
             else if (checkPeer)
             {
+                // As CheckEnd does: the allocating end learns the binder's page on first use, and an async waiter
+                // that never notified would otherwise have no peer to check (a killed binder went unnoticed).
+                PortBinding binding = ReadBinding();
+                if (binding.State == PortState.Interdomain)
+                {
+                    Attach(binding);
+                }
+
                 ThrowIfPeerGone();
             }
         }
@@ -476,7 +487,8 @@ public sealed unsafe partial class EventChannel : IRingNotifier, IDisposable
     }
 
     /// <summary>The slow conditions that end a wait: close, cancellation, timeout, a dead peer.</summary>
-    private EventWaitResult? CheckEnd(long deadline, ref long nextPeerCheck, CancellationToken cancellationToken)
+    /// <remarks>Also used by <see cref="RingWaiter"/> while it polls a ring before arming this channel.</remarks>
+    internal EventWaitResult? CheckEnd(long deadline, ref long nextPeerCheck, CancellationToken cancellationToken)
     {
         if (Volatile.Read(ref _disposed) != 0)
         {
@@ -519,7 +531,7 @@ public sealed unsafe partial class EventChannel : IRingNotifier, IDisposable
         }
     }
 
-    private long ToDeadline(TimeSpan timeout)
+    internal long ToDeadline(TimeSpan timeout)
     {
         if (timeout == Timeout.InfiniteTimeSpan)
         {
