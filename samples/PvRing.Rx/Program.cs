@@ -17,7 +17,7 @@ const string Usage = """
                       a front without the FILE.evtchn sidecar (the C peer) is polled whatever the mode
       --host DIR      host directory for a bare FILE name (default $PVRING_HOST or /dev/shm/pvring-<uid>)
     The order is inferred from the file size. Each request is copied out of the ring, validated, and answered
-    with its id and NETIF_RSP_OKAY. Exit codes: 0 done; 1 protocol failure; 2 timeout; 64 usage; 130 interrupted.
+    with its id and NETIF_RSP_OKAY. Exit codes: 0 done; 1 protocol failure; 2 timeout, or the front went away before --count requests; 64 usage; 130 interrupted.
     """;
 
 var arguments = SampleArguments.Parse(args, Usage, "--attach", "--count", "--timeout", "--wait", "--host");
@@ -88,8 +88,11 @@ using (ring)
         Console.WriteLine($"Rx: served {result.Served:N0} requests ({result.Outcome})");
         return result.Outcome switch
         {
-            RxOutcome.Completed or RxOutcome.FrontGone => 0,
-            RxOutcome.TimedOut => 2,
+            RxOutcome.Completed => 0,
+
+            // Without --count the front leaving is the normal end; with it, the front left before the count.
+            RxOutcome.FrontGone when count is null => 0,
+            RxOutcome.FrontGone or RxOutcome.TimedOut => 2,
             _ => Interruption.ExitCode,
         };
     }
