@@ -199,7 +199,7 @@ internal sealed class RingPingPongCommand : IHarnessCommand
     private static void RoundTrip<TWait>(FrontRing<ulong, ulong> ring, EventChannel channel, TWait strategy, ulong sequence)
         where TWait : struct, IWaitStrategy
     {
-        using (RequestBatch<ulong, ulong> batch = ring.ClaimRequests(1))
+        using (SlotBatch<ulong> batch = ring.ClaimRequests(1))
         {
             batch[0] = sequence;
         }

@@ -54,7 +54,7 @@ internal static class TxLoop
             int room = (int)Math.Min(ring.FreeRequests, count - sent);
             if (room > 0)
             {
-                using (RequestBatch<NetifTxRequest, NetifTxResponse> batch = ring.ClaimRequests(room))
+                using (SlotBatch<NetifTxRequest> batch = ring.ClaimRequests(room))
                 {
                     for (int i = 0; i < batch.Count; i++)
                     {

@@ -40,7 +40,7 @@ internal sealed class RingEchoVerb : IPeerVerb
                 continue;
             }
 
-            using (ResponseBatch<SequencedRequest, SequencedResponse> batch = ring.ClaimResponses(n))
+            using (SlotBatch<SequencedResponse> batch = ring.ClaimResponses(n))
             {
                 for (int i = 0; i < n; i++)
                 {

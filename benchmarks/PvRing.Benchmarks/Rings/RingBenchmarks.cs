@@ -52,7 +52,7 @@ public class RingBenchmarks
     [Benchmark(Baseline = true)]
     public int BatchScopeAndServe()
     {
-        using (RequestBatch<NetifTxRequest, NetifTxResponse> batch = _front.ClaimRequests(BatchSize))
+        using (SlotBatch<NetifTxRequest> batch = _front.ClaimRequests(BatchSize))
         {
             for (int i = 0; i < batch.Count; i++)
             {
@@ -69,7 +69,7 @@ public class RingBenchmarks
     [Benchmark]
     public int BatchScopeConsumeThenAnswer()
     {
-        using (RequestBatch<NetifTxRequest, NetifTxResponse> batch = _front.ClaimRequests(BatchSize))
+        using (SlotBatch<NetifTxRequest> batch = _front.ClaimRequests(BatchSize))
         {
             for (int i = 0; i < batch.Count; i++)
             {
@@ -79,7 +79,7 @@ public class RingBenchmarks
 
         _sequence += (uint)BatchSize;
         int n = _back.ConsumeRequests(_requests);
-        using (ResponseBatch<NetifTxRequest, NetifTxResponse> answers = _back.ClaimResponses(n))
+        using (SlotBatch<NetifTxResponse> answers = _back.ClaimResponses(n))
         {
             for (int i = 0; i < answers.Count; i++)
             {

@@ -20,19 +20,11 @@ namespace PvRing.Rings;
 /// <see cref="PvRingProtocolException"/> without a single slot being read past the ring.
 /// One thread at a time uses a ring; it takes no locks.
 /// </remarks>
-public sealed unsafe class BackRing<TRequest, TResponse> : IDisposable
+public sealed unsafe class BackRing<TRequest, TResponse> : IDisposable, IBatchPublisher
     where TRequest : unmanaged
     where TResponse : unmanaged
 {
-    private readonly uint* _requestProducer;
-    private readonly uint* _requestEvent;
-    private readonly uint* _responseProducer;
-    private readonly uint* _responseEvent;
-    private readonly byte* _requestSlots;
-    private readonly byte* _responseSlots;
-    private readonly nuint _stride;
-    private readonly uint _size;
-    private readonly uint _mask;
+    private readonly SharedRingView _view;
     private readonly MappingLease _lease;
 
     private uint _requestConsumer;
@@ -42,24 +34,7 @@ public sealed unsafe class BackRing<TRequest, TResponse> : IDisposable
 
     internal BackRing(SharedMemoryFile memory, long offset, RingGeometry geometry, uint startIndex)
     {
-        ArgumentNullException.ThrowIfNull(memory);
-        geometry.Validate(Unsafe.SizeOf<TRequest>(), Unsafe.SizeOf<TResponse>());
-        if (offset < 0 || offset + geometry.Length > memory.Length)
-        {
-            throw new ArgumentOutOfRangeException(nameof(offset), offset, $"The ring (length={geometry.Length}) does not fit the mapping (length={memory.Length}).");
-        }
-
-        byte* area = memory.Pointer + offset;
-        _requestProducer = (uint*)(area + geometry.RequestProducerOffset);
-        _requestEvent = (uint*)(area + geometry.RequestEventOffset);
-        _responseProducer = (uint*)(area + geometry.ResponseProducerOffset);
-        _responseEvent = (uint*)(area + geometry.ResponseEventOffset);
-        _requestSlots = area + geometry.RequestSlotsOffset;
-        _responseSlots = area + geometry.ResponseSlotsOffset;
-        _stride = (nuint)geometry.SlotStride;
-        _size = (uint)geometry.SlotCount;
-        _mask = _size - 1;
-        Geometry = geometry;
+        _view = new SharedRingView(memory, offset, geometry, Unsafe.SizeOf<TRequest>(), Unsafe.SizeOf<TResponse>());
 
         // BACK_RING_INIT / BACK_RING_ATTACH: private indices only; the shared header is the front's.
         _requestConsumer = startIndex;
@@ -104,7 +79,7 @@ public sealed unsafe class BackRing<TRequest, TResponse> : IDisposable
     }
 
     /// <summary><c>RING_SIZE</c>: the number of slots, a power of two.</summary>
-    public int Size => (int)_size;
+    public int Size => (int)_view.Size;
 
     /// <summary><c>req_cons</c>: the index of the next request to consume.</summary>
     public uint RequestConsumer => _requestConsumer;
@@ -136,7 +111,7 @@ public sealed unsafe class BackRing<TRequest, TResponse> : IDisposable
     /// </summary>
     public IRingNotifier? Notifier { get; set; }
 
-    internal RingGeometry Geometry { get; }
+    internal RingGeometry Geometry => _view.Geometry;
 
     /// <summary>
     /// <c>RING_COPY_REQUEST</c>: one read of the shared slot for <paramref name="index"/> into a private copy.
@@ -160,7 +135,7 @@ public sealed unsafe class BackRing<TRequest, TResponse> : IDisposable
         ThrowIfDisposed();
         uint consumer = _requestConsumer;
         if ((consumer == _requestProducerSeen && !RefreshRequestProducer())
-            || RingIndex.ConsumerOverflows(consumer, _responseProducerPrivate, _size))
+            || RingIndex.ConsumerOverflows(consumer, _responseProducerPrivate, _view.Size))
         {
             request = default;
             return false;
@@ -210,9 +185,9 @@ public sealed unsafe class BackRing<TRequest, TResponse> : IDisposable
 
         int count = (int)Math.Min((uint)destination.Length, Available(consumer));
         destination = destination[..count];
-        byte* slots = _requestSlots;
-        uint mask = _mask;
-        nuint stride = _stride;
+        byte* slots = _view.RequestSlots;
+        uint mask = _view.Mask;
+        nuint stride = _view.Stride;
         for (int i = 0; i < destination.Length; i++)
         {
             // RING_COPY_REQUEST: one read of each slot, into the caller's private buffer.
@@ -254,10 +229,10 @@ public sealed unsafe class BackRing<TRequest, TResponse> : IDisposable
         }
 
         uint count = Math.Min((uint)Math.Max(maxCount, 0), Available(consumer));
-        byte* requests = _requestSlots;
-        byte* responses = _responseSlots;
-        uint mask = _mask;
-        nuint stride = _stride;
+        byte* requests = _view.RequestSlots;
+        byte* responses = _view.ResponseSlots;
+        uint mask = _view.Mask;
+        nuint stride = _view.Stride;
         uint served = 0;
         for (; served < count; served++)
         {
@@ -321,11 +296,11 @@ public sealed unsafe class BackRing<TRequest, TResponse> : IDisposable
     /// and, if the front asked to be woken, calls the <see cref="Notifier"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public ResponseBatch<TRequest, TResponse> ClaimResponses(int maxCount)
+    public SlotBatch<TResponse> ClaimResponses(int maxCount)
     {
         ThrowIfDisposed();
         ArgumentOutOfRangeException.ThrowIfNegative(maxCount);
-        return new ResponseBatch<TRequest, TResponse>(this, _responseSlots, _stride, _mask, _responseProducerPrivate, Math.Min(maxCount, PendingResponses));
+        return new SlotBatch<TResponse>(this, _view.ResponseSlots, _view.Stride, _view.Mask, _responseProducerPrivate, Math.Min(maxCount, PendingResponses));
     }
 
     /// <summary><c>RING_PUSH_RESPONSES</c>: publishes every response made so far.</summary>
@@ -334,7 +309,7 @@ public sealed unsafe class BackRing<TRequest, TResponse> : IDisposable
         ThrowIfDisposed();
 
         // wmb(); rsp_prod = rsp_prod_pvt: the front sees the response slots before the index covering them.
-        MemoryOrder.WriteRelease(_responseProducer, _responseProducerPrivate);
+        MemoryOrder.WriteRelease(_view.ResponseProducer, _responseProducerPrivate);
     }
 
     /// <summary>
@@ -344,15 +319,15 @@ public sealed unsafe class BackRing<TRequest, TResponse> : IDisposable
     public bool PushResponsesAndCheckNotify()
     {
         ThrowIfDisposed();
-        uint oldProducer = *_responseProducer;
+        uint oldProducer = *_view.ResponseProducer;
         uint newProducer = _responseProducerPrivate;
 
         // wmb(); rsp_prod = new: the front sees the response slots before the index covering them.
-        MemoryOrder.WriteRelease(_responseProducer, newProducer);
+        MemoryOrder.WriteRelease(_view.ResponseProducer, newProducer);
 
         // mb(): the front sees the new rsp_prod before we read rsp_event, or we could miss its arming (Dekker).
         MemoryOrder.FullFence();
-        return RingIndex.CrossesEvent(oldProducer, newProducer, MemoryOrder.ReadAcquire(_responseEvent));
+        return RingIndex.CrossesEvent(oldProducer, newProducer, MemoryOrder.ReadAcquire(_view.ResponseEvent));
     }
 
     /// <summary>
@@ -370,7 +345,7 @@ public sealed unsafe class BackRing<TRequest, TResponse> : IDisposable
         }
 
         // req_event = req_cons + 1; the front reads it after publishing req_prod.
-        MemoryOrder.WriteRelease(_requestEvent, _requestConsumer + 1);
+        MemoryOrder.WriteRelease(_view.RequestEvent, _requestConsumer + 1);
 
         // mb(): the front sees our req_event before we re-read req_prod (Dekker with its push-and-check).
         MemoryOrder.FullFence();
@@ -379,10 +354,10 @@ public sealed unsafe class BackRing<TRequest, TResponse> : IDisposable
     }
 
     /// <summary><c>RING_REQUEST_PROD_OVERFLOW</c>: whether <paramref name="producer"/> is an impossible <c>req_prod</c>.</summary>
-    public bool IsRequestProducerOverflow(uint producer) => RingIndex.ProducerOverflows(producer, _responseProducerPrivate, _size);
+    public bool IsRequestProducerOverflow(uint producer) => RingIndex.ProducerOverflows(producer, _responseProducerPrivate, _view.Size);
 
     /// <summary><c>RING_REQUEST_CONS_OVERFLOW</c>: whether <paramref name="consumer"/> has run past the free response space.</summary>
-    public bool IsRequestConsumerOverflow(uint consumer) => RingIndex.ConsumerOverflows(consumer, _responseProducerPrivate, _size);
+    public bool IsRequestConsumerOverflow(uint consumer) => RingIndex.ConsumerOverflows(consumer, _responseProducerPrivate, _view.Size);
 
     /// <summary>Releases this ring's hold on the shared mapping. The shared memory itself is left as it is.</summary>
     public void Dispose()
@@ -395,7 +370,7 @@ public sealed unsafe class BackRing<TRequest, TResponse> : IDisposable
     }
 
     /// <summary>Advances <c>rsp_prod_pvt</c> over a claimed batch, publishes it and notifies if asked to.</summary>
-    internal bool PublishBatch(uint start, int count)
+    bool IBatchPublisher.PublishBatch(uint start, int count)
     {
         ThrowIfDisposed();
         if (_responseProducerPrivate != start)
@@ -414,24 +389,24 @@ public sealed unsafe class BackRing<TRequest, TResponse> : IDisposable
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private byte* ResponseSlot(uint index) => _responseSlots + ((index & _mask) * _stride);
+    private byte* ResponseSlot(uint index) => _view.ResponseSlot(index);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private byte* RequestSlot(uint index) => _requestSlots + ((index & _mask) * _stride);
+    private byte* RequestSlot(uint index) => _view.RequestSlot(index);
 
     /// <summary>Requests that may be consumed from <paramref name="consumer"/>: published, and with a free response slot.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private uint Available(uint consumer) =>
-        Math.Min(RingIndex.Distance(consumer, _requestProducerSeen), _size - RingIndex.Distance(_responseProducerPrivate, consumer));
+        Math.Min(RingIndex.Distance(consumer, _requestProducerSeen), _view.Size - RingIndex.Distance(_responseProducerPrivate, consumer));
 
     /// <summary>Re-reads <c>req_prod</c>, validates it, and returns whether requests wait.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private bool RefreshRequestProducer()
     {
         // req_prod, then rmb(): the request slots up to it are read after the index.
-        uint producer = MemoryOrder.ReadAcquire(_requestProducer);
-        if (RingIndex.ProducerOverflows(producer, _responseProducerPrivate, _size)
-            || RingIndex.ProducerOverflows(producer, _requestConsumer, _size))
+        uint producer = MemoryOrder.ReadAcquire(_view.RequestProducer);
+        if (RingIndex.ProducerOverflows(producer, _responseProducerPrivate, _view.Size)
+            || RingIndex.ProducerOverflows(producer, _requestConsumer, _view.Size))
         {
             ThrowRequestProducerInvalid(producer);
         }
@@ -443,7 +418,7 @@ public sealed unsafe class BackRing<TRequest, TResponse> : IDisposable
     private void ThrowRequestProducerInvalid(uint producer) =>
         ThrowHelper.ThrowProtocol(
             $"The front published an impossible request producer: req_prod={producer}, req_cons={_requestConsumer}, " +
-            $"rsp_prod_pvt={_responseProducerPrivate}, size={_size} (RING_REQUEST_PROD_OVERFLOW).");
+            $"rsp_prod_pvt={_responseProducerPrivate}, size={_view.Size} (RING_REQUEST_PROD_OVERFLOW).");
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void ThrowIfDisposed()
@@ -454,6 +429,5 @@ public sealed unsafe class BackRing<TRequest, TResponse> : IDisposable
         }
     }
 
-    private static RingGeometry ClassicGeometry(int order) =>
-        RingGeometry.Classic(SharedRingLayout.LengthForOrder(order), SharedRingLayout.EntrySize<TRequest, TResponse>());
+    private static RingGeometry ClassicGeometry(int order) => SharedRingView.Classic<TRequest, TResponse>(order);
 }

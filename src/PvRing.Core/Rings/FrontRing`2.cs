@@ -20,19 +20,11 @@ namespace PvRing.Rings;
 /// than there are outstanding requests raises <see cref="PvRingProtocolException"/>.
 /// A ring is used by one thread at a time (the front's producer/consumer thread); it takes no locks.
 /// </remarks>
-public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable
+public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable, IBatchPublisher
     where TRequest : unmanaged
     where TResponse : unmanaged
 {
-    private readonly uint* _requestProducer;
-    private readonly uint* _requestEvent;
-    private readonly uint* _responseProducer;
-    private readonly uint* _responseEvent;
-    private readonly byte* _requestSlots;
-    private readonly byte* _responseSlots;
-    private readonly nuint _stride;
-    private readonly uint _size;
-    private readonly uint _mask;
+    private readonly SharedRingView _view;
     private readonly MappingLease _lease;
 
     private uint _requestProducerPrivate;
@@ -42,31 +34,14 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable
 
     internal FrontRing(SharedMemoryFile memory, long offset, RingGeometry geometry, bool initialize, uint startIndex)
     {
-        ArgumentNullException.ThrowIfNull(memory);
-        geometry.Validate(Unsafe.SizeOf<TRequest>(), Unsafe.SizeOf<TResponse>());
-        if (offset < 0 || offset + geometry.Length > memory.Length)
-        {
-            throw new ArgumentOutOfRangeException(nameof(offset), offset, $"The ring (length={geometry.Length}) does not fit the mapping (length={memory.Length}).");
-        }
-
-        byte* area = memory.Pointer + offset;
-        _requestProducer = (uint*)(area + geometry.RequestProducerOffset);
-        _requestEvent = (uint*)(area + geometry.RequestEventOffset);
-        _responseProducer = (uint*)(area + geometry.ResponseProducerOffset);
-        _responseEvent = (uint*)(area + geometry.ResponseEventOffset);
-        _requestSlots = area + geometry.RequestSlotsOffset;
-        _responseSlots = area + geometry.ResponseSlotsOffset;
-        _stride = (nuint)geometry.SlotStride;
-        _size = (uint)geometry.SlotCount;
-        _mask = _size - 1;
-        Geometry = geometry;
+        _view = new SharedRingView(memory, offset, geometry, Unsafe.SizeOf<TRequest>(), Unsafe.SizeOf<TResponse>());
 
         if (initialize)
         {
             // SHARED_RING_INIT: only the front initialises the shared header (a back never does).
-            new Span<byte>(area, geometry.HeaderSize).Clear();
-            *_requestEvent = 1;
-            *_responseEvent = 1;
+            new Span<byte>(_view.Header, geometry.HeaderSize).Clear();
+            *_view.RequestEvent = 1;
+            *_view.ResponseEvent = 1;
             startIndex = 0;
         }
 
@@ -79,7 +54,7 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable
         if (initialize)
         {
             // The header (events = 1) is visible before any index the front publishes later.
-            MemoryOrder.WriteRelease(_requestProducer, 0);
+            MemoryOrder.WriteRelease(_view.RequestProducer, 0);
         }
     }
 
@@ -99,7 +74,7 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable
         new(memory, 0, ClassicGeometry(order), initialize: false, startIndex);
 
     /// <summary><c>RING_SIZE</c>: the number of slots, a power of two.</summary>
-    public int Size => (int)_size;
+    public int Size => (int)_view.Size;
 
     /// <summary><c>req_prod_pvt</c>: the index of the next request slot to fill.</summary>
     public uint RequestProducerPrivate => _requestProducerPrivate;
@@ -108,7 +83,7 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable
     public uint ResponseConsumer => _responseConsumer;
 
     /// <summary><c>RING_FREE_REQUESTS</c>: how many requests can be made before responses are consumed.</summary>
-    public int FreeRequests => (int)(_size - RingIndex.Distance(_responseConsumer, _requestProducerPrivate));
+    public int FreeRequests => (int)(_view.Size - RingIndex.Distance(_responseConsumer, _requestProducerPrivate));
 
     /// <summary><c>RING_FULL</c>: no request can be made until a response is consumed.</summary>
     public bool IsFull => FreeRequests == 0;
@@ -137,7 +112,7 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable
     /// </summary>
     public IRingNotifier? Notifier { get; set; }
 
-    internal RingGeometry Geometry { get; }
+    internal RingGeometry Geometry => _view.Geometry;
 
     /// <summary>
     /// <c>RING_GET_REQUEST</c>: the request slot for <paramref name="index"/>, in shared memory. The front
@@ -160,9 +135,9 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable
     {
         ThrowIfDisposed();
         uint index = _requestProducerPrivate;
-        if (RingIndex.Distance(_responseConsumer, index) >= _size)
+        if (RingIndex.Distance(_responseConsumer, index) >= _view.Size)
         {
-            ThrowHelper.ThrowRingFull(_size, RingIndex.Distance(_responseConsumer, index));
+            ThrowHelper.ThrowRingFull(_view.Size, RingIndex.Distance(_responseConsumer, index));
         }
 
         Unsafe.WriteUnaligned(RequestSlot(index), request);
@@ -175,11 +150,11 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable
     /// asked to be woken, calls the <see cref="Notifier"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public RequestBatch<TRequest, TResponse> ClaimRequests(int maxCount)
+    public SlotBatch<TRequest> ClaimRequests(int maxCount)
     {
         ThrowIfDisposed();
         ArgumentOutOfRangeException.ThrowIfNegative(maxCount);
-        return new RequestBatch<TRequest, TResponse>(this, _requestSlots, _stride, _mask, _requestProducerPrivate, Math.Min(maxCount, FreeRequests));
+        return new SlotBatch<TRequest>(this, _view.RequestSlots, _view.Stride, _view.Mask, _requestProducerPrivate, Math.Min(maxCount, FreeRequests));
     }
 
     /// <summary><c>RING_PUSH_REQUESTS</c>: publishes every request made so far.</summary>
@@ -188,7 +163,7 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable
         ThrowIfDisposed();
 
         // wmb(); req_prod = req_prod_pvt: the back sees the request slots before the index covering them.
-        MemoryOrder.WriteRelease(_requestProducer, _requestProducerPrivate);
+        MemoryOrder.WriteRelease(_view.RequestProducer, _requestProducerPrivate);
     }
 
     /// <summary>
@@ -198,15 +173,15 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable
     public bool PushRequestsAndCheckNotify()
     {
         ThrowIfDisposed();
-        uint oldProducer = *_requestProducer;
+        uint oldProducer = *_view.RequestProducer;
         uint newProducer = _requestProducerPrivate;
 
         // wmb(); req_prod = new: the back sees the request slots before the index covering them.
-        MemoryOrder.WriteRelease(_requestProducer, newProducer);
+        MemoryOrder.WriteRelease(_view.RequestProducer, newProducer);
 
         // mb(): the back sees the new req_prod before we read req_event, or we could miss its arming (Dekker).
         MemoryOrder.FullFence();
-        return RingIndex.CrossesEvent(oldProducer, newProducer, MemoryOrder.ReadAcquire(_requestEvent));
+        return RingIndex.CrossesEvent(oldProducer, newProducer, MemoryOrder.ReadAcquire(_view.RequestEvent));
     }
 
     /// <summary>
@@ -223,7 +198,7 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable
         }
 
         // rsp_event = rsp_cons + 1; the back reads it after publishing rsp_prod.
-        MemoryOrder.WriteRelease(_responseEvent, _responseConsumer + 1);
+        MemoryOrder.WriteRelease(_view.ResponseEvent, _responseConsumer + 1);
 
         // mb(): the back sees our rsp_event before we re-read rsp_prod (Dekker with its push-and-check).
         MemoryOrder.FullFence();
@@ -277,9 +252,9 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable
 
         int count = (int)Math.Min((uint)destination.Length, RingIndex.Distance(consumer, _responseProducerSeen));
         destination = destination[..count];
-        byte* slots = _responseSlots;
-        uint mask = _mask;
-        nuint stride = _stride;
+        byte* slots = _view.ResponseSlots;
+        uint mask = _view.Mask;
+        nuint stride = _view.Stride;
         for (int i = 0; i < destination.Length; i++)
         {
             // RING_COPY_RESPONSE: one read of each slot, into the caller's private buffer.
@@ -291,7 +266,7 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable
     }
 
     /// <summary><c>RING_RESPONSE_PROD_OVERFLOW</c>: whether <paramref name="producer"/> is an impossible <c>rsp_prod</c>.</summary>
-    public bool IsResponseProducerOverflow(uint producer) => RingIndex.ProducerOverflows(producer, _responseConsumer, _size);
+    public bool IsResponseProducerOverflow(uint producer) => RingIndex.ProducerOverflows(producer, _responseConsumer, _view.Size);
 
     /// <summary>Releases this ring's hold on the shared mapping. The shared memory itself is left as it is.</summary>
     public void Dispose()
@@ -304,7 +279,7 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable
     }
 
     /// <summary>Advances <c>req_prod_pvt</c> over a claimed batch, publishes it and notifies if asked to.</summary>
-    internal bool PublishBatch(uint start, int count)
+    bool IBatchPublisher.PublishBatch(uint start, int count)
     {
         ThrowIfDisposed();
         if (_requestProducerPrivate != start)
@@ -323,17 +298,17 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private byte* RequestSlot(uint index) => _requestSlots + ((index & _mask) * _stride);
+    private byte* RequestSlot(uint index) => _view.RequestSlot(index);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private byte* ResponseSlot(uint index) => _responseSlots + ((index & _mask) * _stride);
+    private byte* ResponseSlot(uint index) => _view.ResponseSlot(index);
 
     /// <summary>Re-reads <c>rsp_prod</c>, validates it, and returns whether responses wait.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private bool RefreshResponseProducer()
     {
         // rsp_prod, then rmb(): the response slots up to it are read after the index.
-        uint producer = MemoryOrder.ReadAcquire(_responseProducer);
+        uint producer = MemoryOrder.ReadAcquire(_view.ResponseProducer);
         uint outstanding = RingIndex.Distance(_responseConsumer, _requestProducerPrivate);
         if (RingIndex.Distance(_responseConsumer, producer) > outstanding)
         {
@@ -347,7 +322,7 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable
     private void ThrowResponseProducerInvalid(uint producer, uint outstanding) =>
         ThrowHelper.ThrowProtocol(
             $"The back published an impossible response producer: rsp_prod={producer}, rsp_cons={_responseConsumer}, " +
-            $"outstanding={outstanding}, size={_size} (RING_RESPONSE_PROD_OVERFLOW or more responses than requests).");
+            $"outstanding={outstanding}, size={_view.Size} (RING_RESPONSE_PROD_OVERFLOW or more responses than requests).");
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void ThrowIfDisposed()
@@ -358,6 +333,5 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable
         }
     }
 
-    private static RingGeometry ClassicGeometry(int order) =>
-        RingGeometry.Classic(SharedRingLayout.LengthForOrder(order), SharedRingLayout.EntrySize<TRequest, TResponse>());
+    private static RingGeometry ClassicGeometry(int order) => SharedRingView.Classic<TRequest, TResponse>(order);
 }

@@ -53,7 +53,7 @@ public sealed class BackRingTests
         int n = pair.Back.ConsumeRequests(requests);
         var notifier = new CountingNotifier();
         pair.Back.Notifier = notifier;
-        using (ResponseBatch<NetifTxRequest, NetifTxResponse> batch = pair.Back.ClaimResponses(100))
+        using (SlotBatch<NetifTxResponse> batch = pair.Back.ClaimResponses(100))
         {
             Assert.Equal(n, batch.Count);
             for (int i = 0; i < batch.Count; i++)

@@ -75,7 +75,7 @@ public sealed class FrontRingTests
         var notifier = new CountingNotifier();
         pair.Front.Notifier = notifier;
 
-        using (RequestBatch<NetifTxRequest, NetifTxResponse> batch = pair.Front.ClaimRequests(10))
+        using (SlotBatch<NetifTxRequest> batch = pair.Front.ClaimRequests(10))
         {
             Assert.Equal(10, batch.Count);
             for (int i = 0; i < batch.Count; i++)
@@ -97,7 +97,7 @@ public sealed class FrontRingTests
     public void ClaimRequests_MoreThanFree_ClaimsOnlyFree()
     {
         using var pair = new RingPair<NetifTxRequest, NetifTxResponse>();
-        using (RequestBatch<NetifTxRequest, NetifTxResponse> batch = pair.Front.ClaimRequests(10_000))
+        using (SlotBatch<NetifTxRequest> batch = pair.Front.ClaimRequests(10_000))
         {
             Assert.Equal(pair.Front.Size, batch.Count);
             bool threw = false;
@@ -113,7 +113,7 @@ public sealed class FrontRingTests
             Assert.True(threw, "indexing past the batch must throw");
         }
 
-        using RequestBatch<NetifTxRequest, NetifTxResponse> none = pair.Front.ClaimRequests(1);
+        using SlotBatch<NetifTxRequest> none = pair.Front.ClaimRequests(1);
         Assert.Equal(0, none.Count);
     }
 

@@ -27,7 +27,7 @@ public sealed class RingEventHoldOffTests
             int room = (int)Math.Min((ulong)front.FreeRequests, Total - sent);
             if (room > 0)
             {
-                using RequestBatch<SequencedRequest, SequencedResponse> batch = front.ClaimRequests(room);
+                using SlotBatch<SequencedRequest> batch = front.ClaimRequests(room);
                 for (int i = 0; i < batch.Count; i++)
                 {
                     batch[i] = RingEventSession.Request(sent + (ulong)i);

@@ -5,20 +5,21 @@ using System.Runtime.CompilerServices;
 namespace PvRing.Rings;
 
 /// <summary>
-/// Response slots claimed from a <see cref="BackRing{TRequest, TResponse}"/> for requests already consumed:
-/// fill them, then dispose the batch (a <c>using</c> block) to publish them all with one index store,
-/// notifying the front if it asked.
+/// Slots claimed from a ring for producing: requests from <see cref="FrontRing{TRequest, TResponse}.ClaimRequests"/>
+/// or responses (to requests already consumed) from <see cref="BackRing{TRequest, TResponse}.ClaimResponses"/>.
+/// Fill them, then dispose the batch (a <c>using</c> block) to publish them all with one index store, notifying
+/// the peer if it asked (<c>RING_PUSH_*_AND_CHECK_NOTIFY</c>).
 /// </summary>
+/// <typeparam name="TSlot">The request or response struct.</typeparam>
 /// <remarks>
 /// A batch cannot forget to publish: <see cref="Dispose"/> publishes if <see cref="Publish"/> was not called.
-/// Assign whole structs (<c>batch[i] = new NetifTxResponse { ... }</c>): a response built from zero leaks no
-/// stale bytes into the ring (XSA-216).
+/// Slots are written in shared memory directly; assign whole structs (<c>batch[i] = new NetifTxRequest { ... }</c>)
+/// so that no stale bytes remain in a slot (XSA-216).
 /// </remarks>
-public ref struct ResponseBatch<TRequest, TResponse>
-    where TRequest : unmanaged
-    where TResponse : unmanaged
+public ref struct SlotBatch<TSlot>
+    where TSlot : unmanaged
 {
-    private readonly BackRing<TRequest, TResponse> _ring;
+    private readonly IBatchPublisher _ring;
     private readonly unsafe byte* _slots;
     private readonly nuint _stride;
     private readonly uint _mask;
@@ -26,7 +27,7 @@ public ref struct ResponseBatch<TRequest, TResponse>
     private readonly int _count;
     private bool _published;
 
-    internal unsafe ResponseBatch(BackRing<TRequest, TResponse> ring, byte* slots, nuint stride, uint mask, uint start, int count)
+    internal unsafe SlotBatch(IBatchPublisher ring, byte* slots, nuint stride, uint mask, uint start, int count)
     {
         _ring = ring;
         _slots = slots;
@@ -37,14 +38,14 @@ public ref struct ResponseBatch<TRequest, TResponse>
         _published = false;
     }
 
-    /// <summary>The number of slots claimed; may be 0 when no consumed request waits for an answer.</summary>
+    /// <summary>The number of slots claimed; may be 0 (a full ring, or no request waiting for its response).</summary>
     public readonly int Count => _count;
 
-    /// <summary>The ring index of the first claimed slot (the index of the request it answers).</summary>
+    /// <summary>The ring index of the first claimed slot.</summary>
     public readonly uint FirstIndex => _start;
 
     /// <summary>The <paramref name="i"/>-th claimed slot (0 ≤ i &lt; <see cref="Count"/>).</summary>
-    public readonly unsafe ref TResponse this[int i]
+    public readonly unsafe ref TSlot this[int i]
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         get
@@ -56,13 +57,13 @@ public ref struct ResponseBatch<TRequest, TResponse>
 
             // The slot address is computed from the scope's own copy of the geometry, so a loop over the
             // batch keeps it in registers instead of reloading the ring's fields after every slot store.
-            return ref Unsafe.AsRef<TResponse>(_slots + (((_start + (uint)i) & _mask) * _stride));
+            return ref Unsafe.AsRef<TSlot>(_slots + (((_start + (uint)i) & _mask) * _stride));
         }
     }
 
     /// <summary>
-    /// Publishes the claimed responses (<c>RING_PUSH_RESPONSES_AND_CHECK_NOTIFY</c>) and, if the front asked to
-    /// be woken, calls the ring's notifier. Returns whether a notification was needed. Later calls do nothing.
+    /// Publishes the claimed slots and, if the peer asked to be woken, calls the ring's notifier. Returns whether
+    /// a notification was needed. Later calls do nothing.
     /// </summary>
     public bool Publish()
     {

@@ -1,0 +1,62 @@
+// Licensed under the MIT License. See LICENSE in the repository root.
+
+using System.Runtime.CompilerServices;
+using PvRing.Memory;
+
+namespace PvRing.Rings;
+
+/// <summary>
+/// Where one ring's shared indices and slots are in this process: the pointers both ends compute from a mapping
+/// and a <see cref="RingGeometry"/>, checked once so that no slot address can leave the mapping.
+/// </summary>
+internal readonly unsafe struct SharedRingView
+{
+    public readonly uint* RequestProducer;
+    public readonly uint* RequestEvent;
+    public readonly uint* ResponseProducer;
+    public readonly uint* ResponseEvent;
+    public readonly byte* RequestSlots;
+    public readonly byte* ResponseSlots;
+    public readonly nuint Stride;
+    public readonly uint Size;
+    public readonly uint Mask;
+
+    public SharedRingView(SharedMemoryFile memory, long offset, RingGeometry geometry, int requestSize, int responseSize)
+    {
+        ArgumentNullException.ThrowIfNull(memory);
+        geometry.Validate(requestSize, responseSize);
+        if (offset < 0 || offset + geometry.Length > memory.Length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(offset), offset, $"The ring (length={geometry.Length}) does not fit the mapping (length={memory.Length}).");
+        }
+
+        byte* area = memory.Pointer + offset;
+        Header = area;
+        RequestProducer = (uint*)(area + geometry.RequestProducerOffset);
+        RequestEvent = (uint*)(area + geometry.RequestEventOffset);
+        ResponseProducer = (uint*)(area + geometry.ResponseProducerOffset);
+        ResponseEvent = (uint*)(area + geometry.ResponseEventOffset);
+        RequestSlots = area + geometry.RequestSlotsOffset;
+        ResponseSlots = area + geometry.ResponseSlotsOffset;
+        Stride = (nuint)geometry.SlotStride;
+        Size = (uint)geometry.SlotCount;
+        Mask = Size - 1;
+        Geometry = geometry;
+    }
+
+    public byte* Header { get; }
+
+    public RingGeometry Geometry { get; }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public byte* RequestSlot(uint index) => RequestSlots + ((index & Mask) * Stride);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public byte* ResponseSlot(uint index) => ResponseSlots + ((index & Mask) * Stride);
+
+    /// <summary>The classic Xen geometry for a ring of 2^<paramref name="order"/> pages.</summary>
+    public static RingGeometry Classic<TRequest, TResponse>(int order)
+        where TRequest : unmanaged
+        where TResponse : unmanaged =>
+        RingGeometry.Classic(SharedRingLayout.LengthForOrder(order), SharedRingLayout.EntrySize<TRequest, TResponse>());
+}
