@@ -319,15 +319,7 @@ public sealed unsafe class BackRing<TRequest, TResponse> : IDisposable, IBatchPu
     public bool PushResponsesAndCheckNotify()
     {
         ThrowIfDisposed();
-        uint oldProducer = *_view.ResponseProducer;
-        uint newProducer = _responseProducerPrivate;
-
-        // wmb(); rsp_prod = new: the front sees the response slots before the index covering them.
-        MemoryOrder.WriteRelease(_view.ResponseProducer, newProducer);
-
-        // mb(): the front sees the new rsp_prod before we read rsp_event, or we could miss its arming (Dekker).
-        MemoryOrder.FullFence();
-        return RingIndex.CrossesEvent(oldProducer, newProducer, MemoryOrder.ReadAcquire(_view.ResponseEvent));
+        return SharedRingView.PublishAndCheckNotify(_view.ResponseProducer, _view.ResponseEvent, _responseProducerPrivate);
     }
 
     /// <summary>
@@ -344,11 +336,7 @@ public sealed unsafe class BackRing<TRequest, TResponse> : IDisposable, IBatchPu
             return true;
         }
 
-        // req_event = req_cons + 1; the front reads it after publishing req_prod.
-        MemoryOrder.WriteRelease(_view.RequestEvent, _requestConsumer + 1);
-
-        // mb(): the front sees our req_event before we re-read req_prod (Dekker with its push-and-check).
-        MemoryOrder.FullFence();
+        SharedRingView.ArmEvent(_view.RequestEvent, _requestConsumer + 1);
         RefreshRequestProducer();
         return Available(_requestConsumer) != 0;
     }

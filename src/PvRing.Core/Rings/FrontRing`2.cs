@@ -173,15 +173,7 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable, IBatchP
     public bool PushRequestsAndCheckNotify()
     {
         ThrowIfDisposed();
-        uint oldProducer = *_view.RequestProducer;
-        uint newProducer = _requestProducerPrivate;
-
-        // wmb(); req_prod = new: the back sees the request slots before the index covering them.
-        MemoryOrder.WriteRelease(_view.RequestProducer, newProducer);
-
-        // mb(): the back sees the new req_prod before we read req_event, or we could miss its arming (Dekker).
-        MemoryOrder.FullFence();
-        return RingIndex.CrossesEvent(oldProducer, newProducer, MemoryOrder.ReadAcquire(_view.RequestEvent));
+        return SharedRingView.PublishAndCheckNotify(_view.RequestProducer, _view.RequestEvent, _requestProducerPrivate);
     }
 
     /// <summary>
@@ -197,11 +189,7 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable, IBatchP
             return true;
         }
 
-        // rsp_event = rsp_cons + 1; the back reads it after publishing rsp_prod.
-        MemoryOrder.WriteRelease(_view.ResponseEvent, _responseConsumer + 1);
-
-        // mb(): the back sees our rsp_event before we re-read rsp_prod (Dekker with its push-and-check).
-        MemoryOrder.FullFence();
+        SharedRingView.ArmEvent(_view.ResponseEvent, _responseConsumer + 1);
         return RefreshResponseProducer();
     }
 

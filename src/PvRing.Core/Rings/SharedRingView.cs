@@ -54,6 +54,38 @@ internal readonly unsafe struct SharedRingView
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public byte* ResponseSlot(uint index) => ResponseSlots + ((index & Mask) * Stride);
 
+    /// <summary>
+    /// <c>RING_PUSH_*_AND_CHECK_NOTIFY</c> for either direction: publishes <paramref name="newProducer"/> and returns
+    /// whether the peer's event index lies in (old, new], i.e. whether it asked to be woken.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool PublishAndCheckNotify(uint* producer, uint* eventIndex, uint newProducer)
+    {
+        uint oldProducer = *producer;
+
+        // wmb(); prod = new: the peer sees the slots before the index covering them.
+        MemoryOrder.WriteRelease(producer, newProducer);
+
+        // mb(): the peer sees the new producer index before we read its event index, or we could miss its
+        // arming in RING_FINAL_CHECK (the Dekker pair).
+        MemoryOrder.FullFence();
+        return RingIndex.CrossesEvent(oldProducer, newProducer, MemoryOrder.ReadAcquire(eventIndex));
+    }
+
+    /// <summary>
+    /// The arming half of <c>RING_FINAL_CHECK_FOR_*</c>: asks the peer to notify when its producer passes
+    /// <paramref name="value"/> - 1; the caller then re-reads the peer's producer index.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void ArmEvent(uint* eventIndex, uint value)
+    {
+        // event = cons + 1; the peer reads it after publishing its producer index.
+        MemoryOrder.WriteRelease(eventIndex, value);
+
+        // mb(): the peer sees our event index before we re-read its producer index (Dekker with its push).
+        MemoryOrder.FullFence();
+    }
+
     /// <summary>The classic Xen geometry for a ring of 2^<paramref name="order"/> pages.</summary>
     public static RingGeometry Classic<TRequest, TResponse>(int order)
         where TRequest : unmanaged
