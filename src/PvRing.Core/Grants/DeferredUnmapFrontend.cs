@@ -1,0 +1,95 @@
+// Licensed under the MIT License. See LICENSE in the repository root.
+
+using PvRing.Memory;
+using PvRing.Platform;
+using PvRing.Rings;
+
+namespace PvRing.Grants;
+
+/// <summary>
+/// The front's side of <c>feature-deferred-unmap</c>: it owns the flush page, asks the back to perform its
+/// queued unmaps (<see cref="RequestFlush"/>), and learns when a flush has completed. A page whose request was
+/// answered may be reused only after a flush requested after that answer has completed; until then
+/// <see cref="GrantDomain.TryEndAccess(uint)"/> on it fails, because the back still has it mapped.
+/// </summary>
+public sealed unsafe class DeferredUnmapFrontend : IDisposable
+{
+    private readonly HostDirectory _host;
+    private readonly string _name;
+    private readonly SharedMemoryFile _page;
+    private readonly uint* _requested;
+    private readonly uint* _completed;
+
+    private DeferredUnmapFrontend(HostDirectory host, string name, SharedMemoryFile page)
+    {
+        _host = host;
+        _name = name;
+        _page = page;
+        _requested = (uint*)(page.Pointer + UnmapFlushLayout.RequestedOffset);
+        _completed = (uint*)(page.Pointer + UnmapFlushLayout.CompletedOffset);
+    }
+
+    /// <summary>Creates the flush page shared by front <paramref name="frontDomainId"/> and back <paramref name="backDomainId"/>.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="host"/> is null.</exception>
+    /// <exception cref="PvRingException">The page exists already.</exception>
+    public static DeferredUnmapFrontend Create(HostDirectory host, ushort frontDomainId, ushort backDomainId)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        string name = GrantTableLayout.FlushFileName(frontDomainId, backDomainId);
+        SharedMemoryFile page = host.CreateTemporaryFile(name, XenPage.Size, out string temporary);
+        try
+        {
+            host.PublishTemporary(temporary, name);
+        }
+        catch
+        {
+            page.Dispose();
+            throw;
+        }
+
+        return new DeferredUnmapFrontend(host, name, page);
+    }
+
+    /// <summary>The epoch of the last completed flush.</summary>
+    public uint CompletedEpoch => MemoryOrder.ReadAcquire(_completed); // Acquire: pages unmapped by that flush are seen unmapped after.
+
+    /// <summary>Asks the back to flush its queued unmaps; returns the epoch to wait for. Notify the back (its event channel) after.</summary>
+    public uint RequestFlush()
+    {
+        // Interlocked increment (a full fence): every response we consumed is ordered before the request.
+        return Interlocked.Increment(ref *_requested);
+    }
+
+    /// <summary>Whether the flush of <paramref name="epoch"/> (or a later one) has completed (free-running comparison).</summary>
+    public bool IsFlushed(uint epoch) => (int)(CompletedEpoch - epoch) >= 0;
+
+    /// <summary>Waits, at most <paramref name="timeout"/>, for the flush of <paramref name="epoch"/>; returns whether it completed.</summary>
+    public bool WaitForFlush(uint epoch, TimeSpan timeout)
+    {
+        long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        while (true)
+        {
+            uint completed = CompletedEpoch;
+            if ((int)(completed - epoch) >= 0)
+            {
+                return true;
+            }
+
+            long left = deadline - Environment.TickCount64;
+            if (left <= 0)
+            {
+                return false;
+            }
+
+            // Sleeps only while flush_completed still holds the value we just read: no lost wake-up.
+            _ = PlatformServices.Futex.Wait(_completed, completed, (int)Math.Min(left, int.MaxValue));
+        }
+    }
+
+    /// <summary>Closes and removes the flush page.</summary>
+    public void Dispose()
+    {
+        _page.Dispose();
+        _host.Delete(_name);
+    }
+}

@@ -1,0 +1,244 @@
+// Licensed under the MIT License. See LICENSE in the repository root.
+
+using System.Runtime.CompilerServices;
+using PvRing.Memory;
+using PvRing.Rings;
+
+namespace PvRing.Grants;
+
+/// <summary>
+/// A domain's own memory and the granting side of its grant table: the arena of 4 KiB frames it can grant,
+/// and the v1 grant table (<c>grant_entry_v1</c>, as Xen's <c>grant_table.h</c>) that says who may reach which frame.
+/// </summary>
+/// <remarks>
+/// Design: the arena (<c>arena-&lt;domid&gt;</c>) and the table (<c>gnttab-&lt;domid&gt;</c>) are files in the host
+/// directory, each written under a temporary name and renamed, arena first, so a mapper that finds the table
+/// finds a complete arena. Granting writes <c>domid</c> and <c>frame</c>, then release-stores <c>flags</c>
+/// (Xen's <c>wmb()</c>): the flags store is what makes the entry valid. Ending access is Linux's
+/// <c>gnttab_end_foreign_access_ref</c>: read the flags, give up while <c>GTF_reading</c>/<c>GTF_writing</c> is set,
+/// else compare-and-swap the flags to 0; a failed swap means the mapper pinned the entry meanwhile, so the
+/// caller must treat the page as still in use. References come from a lock-free free list
+/// (<see cref="IndexFreeList"/>): every method may be called from any thread at once.
+/// </remarks>
+public sealed unsafe class GrantDomain : IDisposable
+{
+    private readonly HostDirectory _host;
+    private readonly SharedMemoryFile _arena;
+    private readonly SharedMemoryFile _table;
+    private readonly byte* _arenaBase;
+    private readonly byte* _tableBase;
+    private readonly IndexFreeList _freeReferences;
+    private int _disposed;
+
+    private GrantDomain(HostDirectory host, ushort domainId, SharedMemoryFile arena, SharedMemoryFile table)
+    {
+        _host = host;
+        DomainId = domainId;
+        _arena = arena;
+        _table = table;
+        _arenaBase = arena.Pointer;
+        _tableBase = table.Pointer;
+        FrameCount = (uint)arena.PageCount;
+        EntryCount = (uint)(table.Length / GrantTableLayout.EntrySize);
+        _freeReferences = new IndexFreeList((int)EntryCount);
+        // Pushed highest first so the first references handed out are 8, 9, 10...
+        for (int reference = (int)EntryCount - 1; reference >= (int)GrantTableLayout.ReservedEntries; reference--)
+        {
+            _freeReferences.Push(reference);
+        }
+    }
+
+    /// <summary>This domain's id.</summary>
+    public ushort DomainId { get; }
+
+    /// <summary>Frames in the arena.</summary>
+    public uint FrameCount { get; }
+
+    /// <summary>Entries in the grant table, reserved ones included.</summary>
+    public uint EntryCount { get; }
+
+    /// <summary>
+    /// Creates the arena and grant table of <paramref name="domainId"/> in <paramref name="host"/>.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="host"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    /// <exception cref="PvRingException">The domain's files exist already.</exception>
+    public static GrantDomain Create(HostDirectory host, ushort domainId, GrantDomainOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        options ??= new GrantDomainOptions();
+        options.Validate();
+        string arenaName = GrantTableLayout.ArenaFileName(domainId);
+        string tableName = GrantTableLayout.TableFileName(domainId);
+        SharedMemoryFile arena = host.CreateTemporaryFile(arenaName, (long)options.ArenaFrames * XenPage.Size, out string arenaTemporary);
+        SharedMemoryFile? table = null;
+        try
+        {
+            host.PublishTemporary(arenaTemporary, arenaName);
+            table = host.CreateTemporaryFile(tableName, (long)options.GrantTablePages * XenPage.Size, out string tableTemporary);
+            host.PublishTemporary(tableTemporary, tableName);
+            return new GrantDomain(host, domainId, arena, table);
+        }
+        catch
+        {
+            table?.Dispose();
+            arena.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Grants <paramref name="grantee"/> access to <paramref name="frame"/> of this domain's arena; returns the reference.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="frame"/> is outside the arena.</exception>
+    /// <exception cref="InvalidOperationException">Every reference is in use.</exception>
+    public uint GrantAccess(ushort grantee, uint frame, bool readOnly)
+    {
+        if (!TryGrantAccess(grantee, frame, readOnly, out uint reference))
+        {
+            GrantThrowHelper.ThrowTableFull(EntryCount);
+        }
+
+        return reference;
+    }
+
+    /// <summary>As <see cref="GrantAccess"/>, but returns false instead of throwing when every reference is in use.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="frame"/> is outside the arena.</exception>
+    public bool TryGrantAccess(ushort grantee, uint frame, bool readOnly, out uint reference)
+    {
+        if (frame >= FrameCount)
+        {
+            GrantThrowHelper.ThrowFrameOutOfRange(frame, FrameCount);
+        }
+
+        if (!_freeReferences.TryPop(out int index))
+        {
+            reference = 0;
+            return false;
+        }
+
+        reference = (uint)index;
+        WriteEntry(reference, grantee, frame, readOnly);
+        return true;
+    }
+
+    /// <summary>
+    /// Re-grants an entry this domain holds (after a successful <see cref="TryEndAccess(uint, bool)"/> with
+    /// <c>keepReference</c>), as blkfront's persistent pool re-uses its references.
+    /// </summary>
+    internal void RegrantAccess(uint reference, ushort grantee, uint frame, bool readOnly)
+    {
+        CheckReference(reference);
+        if (frame >= FrameCount)
+        {
+            GrantThrowHelper.ThrowFrameOutOfRange(frame, FrameCount);
+        }
+
+        WriteEntry(reference, grantee, frame, readOnly);
+    }
+
+    /// <summary>
+    /// Ends access through <paramref name="reference"/> and frees the reference. Returns false, changing
+    /// nothing, while the grantee still has the page mapped or is copying it (<c>GTF_reading</c> or
+    /// <c>GTF_writing</c> set): the caller must then treat the page as still in use and not reuse it.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="reference"/> is reserved or outside the table.</exception>
+    public bool TryEndAccess(uint reference) => TryEndAccess(reference, keepReference: false);
+
+    /// <summary>As <see cref="TryEndAccess(uint)"/>; with <paramref name="keepReference"/> the reference stays allocated for <see cref="RegrantAccess"/>.</summary>
+    internal bool TryEndAccess(uint reference, bool keepReference)
+    {
+        CheckReference(reference);
+        uint* combo = (uint*)(_tableBase + (reference * GrantTableLayout.EntrySize));
+        // Xen's union grant_combo: {flags, domid} as one aligned 32-bit word, flags in the low half. Acquire:
+        // a mapper's pin (GTF_reading) is seen before we decide the page is free.
+        uint observed = MemoryOrder.ReadAcquire(combo);
+        while (true)
+        {
+            if ((observed & (uint)(GrantEntryFlags.Reading | GrantEntryFlags.Writing)) != 0)
+            {
+                return false;
+            }
+
+            // Compare-and-swap flags to 0 (a full fence): if the mapper pinned the entry after our read, the swap
+            // fails and we see its GTF_reading; if we win, its later pin sees an invalid entry.
+            uint seen = Interlocked.CompareExchange(ref *combo, observed & 0xFFFF_0000u, observed);
+            if (seen == observed)
+            {
+                break;
+            }
+
+            observed = seen;
+        }
+
+        if (!keepReference)
+        {
+            _freeReferences.Push((int)reference);
+        }
+
+        return true;
+    }
+
+    /// <summary>The current flags of <paramref name="reference"/>'s entry (for diagnostics and tests).</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="reference"/> is outside the table.</exception>
+    public GrantEntryFlags GetFlags(uint reference)
+    {
+        if (reference >= EntryCount)
+        {
+            GrantThrowHelper.ThrowReferenceOutOfRange(reference, EntryCount);
+        }
+
+        // Acquire: a diagnostic read of the word the mapper swaps; it orders nothing else.
+        return (GrantEntryFlags)(ushort)MemoryOrder.ReadAcquire((uint*)(_tableBase + (reference * GrantTableLayout.EntrySize)));
+    }
+
+    /// <summary>
+    /// The 4096 bytes of <paramref name="frame"/> in this domain's arena. Valid until the domain is disposed;
+    /// a granted frame is shared with the grantee, so write it before granting and not while it is in use.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="frame"/> is outside the arena.</exception>
+    public Span<byte> GetFrame(uint frame)
+    {
+        if (frame >= FrameCount)
+        {
+            GrantThrowHelper.ThrowFrameOutOfRange(frame, FrameCount);
+        }
+
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        return new Span<byte>(_arenaBase + ((long)frame << XenPage.Shift), XenPage.Size);
+    }
+
+    /// <summary>Unmaps the arena and table and removes their files; mappings a grantee made stay valid until it unmaps them.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        _table.Dispose();
+        _arena.Dispose();
+        _host.Delete(GrantTableLayout.TableFileName(DomainId));
+        _host.Delete(GrantTableLayout.ArenaFileName(DomainId));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void WriteEntry(uint reference, ushort grantee, uint frame, bool readOnly)
+    {
+        byte* entry = _tableBase + (reference * GrantTableLayout.EntrySize);
+        *(uint*)(entry + GrantTableLayout.FrameOffset) = frame;
+        GrantEntryFlags flags = GrantEntryFlags.PermitAccess | (readOnly ? GrantEntryFlags.ReadOnly : 0);
+        // wmb(); {flags, domid} = ...: the frame is visible before the flags that make the entry valid. The entry
+        // is free (flags 0), so no mapper swaps this word now; domid and flags go out in one aligned store.
+        MemoryOrder.WriteRelease((uint*)(entry + GrantTableLayout.FlagsOffset), ((uint)grantee << 16) | (uint)flags);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void CheckReference(uint reference)
+    {
+        if (reference < GrantTableLayout.ReservedEntries || reference >= EntryCount)
+        {
+            GrantThrowHelper.ThrowReferenceOutOfRange(reference, EntryCount);
+        }
+    }
+}

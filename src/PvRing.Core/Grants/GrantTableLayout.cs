@@ -1,0 +1,54 @@
+// Licensed under the MIT License. See LICENSE in the repository root.
+
+namespace PvRing.Grants;
+
+/// <summary>
+/// The wire layout of a v1 grant table, <c>struct grant_entry_v1</c> of Xen's <c>grant_table.h</c>, and the
+/// names of the files that hold a domain's memory. Written once; every other type uses these constants.
+/// </summary>
+/// <remarks>
+/// <code>
+///  grant table file "gnttab-&lt;domid&gt;": N pages of 512 entries, ref r at byte r * 8
+///  +--------+--------+----------------+
+///  | flags  | domid  |     frame      |   grant_entry_v1, 8 bytes
+///  |  u16   |  u16   |      u32       |
+///  +--------+--------+----------------+
+///  0        2        4                8
+///  {flags, domid} is the aligned u32 at offset 0 (Xen's union grant_combo, little-endian:
+///  flags in the low half): the mapper validates and pins with one 32-bit compare-and-swap.
+///
+///  arena file "arena-&lt;domid&gt;": F pages; frame f is bytes [f * 4096, f * 4096 + 4096).
+/// </code>
+/// </remarks>
+internal static class GrantTableLayout
+{
+    /// <summary><c>sizeof(grant_entry_v1_t)</c>.</summary>
+    public const int EntrySize = 8;
+
+    /// <summary><c>flags</c> u16 @0.</summary>
+    public const int FlagsOffset = 0;
+
+    /// <summary><c>domid</c> u16 @2.</summary>
+    public const int DomidOffset = 2;
+
+    /// <summary><c>frame</c> u32 @4.</summary>
+    public const int FrameOffset = 4;
+
+    /// <summary>Entries per 4 KiB page of the table.</summary>
+    public const int EntriesPerPage = 512;
+
+    /// <summary>The first references are reserved, as in Xen (<c>GNTTAB_NR_RESERVED_ENTRIES</c>): 0 console, 1 xenstore.</summary>
+    public const uint ReservedEntries = 8;
+
+    /// <summary>How many failed compare-and-swaps on one entry before a mapper gives up, as Xen does ("unstable entry").</summary>
+    public const int MaxPinRetries = 5;
+
+    /// <summary>The grant table file of <paramref name="domid"/>.</summary>
+    public static string TableFileName(ushort domid) => $"gnttab-{domid}";
+
+    /// <summary>The arena file of <paramref name="domid"/>.</summary>
+    public static string ArenaFileName(ushort domid) => $"arena-{domid}";
+
+    /// <summary>The deferred-unmap flush page shared by a front and a back.</summary>
+    public static string FlushFileName(ushort frontDomid, ushort backDomid) => $"gntflush-{frontDomid}-{backDomid}";
+}

@@ -1,0 +1,158 @@
+// Licensed under the MIT License. See LICENSE in the repository root.
+
+using PvRing.Memory;
+
+namespace PvRing.Grants;
+
+/// <summary>
+/// Hackathon item G (<c>feature-persistent</c>), as Linux blkback: map each grant the first time a request
+/// names it, writable, and keep the mapping, so later requests with that reference cost a lookup and a copy.
+/// The cache is capped (<see cref="PersistentGrantOptions.MaxGrants"/>); when full, the least recently used
+/// <see cref="PersistentGrantOptions.PurgePercent"/> are unmapped first.
+/// </summary>
+/// <remarks>
+/// Concurrency: one instance per ring, used by that ring's one worker thread (blkback's per-ring tree). The
+/// lookup table is preallocated, so a hit allocates nothing. The front must grant the pool writable and must not
+/// end access to it while connected (<see cref="PersistentGrantPool"/> does both).
+/// </remarks>
+public sealed unsafe class PersistentGrantMapper : IGrantMapper
+{
+    private readonly MapTrack _track;
+    private readonly Dictionary<uint, int> _handles;
+    private readonly uint[] _referenceOfSlot;
+    private readonly long[] _lastUse;
+    private readonly int _purgeCount;
+    private long _clock;
+
+    /// <summary>Creates a persistent mapper over <paramref name="domain"/>'s grants.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="domain"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    public PersistentGrantMapper(ForeignDomain domain, PersistentGrantOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(domain);
+        options ??= new PersistentGrantOptions();
+        options.Validate();
+        _track = new MapTrack(domain, options.MaxGrants);
+        _handles = new Dictionary<uint, int>(options.MaxGrants);
+        _referenceOfSlot = new uint[options.MaxGrants];
+        _lastUse = new long[options.MaxGrants];
+        _purgeCount = Math.Max(1, options.MaxGrants * options.PurgePercent / 100);
+    }
+
+    /// <inheritdoc/>
+    public GrantScheme Scheme => GrantScheme.Persistent;
+
+    /// <summary>Grants currently kept mapped.</summary>
+    public int Count => _handles.Count;
+
+    /// <summary>Mappings made since creation (cache misses).</summary>
+    public long MapCount { get; private set; }
+
+    /// <summary>Mappings dropped by the LRU purge.</summary>
+    public long EvictionCount { get; private set; }
+
+    /// <summary>
+    /// The page <paramref name="reference"/> names, mapped now if it is not cached; valid until the mapping is
+    /// evicted (a later miss may evict it) or this mapper is disposed.
+    /// </summary>
+    public GrantStatus GetPage(uint reference, out Span<byte> page)
+    {
+        page = default;
+        if (!_handles.TryGetValue(reference, out int handleValue))
+        {
+            GrantStatus status = MapNew(reference, out handleValue);
+            if (status != GrantStatus.Okay)
+            {
+                return status;
+            }
+        }
+
+        _lastUse[handleValue - 1] = ++_clock;
+        page = new Span<byte>(_track.Address(new GrantHandle(handleValue), out _), XenPage.Size);
+        return GrantStatus.Okay;
+    }
+
+    /// <inheritdoc/>
+    public GrantStatus Read(uint reference, int offset, Span<byte> destination)
+    {
+        if (!PageRange.Fits(offset, destination.Length))
+        {
+            return GrantStatus.BadCopyArg;
+        }
+
+        GrantStatus status = GetPage(reference, out Span<byte> page);
+        if (status == GrantStatus.Okay)
+        {
+            page.Slice(offset, destination.Length).CopyTo(destination);
+        }
+
+        return status;
+    }
+
+    /// <inheritdoc/>
+    public GrantStatus Write(uint reference, int offset, ReadOnlySpan<byte> source)
+    {
+        if (!PageRange.Fits(offset, source.Length))
+        {
+            return GrantStatus.BadCopyArg;
+        }
+
+        GrantStatus status = GetPage(reference, out Span<byte> page);
+        if (status == GrantStatus.Okay)
+        {
+            source.CopyTo(page.Slice(offset));
+        }
+
+        return status;
+    }
+
+    /// <summary>Unmaps every cached grant (the connection is closing), so the front can end access to its pool.</summary>
+    public void Dispose()
+    {
+        _track.UnmapAll();
+        _handles.Clear();
+    }
+
+    private GrantStatus MapNew(uint reference, out int handleValue)
+    {
+        handleValue = 0;
+        if (_handles.Count == _track.Capacity)
+        {
+            Purge();
+        }
+
+        GrantStatus status = _track.Map(reference, writable: true, out GrantHandle handle);
+        if (status != GrantStatus.Okay)
+        {
+            return status;
+        }
+
+        handleValue = handle.Value;
+        _referenceOfSlot[handleValue - 1] = reference;
+        _handles.Add(reference, handleValue);
+        MapCount++;
+        return GrantStatus.Okay;
+    }
+
+    private void Purge()
+    {
+        // Rare (only when the cache is full): repeated scans for the oldest keep it allocation-free.
+        for (int n = 0; n < _purgeCount && _handles.Count > 0; n++)
+        {
+            int oldest = -1;
+            long oldestUse = long.MaxValue;
+            foreach (int value in _handles.Values)
+            {
+                if (_lastUse[value - 1] < oldestUse)
+                {
+                    oldestUse = _lastUse[value - 1];
+                    oldest = value;
+                }
+            }
+
+            _handles.Remove(_referenceOfSlot[oldest - 1]);
+            _track.Unmap(new GrantHandle(oldest));
+            EvictionCount++;
+        }
+    }
+}
