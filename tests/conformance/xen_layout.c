@@ -1,5 +1,5 @@
 /* Prints the layout facts PvRing must match, computed by the C compiler from Xen's own headers
- * (Debian libxen-dev: /usr/include/xen/io/ring.h, netif.h, blkif.h). One "name value" pair per line;
+ * (Debian libxen-dev: /usr/include/xen/io/ring.h, netif.h, blkif.h, grant_table.h). One "name value" pair per line;
  * the LayoutTests compare every line with the C# side. */
 #include <stddef.h>
 #include <stdint.h>
@@ -8,6 +8,7 @@
 #include <xen/io/ring.h>
 #include <xen/io/netif.h>
 #include <xen/io/blkif.h>
+#include <xen/grant_table.h>
 
 #define SIZE(t) printf("sizeof.%s %zu\n", #t, sizeof(struct t))
 #define OFF(t, f) printf("offsetof.%s.%s %zu\n", #t, #f, offsetof(struct t, f))
@@ -84,5 +85,17 @@ int main(void)
            NETIF_RSP_DROPPED, NETIF_RSP_ERROR, NETIF_RSP_OKAY, NETIF_RSP_NULL);
     printf("const.BLKIF_MAX_SEGMENTS_PER_REQUEST %d\nconst.BLKIF_OP_WRITE %d\nconst.BLKIF_RSP_ERROR %d\n",
            BLKIF_MAX_SEGMENTS_PER_REQUEST, BLKIF_OP_WRITE, BLKIF_RSP_ERROR);
+
+    SIZE(grant_entry_v1);
+    OFF(grant_entry_v1, flags);
+    OFF(grant_entry_v1, domid);
+    OFF(grant_entry_v1, frame);
+    printf("const.GTF_permit_access %u\nconst.GTF_type_mask %u\nconst.GTF_readonly %u\nconst.GTF_reading %u\nconst.GTF_writing %u\n",
+           GTF_permit_access, GTF_type_mask, GTF_readonly, GTF_reading, GTF_writing);
+    printf("const.GNTST_okay %d\nconst.GNTST_general_error %d\nconst.GNTST_bad_domain %d\nconst.GNTST_bad_gntref %d\n"
+           "const.GNTST_bad_handle %d\nconst.GNTST_permission_denied %d\nconst.GNTST_bad_page %d\nconst.GNTST_bad_copy_arg %d\n"
+           "const.GNTST_eagain %d\nconst.GNTST_no_space %d\n",
+           GNTST_okay, GNTST_general_error, GNTST_bad_domain, GNTST_bad_gntref, GNTST_bad_handle, GNTST_permission_denied,
+           GNTST_bad_page, GNTST_bad_copy_arg, GNTST_eagain, GNTST_no_space);
     return 0;
 }

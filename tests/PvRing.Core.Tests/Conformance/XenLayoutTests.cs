@@ -3,6 +3,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using PvRing.Core.Tests.Infrastructure;
+using PvRing.Grants;
 using PvRing.Protocols.Blkif;
 using PvRing.Protocols.Netif;
 using PvRing.Rings;
@@ -11,7 +12,8 @@ namespace PvRing.Core.Tests.Conformance;
 
 /// <summary>
 /// Every struct size, field offset, ring header offset, union entry size, RING_SIZE for orders 0..4 and
-/// protocol constant, compared with what gcc computes from Debian's libxen-dev headers
+/// protocol constant (rings, netif, blkif, grant_entry_v1, GTF_* and GNTST_*), compared with what gcc computes
+/// from Debian's libxen-dev headers
 /// (tests/conformance/xen_layout.c).
 /// </summary>
 public sealed class XenLayoutTests
@@ -127,6 +129,26 @@ public sealed class XenLayoutTests
         facts["const.BLKIF_MAX_SEGMENTS_PER_REQUEST"] = BlkifProtocol.MaxSegmentsPerRequest;
         facts["const.BLKIF_OP_WRITE"] = BlkifProtocol.OperationWrite;
         facts["const.BLKIF_RSP_ERROR"] = BlkifProtocol.StatusError;
+
+        facts["sizeof.grant_entry_v1"] = GrantTableLayout.EntrySize;
+        facts["offsetof.grant_entry_v1.flags"] = GrantTableLayout.FlagsOffset;
+        facts["offsetof.grant_entry_v1.domid"] = GrantTableLayout.DomidOffset;
+        facts["offsetof.grant_entry_v1.frame"] = GrantTableLayout.FrameOffset;
+        facts["const.GTF_permit_access"] = (long)GrantEntryFlags.PermitAccess;
+        facts["const.GTF_type_mask"] = (long)GrantEntryFlags.TypeMask;
+        facts["const.GTF_readonly"] = (long)GrantEntryFlags.ReadOnly;
+        facts["const.GTF_reading"] = (long)GrantEntryFlags.Reading;
+        facts["const.GTF_writing"] = (long)GrantEntryFlags.Writing;
+        facts["const.GNTST_okay"] = (long)GrantStatus.Okay;
+        facts["const.GNTST_general_error"] = (long)GrantStatus.GeneralError;
+        facts["const.GNTST_bad_domain"] = (long)GrantStatus.BadDomain;
+        facts["const.GNTST_bad_gntref"] = (long)GrantStatus.BadGntref;
+        facts["const.GNTST_bad_handle"] = (long)GrantStatus.BadHandle;
+        facts["const.GNTST_permission_denied"] = (long)GrantStatus.PermissionDenied;
+        facts["const.GNTST_bad_page"] = (long)GrantStatus.BadPage;
+        facts["const.GNTST_bad_copy_arg"] = (long)GrantStatus.BadCopyArg;
+        facts["const.GNTST_eagain"] = (long)GrantStatus.EAgain;
+        facts["const.GNTST_no_space"] = (long)GrantStatus.NoSpace;
         return facts;
     }
 }
