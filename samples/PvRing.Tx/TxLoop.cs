@@ -35,7 +35,7 @@ internal static class TxLoop
     {
         bool bound = false;
         var idle = new IdleBackoff(timeout);
-        var responses = new NetifTxResponse[ring.Size];
+        var checker = default(ResponseChecker);
         long sent = 0;
         long received = 0;
         long start = Stopwatch.GetTimestamp();
@@ -72,18 +72,13 @@ internal static class TxLoop
                 progress = true;
             }
 
-            int answered = ring.ConsumeResponses(responses);
-            for (int i = 0; i < answered; i++)
+            int answered = ring.ConsumeResponses(ref checker, int.MaxValue);
+            if (checker.Wrong is NetifTxResponse wrong)
             {
-                NetifTxResponse response = responses[i];
-                if (response.Id != (ushort)received || response.Status != NetifStatus.Okay)
-                {
-                    ThrowWrongResponse(received, response);
-                }
-
-                received++;
+                ThrowWrongResponse(checker.Received, wrong);
             }
 
+            received = checker.Received;
             progress |= answered != 0;
 
             if (progress)

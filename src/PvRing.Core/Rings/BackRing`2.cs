@@ -174,6 +174,9 @@ public sealed unsafe class BackRing<TRequest, TResponse> : IDisposable, IBatchPu
     /// response slots), advances <c>req_cons</c> past them and returns how many were copied.
     /// </summary>
     /// <exception cref="PvRingProtocolException">The front published an impossible <c>req_prod</c>.</exception>
+    // Batch loops are compiled fully optimised at once: with tiered compilation a loop called once per
+    // batch can run for a long time in unoptimised code before it is promoted.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int ConsumeRequests(Span<TRequest> destination)
     {
         ThrowIfDisposed();
@@ -212,6 +215,9 @@ public sealed unsafe class BackRing<TRequest, TResponse> : IDisposable, IBatchPu
     /// </remarks>
     /// <exception cref="PvRingProtocolException">The front published an impossible <c>req_prod</c>.</exception>
     /// <exception cref="InvalidOperationException">Requests consumed earlier still wait for their responses.</exception>
+    // Batch loops are compiled fully optimised at once: with tiered compilation a loop called once per
+    // batch can run for a long time in unoptimised code before it is promoted.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int ServeRequests<THandler>(ref THandler handler, int maxCount)
         where THandler : struct, IRequestHandler<TRequest, TResponse>
     {

@@ -229,6 +229,9 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable, IBatchP
     /// them and returns how many were copied (0 when none waits).
     /// </summary>
     /// <exception cref="PvRingProtocolException">The back published an impossible <c>rsp_prod</c>.</exception>
+    // Batch loops are compiled fully optimised at once: with tiered compilation a loop called once per
+    // batch can run for a long time in unoptimised code before it is promoted.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int ConsumeResponses(Span<TResponse> destination)
     {
         ThrowIfDisposed();
@@ -251,6 +254,45 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable, IBatchP
 
         _responseConsumer = consumer + (uint)count;
         return count;
+    }
+
+    /// <summary>
+    /// The front end's completion loop in one call: for each waiting response (at most <paramref name="maxCount"/>),
+    /// copies it out of its slot (<c>RING_COPY_RESPONSE</c>) and hands the copy to <paramref name="consumer"/>, then
+    /// advances <c>rsp_cons</c> once. Returns how many responses were consumed; a response the consumer refuses stops
+    /// the loop and stays unconsumed.
+    /// </summary>
+    /// <exception cref="PvRingProtocolException">The back published an impossible <c>rsp_prod</c>.</exception>
+    // Batch loops are compiled fully optimised at once: with tiered compilation a loop called once per
+    // batch can run for a long time in unoptimised code before it is promoted.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public int ConsumeResponses<TConsumer>(ref TConsumer consumer, int maxCount)
+        where TConsumer : struct, IResponseConsumer<TResponse>
+    {
+        ThrowIfDisposed();
+        uint start = _responseConsumer;
+        if (start == _responseProducerSeen && !RefreshResponseProducer())
+        {
+            return 0;
+        }
+
+        uint count = Math.Min((uint)Math.Max(maxCount, 0), RingIndex.Distance(start, _responseProducerSeen));
+        byte* slots = _view.ResponseSlots;
+        uint mask = _view.Mask;
+        nuint stride = _view.Stride;
+        uint consumed = 0;
+        for (; consumed < count; consumed++)
+        {
+            // RING_COPY_RESPONSE: one read of the shared slot; the consumer only sees the private copy.
+            TResponse response = Unsafe.ReadUnaligned<TResponse>(slots + (((start + consumed) & mask) * stride));
+            if (!consumer.TryConsume(in response))
+            {
+                break;
+            }
+        }
+
+        _responseConsumer = start + consumed;
+        return (int)consumed;
     }
 
     /// <summary><c>RING_RESPONSE_PROD_OVERFLOW</c>: whether <paramref name="producer"/> is an impossible <c>rsp_prod</c>.</summary>

@@ -1,0 +1,28 @@
+// Licensed under the MIT License. See LICENSE in the repository root.
+
+using PvRing.Protocols.Netif;
+using PvRing.Rings;
+
+namespace PvRing.Tx;
+
+/// <summary>
+/// Checks that response n carries id n mod 2^16 and <see cref="NetifStatus.Okay"/>: every response came back
+/// once, in order. Refuses (and remembers) the first one that does not.
+/// </summary>
+internal struct ResponseChecker : IResponseConsumer<NetifTxResponse>
+{
+    public long Received;
+    public NetifTxResponse? Wrong;
+
+    public bool TryConsume(in NetifTxResponse response)
+    {
+        if (response.Id != (ushort)Received || response.Status != NetifStatus.Okay)
+        {
+            Wrong = response;
+            return false;
+        }
+
+        Received++;
+        return true;
+    }
+}
