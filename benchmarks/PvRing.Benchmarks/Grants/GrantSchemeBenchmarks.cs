@@ -3,6 +3,7 @@
 using BenchmarkDotNet.Attributes;
 using PvRing.Grants;
 using PvRing.Memory;
+using PvRing.Platform;
 
 namespace PvRing.Benchmarks.Grants;
 
@@ -11,6 +12,9 @@ namespace PvRing.Benchmarks.Grants;
 /// each grant scheme, one thread playing both domains. Copy is the baseline. Map+unmap is a real
 /// <c>mmap</c>/<c>munmap</c> per page; deferred unmap maps per page and unmaps the 16 pages in one flush per
 /// operation; persistent and direct pay a lookup and a copy. The memory diagnoser must show 0 B.
+/// With <see cref="BusyNeighbour"/> another thread of the process spins on a second CPU, as a back end's other
+/// workers would: every <c>munmap</c> must then shoot down that CPU's TLB (an inter-processor interrupt), the
+/// cost persistent grants, direct maps and batched (deferred) unmaps exist to avoid.
 /// </summary>
 [BenchmarkCategory("Grants")]
 public class GrantSchemeBenchmarks
@@ -30,9 +34,14 @@ public class GrantSchemeBenchmarks
     private DeferredUnmapMapper _deferred = null!;
     private uint[] _references = null!;
     private byte[] _buffer = null!;
+    private Thread? _neighbour;
+    private volatile bool _stopNeighbour;
 
     [Params(4096, 65536)]
     public int Bytes { get; set; }
+
+    [Params(false, true)]
+    public bool BusyNeighbour { get; set; }
 
     private int PageCount => Bytes / XenPage.Size;
 
@@ -57,11 +66,14 @@ public class GrantSchemeBenchmarks
         _direct = new DirectMapper(_foreign);
         _deferred = new DeferredUnmapMapper(_foreign);
         _buffer = new byte[XenPage.Size];
+        StartNeighbour();
     }
 
     [GlobalCleanup]
     public void Cleanup()
     {
+        _stopNeighbour = true;
+        _neighbour?.Join();
         _deferred.Dispose();
         _direct.Dispose();
         _persistent.Dispose();
@@ -138,5 +150,28 @@ public class GrantSchemeBenchmarks
 
         _flushFront.RequestFlush();
         return sum + _deferred.ServiceFlush() + _buffer[0];
+    }
+
+    private void StartNeighbour()
+    {
+        IReadOnlyList<int> cpus = CpuAffinity.GetCurrentThreadAffinity();
+        if (!BusyNeighbour || cpus.Count < 2)
+        {
+            return;
+        }
+
+        // The benchmark thread on one CPU, a spinning thread of the same process (same page tables) on another.
+        CpuAffinity.PinCurrentThread(cpus[0]);
+        int other = cpus[1];
+        _neighbour = new Thread(() =>
+        {
+            CpuAffinity.PinCurrentThread(other);
+            while (!_stopNeighbour)
+            {
+                Thread.SpinWait(64);
+            }
+        })
+        { IsBackground = true, Name = "busy neighbour" };
+        _neighbour.Start();
     }
 }
