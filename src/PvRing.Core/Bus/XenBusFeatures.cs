@@ -1,5 +1,7 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
+using PvRing.Rings;
+
 namespace PvRing.Bus;
 
 /// <summary>
@@ -27,6 +29,72 @@ public static class XenBusFeatures
     /// </summary>
     public static XenBusFeature MultiQueue { get; } = XenBusFeature.MaxNumber("multi-queue-max-queues", "multi-queue-num-queues", defaultValue: 1, minimum: 1, limit: 256);
 
+    /// <summary>
+    /// Hackathon item B, split producer/consumer indexes (<see cref="RingFeatures.SplitIndexes"/>): each index pair in
+    /// its own 128-byte block. Missing means off, the classic 64-byte header. The front end records its choice under the
+    /// same key.
+    /// </summary>
+    public static XenBusFeature SplitIndexes { get; } = XenBusFeature.Boolean("feature-split-indexes");
+
+    /// <summary>
+    /// Hackathon item C, cache-aligned slots (<see cref="RingFeatures.AlignedSlots"/>): net slots padded to 16 bytes,
+    /// block slots to 64. Missing means off, slots of the union's size.
+    /// </summary>
+    public static XenBusFeature AlignSlot { get; } = XenBusFeature.Boolean("feature-align-slot");
+
+    /// <summary>
+    /// Hackathon item I, separate request and response rings (<see cref="RingFeatures.SplitRings"/>). Missing means off,
+    /// one array of request/response unions.
+    /// </summary>
+    public static XenBusFeature SplitRings { get; } = XenBusFeature.Boolean("feature-split-rings");
+
     /// <summary>Every feature defined so far.</summary>
-    public static IReadOnlyList<XenBusFeature> All { get; } = [RingPageOrder, SplitEventChannels, MultiQueue];
+    public static IReadOnlyList<XenBusFeature> All { get; } = [RingPageOrder, SplitEventChannels, MultiQueue, SplitIndexes, AlignSlot, SplitRings];
+
+    /// <summary>
+    /// The ring variant two ends agree on, without a store: the features both the back end offers and the front end
+    /// wants (the intersection), and the front's wanted order capped by the back's maximum
+    /// (<see cref="RingPageOrder"/>'s rule). This is what <see cref="RingVariantOf"/> yields after a real negotiation.
+    /// </summary>
+    /// <param name="backOffers">The back end's offered features and its maximum order.</param>
+    /// <param name="frontWants">The front end's wished features and its wanted order.</param>
+    /// <exception cref="ArgumentException">The two ends disagree on the slot kind (net versus block): not one device.</exception>
+    public static RingVariant NegotiateRingVariant(RingVariant backOffers, RingVariant frontWants)
+    {
+        if (backOffers.SlotKind != frontWants.SlotKind)
+        {
+            throw new ArgumentException($"The back offers {backOffers.SlotKind} slots, the front wants {frontWants.SlotKind} slots.", nameof(frontWants));
+        }
+
+        uint order = RingPageOrder.Choose((uint)backOffers.Order, (uint)frontWants.Order);
+        return new RingVariant(backOffers.Features & frontWants.Features, (int)order, backOffers.SlotKind);
+    }
+
+    /// <summary>
+    /// The store values that describe <paramref name="variant"/>: one boolean per ring feature and the page order. A
+    /// back end passes them as its offers (the order is then its maximum), a front end as its wishes.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The order exceeds <see cref="RingPageOrder"/>'s limit.</exception>
+    public static IReadOnlyDictionary<XenBusFeature, uint> RingVariantValues(RingVariant variant)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)variant.Order, RingPageOrder.Limit, nameof(variant));
+        return new Dictionary<XenBusFeature, uint>
+        {
+            [SplitIndexes] = variant.SplitIndexes ? 1u : 0u,
+            [AlignSlot] = variant.AlignedSlots ? 1u : 0u,
+            [SplitRings] = variant.SplitRings ? 1u : 0u,
+            [RingPageOrder] = (uint)variant.Order,
+        };
+    }
+
+    /// <summary>The ring variant a finished negotiation chose, for rings of <paramref name="slotKind"/>.</summary>
+    public static RingVariant RingVariantOf(XenBusNegotiation negotiation, RingSlotKind slotKind)
+    {
+        ArgumentNullException.ThrowIfNull(negotiation);
+        RingFeatures features =
+            (negotiation.IsEnabled(SplitIndexes) ? RingFeatures.SplitIndexes : RingFeatures.None)
+            | (negotiation.IsEnabled(AlignSlot) ? RingFeatures.AlignedSlots : RingFeatures.None)
+            | (negotiation.IsEnabled(SplitRings) ? RingFeatures.SplitRings : RingFeatures.None);
+        return new RingVariant(features, (int)negotiation[RingPageOrder], slotKind);
+    }
 }

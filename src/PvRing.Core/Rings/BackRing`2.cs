@@ -61,21 +61,28 @@ public sealed unsafe class BackRing<TRequest, TResponse> : IDisposable, IBatchPu
     public static BackRing<TRequest, TResponse> Reattach(SharedMemoryFile memory, int order)
     {
         ArgumentNullException.ThrowIfNull(memory);
-        RingGeometry geometry = ClassicGeometry(order);
-        if (geometry.Length > memory.Length)
-        {
-            throw new ArgumentOutOfRangeException(nameof(order), order, $"A ring of order {order} does not fit the mapping (length={memory.Length}).");
-        }
+        return Reattach(memory, ClassicGeometry(order), nameof(order), $"order {order}");
+    }
 
-        uint* header = (uint*)memory.Pointer;
-        uint responses = MemoryOrder.ReadAcquire(header + (geometry.ResponseProducerOffset / sizeof(uint)));
-        uint requests = MemoryOrder.ReadAcquire(header + (geometry.RequestProducerOffset / sizeof(uint)));
-        if (RingIndex.ProducerOverflows(requests, responses, (uint)geometry.SlotCount))
-        {
-            ThrowHelper.ThrowProtocol($"Cannot re-attach: req_prod={requests}, rsp_prod={responses}, size={geometry.SlotCount}.");
-        }
+    /// <summary>
+    /// <c>BACK_RING_INIT</c> for a ring of <paramref name="variant"/>'s layout at the start of <paramref name="memory"/>,
+    /// which a front has initialised with the same variant, with both private indices at 0.
+    /// </summary>
+    public static BackRing<TRequest, TResponse> Attach(SharedMemoryFile memory, RingVariant variant) => Attach(memory, variant, 0);
 
-        return new BackRing<TRequest, TResponse>(memory, 0, geometry, responses);
+    /// <summary><c>BACK_RING_ATTACH</c>: as <see cref="Attach(SharedMemoryFile, RingVariant)"/> with both private indices at <paramref name="startIndex"/>.</summary>
+    public static BackRing<TRequest, TResponse> Attach(SharedMemoryFile memory, RingVariant variant, uint startIndex) =>
+        new(memory, 0, RingVariantLayout.Geometry<TRequest, TResponse>(variant), startIndex);
+
+    /// <summary>
+    /// Re-attaches to a live ring of <paramref name="variant"/>'s layout after a back-end restart: starts at the
+    /// published <c>rsp_prod</c> and rejects the ring if <c>req_prod - rsp_prod</c> exceeds its size.
+    /// </summary>
+    /// <exception cref="PvRingProtocolException">The shared indices are impossible.</exception>
+    public static BackRing<TRequest, TResponse> Reattach(SharedMemoryFile memory, RingVariant variant)
+    {
+        ArgumentNullException.ThrowIfNull(memory);
+        return Reattach(memory, RingVariantLayout.Geometry<TRequest, TResponse>(variant), nameof(variant), variant.ToString());
     }
 
     /// <summary><c>RING_SIZE</c>: the number of slots, a power of two.</summary>
@@ -421,6 +428,24 @@ public sealed unsafe class BackRing<TRequest, TResponse> : IDisposable, IBatchPu
         {
             ThrowHelper.ThrowObjectDisposed(this);
         }
+    }
+
+    private static BackRing<TRequest, TResponse> Reattach(SharedMemoryFile memory, RingGeometry geometry, string parameter, string description)
+    {
+        if (geometry.Length > memory.Length)
+        {
+            throw new ArgumentOutOfRangeException(parameter, $"A ring of {description} does not fit the mapping (length={memory.Length}).");
+        }
+
+        byte* area = memory.Pointer;
+        uint responses = MemoryOrder.ReadAcquire((uint*)(area + geometry.ResponseProducerOffset));
+        uint requests = MemoryOrder.ReadAcquire((uint*)(area + geometry.RequestProducerOffset));
+        if (RingIndex.ProducerOverflows(requests, responses, (uint)geometry.SlotCount))
+        {
+            ThrowHelper.ThrowProtocol($"Cannot re-attach: req_prod={requests}, rsp_prod={responses}, size={geometry.SlotCount}.");
+        }
+
+        return new BackRing<TRequest, TResponse>(memory, 0, geometry, responses);
     }
 
     private static RingGeometry ClassicGeometry(int order) => SharedRingView.Classic<TRequest, TResponse>(order);

@@ -38,8 +38,10 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable, IBatchP
 
         if (initialize)
         {
-            // SHARED_RING_INIT: only the front initialises the shared header (a back never does).
+            // SHARED_RING_INIT: only the front initialises the shared header (a back never does). With split rings
+            // and split indexes the response index pair sits before the response slots, outside the header.
             new Span<byte>(_view.Header, geometry.HeaderSize).Clear();
+            *_view.ResponseProducer = 0;
             *_view.RequestEvent = 1;
             *_view.ResponseEvent = 1;
             startIndex = 0;
@@ -72,6 +74,22 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable, IBatchP
     /// </summary>
     public static FrontRing<TRequest, TResponse> Attach(SharedMemoryFile memory, int order, uint startIndex) =>
         new(memory, 0, ClassicGeometry(order), initialize: false, startIndex);
+
+    /// <summary>
+    /// Initialises a ring of <paramref name="variant"/>'s layout at the start of <paramref name="memory"/>
+    /// (<c>SHARED_RING_INIT</c> + <c>FRONT_RING_INIT</c>) and returns its front end. The back must attach with the
+    /// same variant.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The ring does not fit the mapping.</exception>
+    public static FrontRing<TRequest, TResponse> Initialize(SharedMemoryFile memory, RingVariant variant) =>
+        new(memory, 0, RingVariantLayout.Geometry<TRequest, TResponse>(variant), initialize: true, startIndex: 0);
+
+    /// <summary>
+    /// Attaches to a live ring of <paramref name="variant"/>'s layout without touching the shared indices
+    /// (<c>FRONT_RING_ATTACH</c>), with both private indices at <paramref name="startIndex"/>.
+    /// </summary>
+    public static FrontRing<TRequest, TResponse> Attach(SharedMemoryFile memory, RingVariant variant, uint startIndex) =>
+        new(memory, 0, RingVariantLayout.Geometry<TRequest, TResponse>(variant), initialize: false, startIndex);
 
     /// <summary><c>RING_SIZE</c>: the number of slots, a power of two.</summary>
     public int Size => (int)_view.Size;
