@@ -9,7 +9,7 @@ namespace PvRing.Bus;
 /// and connects, or refuses with an <c>error</c> node and Closing, as Linux back ends do.
 /// </summary>
 /// <remarks>
-/// Sequence: <see cref="ConnectAsync"/> writes the offers and InitWait in one transaction, waits for the
+/// Sequence: <see cref="ConnectAsync(CancellationToken)"/> writes the offers and InitWait in one transaction, waits for the
 /// front end to reach Initialised (or Connected, which Linux netfront jumps to), reads each choice key
 /// (missing = the feature's default), checks it parses completely and lies within the offer, then writes
 /// Connected. Teardown: <see cref="WaitForCloseRequestAsync"/> then <see cref="CloseAsync"/>.
@@ -59,7 +59,24 @@ public sealed class XenBusBackend
     /// A choice was invalid (the back end wrote <c>error</c> and went to Closing), or the front end closed,
     /// went away or did not answer within the timeout.
     /// </exception>
-    public async Task<XenBusNegotiation> ConnectAsync(CancellationToken cancellationToken = default)
+    public Task<XenBusNegotiation> ConnectAsync(CancellationToken cancellationToken) => ConnectAsync(attach: null, cancellationToken);
+
+    /// <summary>
+    /// Advertises, waits for the front end's choices, validates them, lets <paramref name="attach"/> read the front
+    /// end's transport keys and map its rings, and goes to Connected.
+    /// </summary>
+    /// <param name="attach">
+    /// Called with the validated choices before the back end connects; a <see cref="PvRingProtocolException"/> from it
+    /// (a missing or malformed ring reference, an invalid grant, an unbindable port) refuses the front end: the back end
+    /// writes <c>error</c> and goes to Closing, and the exception is rethrown wrapped in a
+    /// <see cref="XenBusNegotiationException"/>. Null to connect at once.
+    /// </param>
+    /// <param name="cancellationToken">Cancels the negotiation.</param>
+    /// <exception cref="XenBusNegotiationException">
+    /// A choice or a transport key was invalid (the back end wrote <c>error</c> and went to Closing), or the front end
+    /// closed, went away or did not answer within the timeout.
+    /// </exception>
+    public async Task<XenBusNegotiation> ConnectAsync(Func<XenBusNegotiation, CancellationToken, Task>? attach, CancellationToken cancellationToken = default)
     {
         await _side.Store.RunTransactionAsync(async (t, token) =>
         {
@@ -101,8 +118,22 @@ public sealed class XenBusBackend
             values[feature] = choice!.Value;
         }
 
+        var negotiation = new XenBusNegotiation(values);
+        if (attach is not null)
+        {
+            try
+            {
+                await attach(negotiation, cancellationToken).ConfigureAwait(false);
+            }
+            catch (PvRingProtocolException e)
+            {
+                XenBusNegotiationException refusal = await _side.RefuseAsync(e.Message, cancellationToken).ConfigureAwait(false);
+                throw new XenBusNegotiationException(refusal.Message, e);
+            }
+        }
+
         await _side.WriteStateAsync(XenbusState.Connected, cancellationToken).ConfigureAwait(false);
-        return new XenBusNegotiation(values);
+        return negotiation;
     }
 
     /// <summary>Waits (bounded) until the front end asks to close (Closing or Closed) or its state disappears.</summary>

@@ -66,6 +66,9 @@ public sealed unsafe class ForeignDomain : IDisposable
 
     internal HostDirectory Host { get; }
 
+    /// <summary>Keeps the grant table mapped (pins can still be released) until the lease is disposed, even if this domain is disposed first.</summary>
+    internal MappingLease LeaseTable() => _table.Lease();
+
     internal byte* ArenaBase => _arenaBase;
 
     internal int ArenaFileDescriptor => (int)_arenaHandle.DangerousGetHandle();

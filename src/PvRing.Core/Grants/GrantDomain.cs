@@ -51,6 +51,9 @@ public sealed unsafe class GrantDomain : IDisposable
     /// <summary>This domain's id.</summary>
     public ushort DomainId { get; }
 
+    /// <summary>The arena file (frames are its pages); rings over granted frames lease it.</summary>
+    internal SharedMemoryFile Arena => _arena;
+
     /// <summary>Frames in the arena.</summary>
     public uint FrameCount { get; }
 

@@ -15,6 +15,20 @@ internal unsafe interface IPageMapper
     /// </summary>
     byte* Map(int fileDescriptor, long offset, nuint length, bool writable, out int errorNumber);
 
-    /// <summary>Unmaps a range <see cref="Map"/> returned.</summary>
+    /// <summary>
+    /// Reserves <paramref name="length"/> bytes of address space with no access, to be filled page by page with
+    /// <see cref="MapFixed"/> (a contiguous view of scattered frames, as Xen's <c>xenbus_map_ring_valloc</c>).
+    /// Returns null and the error number when the kernel refuses.
+    /// </summary>
+    byte* Reserve(nuint length, out int errorNumber);
+
+    /// <summary>
+    /// Maps <paramref name="length"/> bytes of the file at <paramref name="offset"/> exactly at
+    /// <paramref name="address"/>, which lies inside a range <see cref="Reserve"/> returned, replacing what was
+    /// there. Returns false and the error number when the kernel refuses (the reservation is then unchanged).
+    /// </summary>
+    bool MapFixed(byte* address, int fileDescriptor, long offset, nuint length, bool writable, out int errorNumber);
+
+    /// <summary>Unmaps a range <see cref="Map"/> or <see cref="Reserve"/> returned.</summary>
     void Unmap(byte* address, nuint length);
 }

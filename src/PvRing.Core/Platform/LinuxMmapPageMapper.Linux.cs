@@ -9,7 +9,12 @@ internal sealed unsafe class LinuxMmapPageMapper : IPageMapper
 {
     private const int ProtRead = 0x1;
     private const int ProtWrite = 0x2;
+    private const int ProtNone = 0x0;
     private const int MapShared = 0x01;
+    private const int MapPrivate = 0x02;
+    private const int MapFixedFlag = 0x10;
+    private const int MapAnonymous = 0x20;
+    private const int MapNoReserve = 0x4000;
 
     /// <inheritdoc/>
     public byte* Map(int fileDescriptor, long offset, nuint length, bool writable, out int errorNumber)
@@ -23,6 +28,35 @@ internal sealed unsafe class LinuxMmapPageMapper : IPageMapper
 
         errorNumber = 0;
         return (byte*)address;
+    }
+
+    /// <inheritdoc/>
+    public byte* Reserve(nuint length, out int errorNumber)
+    {
+        void* address = LinuxInterop.Mmap(null, length, ProtNone, MapPrivate | MapAnonymous | MapNoReserve, -1, 0);
+        if (address == (void*)-1)
+        {
+            errorNumber = Marshal.GetLastPInvokeError();
+            return null;
+        }
+
+        errorNumber = 0;
+        return (byte*)address;
+    }
+
+    /// <inheritdoc/>
+    public bool MapFixed(byte* address, int fileDescriptor, long offset, nuint length, bool writable, out int errorNumber)
+    {
+        // MAP_FIXED over our own reservation: it atomically replaces those pages and nothing else.
+        void* mapped = LinuxInterop.Mmap(address, length, writable ? ProtRead | ProtWrite : ProtRead, MapShared | MapFixedFlag, fileDescriptor, offset);
+        if (mapped == (void*)-1)
+        {
+            errorNumber = Marshal.GetLastPInvokeError();
+            return false;
+        }
+
+        errorNumber = 0;
+        return true;
     }
 
     /// <inheritdoc/>

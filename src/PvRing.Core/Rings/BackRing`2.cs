@@ -33,14 +33,20 @@ public sealed unsafe class BackRing<TRequest, TResponse> : IDisposable, IBatchPu
     private bool _disposed;
 
     internal BackRing(SharedMemoryFile memory, long offset, RingGeometry geometry, uint startIndex)
+        : this(new SharedRingView(memory, offset, geometry, Unsafe.SizeOf<TRequest>(), Unsafe.SizeOf<TResponse>()), memory.Lease(), startIndex)
     {
-        _view = new SharedRingView(memory, offset, geometry, Unsafe.SizeOf<TRequest>(), Unsafe.SizeOf<TResponse>());
+    }
+
+    /// <summary>A back over an already checked view; <paramref name="lease"/> keeps its pages mapped until <see cref="Dispose"/>.</summary>
+    internal BackRing(SharedRingView view, MappingLease lease, uint startIndex)
+    {
+        _view = view;
+        _lease = lease;
 
         // BACK_RING_INIT / BACK_RING_ATTACH: private indices only; the shared header is the front's.
         _requestConsumer = startIndex;
         _responseProducerPrivate = startIndex;
         _requestProducerSeen = startIndex;
-        _lease = memory.Lease();
     }
 
     /// <summary>

@@ -33,14 +33,21 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable, IBatchP
     private bool _disposed;
 
     internal FrontRing(SharedMemoryFile memory, long offset, RingGeometry geometry, bool initialize, uint startIndex)
+        : this(new SharedRingView(memory, offset, geometry, Unsafe.SizeOf<TRequest>(), Unsafe.SizeOf<TResponse>()), memory.Lease(), initialize, startIndex)
     {
-        _view = new SharedRingView(memory, offset, geometry, Unsafe.SizeOf<TRequest>(), Unsafe.SizeOf<TResponse>());
+    }
+
+    /// <summary>A front over an already checked view; <paramref name="lease"/> keeps its pages mapped until <see cref="Dispose"/>.</summary>
+    internal FrontRing(SharedRingView view, MappingLease lease, bool initialize, uint startIndex)
+    {
+        _view = view;
+        _lease = lease;
 
         if (initialize)
         {
             // SHARED_RING_INIT: only the front initialises the shared header (a back never does). With split rings
             // and split indexes the response index pair sits before the response slots, outside the header.
-            new Span<byte>(_view.Header, geometry.HeaderSize).Clear();
+            new Span<byte>(_view.Header, view.Geometry.HeaderSize).Clear();
             *_view.ResponseProducer = 0;
             *_view.RequestEvent = 1;
             *_view.ResponseEvent = 1;
@@ -51,7 +58,6 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable, IBatchP
         _requestProducerPrivate = startIndex;
         _responseConsumer = startIndex;
         _responseProducerSeen = startIndex;
-        _lease = memory.Lease();
 
         if (initialize)
         {

@@ -22,15 +22,20 @@ internal readonly unsafe struct SharedRingView
     public readonly uint Mask;
 
     public SharedRingView(SharedMemoryFile memory, long offset, RingGeometry geometry, int requestSize, int responseSize)
+        : this(Checked(memory).Pointer, memory.Length, offset, geometry, requestSize, responseSize)
     {
-        ArgumentNullException.ThrowIfNull(memory);
+    }
+
+    /// <summary>A view of the ring at <paramref name="offset"/> of the <paramref name="length"/> mapped bytes at <paramref name="mapping"/>.</summary>
+    public SharedRingView(byte* mapping, long length, long offset, RingGeometry geometry, int requestSize, int responseSize)
+    {
         geometry.Validate(requestSize, responseSize);
-        if (offset < 0 || offset + geometry.Length > memory.Length)
+        if (offset < 0 || offset + geometry.Length > length)
         {
-            throw new ArgumentOutOfRangeException(nameof(offset), offset, $"The ring (length={geometry.Length}) does not fit the mapping (length={memory.Length}).");
+            throw new ArgumentOutOfRangeException(nameof(offset), offset, $"The ring (length={geometry.Length}) does not fit the mapping (length={length}).");
         }
 
-        byte* area = memory.Pointer + offset;
+        byte* area = mapping + offset;
         Header = area;
         RequestProducer = (uint*)(area + geometry.RequestProducerOffset);
         RequestEvent = (uint*)(area + geometry.RequestEventOffset);
@@ -91,4 +96,10 @@ internal readonly unsafe struct SharedRingView
         where TRequest : unmanaged
         where TResponse : unmanaged =>
         RingGeometry.Classic(SharedRingLayout.LengthForOrder(order), SharedRingLayout.EntrySize<TRequest, TResponse>());
+
+    private static SharedMemoryFile Checked(SharedMemoryFile memory)
+    {
+        ArgumentNullException.ThrowIfNull(memory);
+        return memory;
+    }
 }

@@ -2,6 +2,8 @@
 
 using System.Globalization;
 using PvRing.Core.Tests.Events;
+using PvRing.Core.Tests.Grants;
+using PvRing.Grants;
 using PvRing.Events;
 using PvRing.Rings;
 using PvRing.TestPeer;
@@ -283,30 +285,52 @@ public abstract class RingVariantSuite
         Assert.Equal(0, front.UnconsumedResponses);
     }
 
+    [Theory]
+    [MemberData(nameof(Orders))]
+    public void Exchange_OverGrantedPages_NothingLostDuplicatedOrReordered(int order)
+    {
+        // Hackathon item A as XenBus does it: the front grants each page, the back maps the references contiguously.
+        RingVariant variant = Variant(order);
+        using var domains = new GrantTestDomains(arenaFrames: 64);
+        using var granted = GrantedRing.Grant(domains.Front, GrantTestDomains.BackId, firstFrame: 5, order);
+        using (FrontRing<SequencedRequest, SequencedResponse> front = granted.Initialize<SequencedRequest, SequencedResponse>(variant))
+        using (var mapped = ForeignRing.Map(domains.Foreign, granted.References.ToArray()))
+        using (BackRing<SequencedRequest, SequencedResponse> back = mapped.Attach<SequencedRequest, SequencedResponse>(variant))
+        {
+            Assert.Equal(RingVariantLayout.SlotCount<SequencedRequest, SequencedResponse>(variant), back.Size);
+            Assert.False(granted.TryEndAccess(), "the back still maps the ring");
+            Exchange(front, back, 20_000, seed: order + 100);
+        }
+
+        Assert.True(granted.TryEndAccess(), "every page must be unpinned once the back's ring and mapping are gone");
+    }
+
     private RingVariant Variant(int order) => new(Features, order);
 
     private VariantRingPair<SequencedRequest, SequencedResponse> Pair(int order, uint? start = null) => new(Variant(order), start);
 
     // One thread plays both ends, mixing every way each end has to move messages, in random batch sizes.
-    private static void Exchange(VariantRingPair<SequencedRequest, SequencedResponse> pair, ulong total, int seed)
+    private static void Exchange(VariantRingPair<SequencedRequest, SequencedResponse> pair, ulong total, int seed) => Exchange(pair.Front, pair.Back, total, seed);
+
+    private static void Exchange(FrontRing<SequencedRequest, SequencedResponse> front, BackRing<SequencedRequest, SequencedResponse> back, ulong total, int seed)
     {
         var random = new Random(seed);
-        var requests = new SequencedRequest[pair.Back.Size];
-        var responses = new SequencedResponse[pair.Front.Size];
+        var requests = new SequencedRequest[back.Size];
+        var responses = new SequencedResponse[front.Size];
         var handler = default(EchoRequestHandler);
         var consumer = default(SequenceCheckingConsumer);
         ulong sent = 0;
         while (consumer.Next < total)
         {
-            int room = (int)Math.Min((ulong)pair.Front.FreeRequests, total - sent);
+            int room = (int)Math.Min((ulong)front.FreeRequests, total - sent);
             if (room > 0 && random.Next(2) == 0)
             {
-                pair.Front.ProduceRequest(Request(sent++));
-                pair.Front.PushRequestsAndCheckNotify();
+                front.ProduceRequest(Request(sent++));
+                front.PushRequestsAndCheckNotify();
             }
             else if (room > 0)
             {
-                using SlotBatch<SequencedRequest> batch = pair.Front.ClaimRequests(random.Next(1, room + 1));
+                using SlotBatch<SequencedRequest> batch = front.ClaimRequests(random.Next(1, room + 1));
                 for (int i = 0; i < batch.Count; i++)
                 {
                     batch[i] = Request(sent + (ulong)i);
@@ -317,12 +341,12 @@ public abstract class RingVariantSuite
 
             if (random.Next(2) == 0)
             {
-                pair.Back.ServeRequests(ref handler, random.Next(1, pair.Back.Size + 1));
+                back.ServeRequests(ref handler, random.Next(1, back.Size + 1));
             }
             else
             {
-                int n = pair.Back.ConsumeRequests(requests.AsSpan(0, random.Next(1, requests.Length + 1)));
-                using SlotBatch<SequencedResponse> answers = pair.Back.ClaimResponses(n);
+                int n = back.ConsumeRequests(requests.AsSpan(0, random.Next(1, requests.Length + 1)));
+                using SlotBatch<SequencedResponse> answers = back.ClaimResponses(n);
                 for (int i = 0; i < n; i++)
                 {
                     answers[i] = new SequencedResponse { Sequence = requests[i].Sequence, Checksum = SequencedResponse.ChecksumOf(requests[i]) };
@@ -332,11 +356,11 @@ public abstract class RingVariantSuite
             switch (random.Next(3))
             {
                 case 0:
-                    pair.Front.ConsumeResponses(ref consumer, random.Next(1, pair.Front.Size + 1));
+                    front.ConsumeResponses(ref consumer, random.Next(1, front.Size + 1));
                     Assert.True(consumer.Wrong is null, $"response {consumer.Next} carries sequence {consumer.Wrong?.Sequence}: lost, duplicated or reordered");
                     break;
                 case 1:
-                    int got = pair.Front.ConsumeResponses(responses);
+                    int got = front.ConsumeResponses(responses);
                     for (int i = 0; i < got; i++)
                     {
                         Assert.True(consumer.TryConsume(responses[i]), $"response {consumer.Next} carries sequence {responses[i].Sequence}");
@@ -344,7 +368,7 @@ public abstract class RingVariantSuite
 
                     break;
                 default:
-                    while (pair.Front.TryConsumeResponse(out SequencedResponse response))
+                    while (front.TryConsumeResponse(out SequencedResponse response))
                     {
                         Assert.True(consumer.TryConsume(response), $"response {consumer.Next} carries sequence {response.Sequence}");
                     }
@@ -354,7 +378,7 @@ public abstract class RingVariantSuite
         }
 
         Assert.Equal(total, sent);
-        Assert.Equal(0, pair.Back.UnconsumedRequests);
-        Assert.Equal(0, pair.Front.OutstandingRequests);
+        Assert.Equal(0, back.UnconsumedRequests);
+        Assert.Equal(0, front.OutstandingRequests);
     }
 }
