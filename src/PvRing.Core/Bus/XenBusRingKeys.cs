@@ -29,8 +29,8 @@ public static class XenBusRingKeys
     /// <summary>The receive event channel's key with <see cref="XenBusFeatures.SplitEventChannels"/>.</summary>
     public const string ReceiveEventChannel = "event-channel-rx";
 
-    /// <summary>The largest port number accepted from a peer (Xen's 2-level ABI on 64-bit: 4096 ports).</summary>
-    public const int MaxPort = 4095;
+    /// <summary>The largest port number accepted from a peer: PvRing's event pages hold 1024 ports.</summary>
+    public const int MaxPort = Events.EventPageLayout.MaxPorts - 1;
 
     /// <summary>The key of ring page <paramref name="page"/> of a ring of 2^<paramref name="order"/> pages.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The page is outside the ring.</exception>

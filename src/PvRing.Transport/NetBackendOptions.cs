@@ -1,0 +1,23 @@
+// Licensed under the MIT License. See LICENSE in the repository root.
+
+using PvRing.Bus;
+
+namespace PvRing.Transport;
+
+/// <summary>What a <see cref="NetBackend"/> offers and how long it waits.</summary>
+public sealed class NetBackendOptions
+{
+    /// <summary>The features offered, the order being the maximum (default: everything, order up to 4).</summary>
+    public NetDeviceFeatures Offers { get; init; } = NetDeviceFeatures.All;
+
+    /// <summary>The negotiation's timeout and log; null for the defaults (10 seconds, no log).</summary>
+    public XenBusOptions? Bus { get; init; }
+
+    /// <summary>Checks the options.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A feature value is out of range.</exception>
+    public void Validate()
+    {
+        Offers.Validate();
+        Bus?.Validate();
+    }
+}

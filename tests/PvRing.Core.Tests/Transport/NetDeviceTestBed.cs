@@ -1,0 +1,72 @@
+// Licensed under the MIT License. See LICENSE in the repository root.
+
+using PvRing.Bus;
+using PvRing.Core.Tests.Infrastructure;
+using PvRing.Core.Tests.Store;
+using PvRing.Events;
+using PvRing.Grants;
+using PvRing.Store;
+using PvRing.Transport;
+
+namespace PvRing.Core.Tests.Transport;
+
+/// <summary>
+/// A store, a toolstack-created vif, and both ends' memory in one process: the front end is domain 1 (its grant
+/// and event domains), the back end domain 0.
+/// </summary>
+internal sealed class NetDeviceTestBed : IAsyncDisposable
+{
+    public static readonly XenBusOptions Bus = new() { Timeout = StoreTestHost.Timeout };
+
+    private NetDeviceTestBed(StoreTestHost store, XenStoreClient back, XenStoreClient front, XenBusDevice device)
+    {
+        Store = store;
+        BackStore = back;
+        FrontStore = front;
+        Device = device;
+        Grants = GrantDomain.Create(Memory.Host, 1, new GrantDomainOptions { ArenaFrames = 64, GrantTablePages = 1 });
+        FrontEvents = EventDomain.Create(Memory.Host, 1);
+        BackEvents = EventDomain.Create(Memory.Host, 0);
+    }
+
+    public TempHost Memory { get; } = new();
+
+    public StoreTestHost Store { get; }
+
+    public XenStoreClient BackStore { get; }
+
+    public XenStoreClient FrontStore { get; }
+
+    public XenBusDevice Device { get; }
+
+    public GrantDomain Grants { get; }
+
+    public EventDomain FrontEvents { get; }
+
+    public EventDomain BackEvents { get; }
+
+    public static async Task<NetDeviceTestBed> CreateAsync()
+    {
+        var store = StoreTestHost.Start();
+        XenStoreClient back = await store.ConnectAsync();
+        XenStoreClient front = await store.ConnectAsync(domainId: 1);
+        var device = new XenBusDevice("vif", frontendDomainId: 1, backendDomainId: 0, deviceId: 0);
+        await device.CreateAsync(back, StoreTestHost.Bounded());
+        return new NetDeviceTestBed(store, back, front, device);
+    }
+
+    public Task<NetBackend> ConnectBackAsync(NetDeviceFeatures offers) =>
+        NetBackend.ConnectAsync(BackStore, Device, Memory.Host, BackEvents, new NetBackendOptions { Offers = offers, Bus = Bus }, StoreTestHost.Bounded());
+
+    public Task<NetFrontend> ConnectFrontAsync(NetDeviceFeatures wants) =>
+        NetFrontend.ConnectAsync(FrontStore, Device, Grants, FrontEvents, new NetFrontendOptions { Wants = wants, Bus = Bus }, StoreTestHost.Bounded());
+
+    public async ValueTask DisposeAsync()
+    {
+        BackEvents.Dispose();
+        FrontEvents.Dispose();
+        Grants.Dispose();
+        await Store.DisposeAsync();
+        Memory.Dispose();
+    }
+}
