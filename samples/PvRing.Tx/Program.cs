@@ -1,17 +1,28 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
 using PvRing;
+using PvRing.Bus;
 using PvRing.Events;
+using PvRing.Grants;
+using PvRing.Memory;
 using PvRing.Protocols.Netif;
 using PvRing.Rings;
 using PvRing.Samples;
+using PvRing.Store;
+using PvRing.Transport;
 using PvRing.Tx;
 
 // PvRing.Tx: the front. Creates a ring file, pushes netif TX requests, checks every response.
 const string Usage = """
     usage: PvRing.Tx --create FILE [--order K] [--count N] [--warmup W] [--timeout SECONDS] [--wait MODE] [--host DIR]
+           PvRing.Tx --store SOCKET [--order K] [feature switches] [--count N] [--warmup W] [--timeout SECONDS] [--wait MODE] [--host DIR]
       --create FILE   ring file to create: a name in the host directory, or a path (its directory is the host)
-      --order K       ring size is 2^K pages (0..16, default 0: one page, 256 netif TX slots)
+      --store SOCKET  instead of a ring file: connect to the xenstore-compatible store at SOCKET as domain 1, negotiate
+                      device vif/0 with the back end (PvRing.Rx --store), grant the rings from this process's memory and
+                      print what was negotiated
+      --order K       ring size is 2^K pages (0..16 with --create, default 0: one page, 256 netif TX slots);
+                      with --store the ring-page-order wanted, 0..4, capped by the back end's max-ring-page-order
+    """ + StoreMode.FeatureUsage + """
       --count N       requests to send and time (default 1000000)
       --warmup W      send W requests first, checked but not timed, so the JIT has optimised the loop (default 0)
       --timeout S     give up after S seconds without progress (default 30)
@@ -22,16 +33,31 @@ const string Usage = """
     2 the back made no progress for the timeout; 64 usage; 130 interrupted.
     """;
 
-var arguments = SampleArguments.Parse(args, Usage, "--create", "--order", "--count", "--warmup", "--timeout", "--wait", "--host");
-string file = arguments.GetString("--create") ?? Fail("--create FILE is required");
-int order = (int)arguments.GetInt64("--order", 0, 0, SharedRingLayout.MaxOrder, Usage);
+var arguments = SampleArguments.Parse(args, Usage, ["--create", "--store", "--order", "--count", "--warmup", "--timeout", "--wait", "--host", .. StoreMode.FeatureOptions]);
+string? storeSocket = arguments.GetString("--store");
+string? file = arguments.GetString("--create");
+if ((file is null) == (storeSocket is null))
+{
+    Fail("give exactly one of --create FILE and --store SOCKET");
+}
+
+int order = (int)arguments.GetInt64("--order", 0, 0, storeSocket is null ? SharedRingLayout.MaxOrder : XenBusFeatures.RingPageOrder.Limit, Usage);
 long count = arguments.GetInt64("--count", 1_000_000, 1, long.MaxValue / 2, Usage);
 long warmup = arguments.GetInt64("--warmup", 0, 0, long.MaxValue / 2, Usage);
 TimeSpan timeout = TimeSpan.FromSeconds(arguments.GetInt64("--timeout", 30, 1, 86_400, Usage));
 WaitMode waitMode = arguments.GetWaitMode(Usage);
-var (host, name) = arguments.ResolveRingFile(file, Usage);
+if (storeSocket is null && StoreMode.FeatureOptions.Any(o => arguments.GetString(o) is not null))
+{
+    Fail("the feature switches need --store: a ring file from --create is always classic, for C peers");
+}
 
 using var interruption = new Interruption();
+if (storeSocket is not null)
+{
+    return await RunThroughStoreAsync(storeSocket, StoreMode.ParseFeatures(arguments, Usage, order));
+}
+
+var (host, name) = arguments.ResolveRingFile(file!, Usage);
 
 // The front is domain 1: it allocates a port for the back (domain 0) and publishes it in the ring file sidecar
 // before the ring file itself, so a back that finds the ring also finds the sidecar (docs/protocol-events.md).
@@ -76,8 +102,82 @@ ring.Notifier = channel;
 
 try
 {
-    string warmupNote = warmup > 0 ? $" after {warmup:N0} warm-up requests" : string.Empty;
-    Console.WriteLine($"Tx: created {host.GetFilePath(name)} (order {order}, {ring.Size} slots); sending {count:N0} requests{warmupNote}");
+    Console.WriteLine($"Tx: created {host.GetFilePath(name)} (order {order}, {ring.Size} slots); sending {count:N0} requests{WarmupNote()}");
+    return Send(ring, channel);
+}
+catch (PvRingProtocolException e)
+{
+    Console.Error.WriteLine($"Tx: protocol failure: {e.Message}");
+    return 1;
+}
+finally
+{
+    // Files first, then the channel: a back serving without a count sees the ring gone when its channel closes.
+    ring.Dispose();
+    host.Delete(name);
+    if (sidecar)
+    {
+        RingSidecar.Delete(host, name);
+    }
+
+    channel?.Dispose();
+    domain?.Dispose();
+}
+
+// Store mode: negotiate the device with PvRing.Rx through the store, then drive the negotiated transmit ring.
+async Task<int> RunThroughStoreAsync(string socket, NetDeviceFeatures wants)
+{
+    HostDirectory memoryHost;
+    try
+    {
+        memoryHost = new HostDirectory(arguments.GetString("--host") ?? HostDirectory.DefaultPath);
+    }
+    catch (Exception e) when (e is PvRingException or IOException or UnauthorizedAccessException)
+    {
+        Fail(e.Message);
+        return SampleArguments.UsageExitCode;
+    }
+
+    try
+    {
+        // Two rings of 2^order pages each from frame 0 of this domain's memory.
+        using GrantDomain grants = GrantDomain.Create(memoryHost, StoreMode.FrontDomainId, new GrantDomainOptions { ArenaFrames = 2 << wants.RingPageOrder });
+        using EventDomain events = EventDomain.Create(memoryHost, StoreMode.FrontDomainId);
+        await using XenStoreClient store = await StoreMode.ConnectAsync(socket, StoreMode.FrontDomainId, timeout, interruption.Token);
+        var options = new NetFrontendOptions { Wants = wants, Bus = new XenBusOptions { Timeout = timeout } };
+        Console.WriteLine($"Tx: connected to the store at {socket} as domain {StoreMode.FrontDomainId}; wants {wants}");
+        await using NetFrontend front = await NetFrontend.ConnectAsync(store, StoreMode.Device, grants, events, options, interruption.Token);
+        Console.WriteLine($"Tx: {StoreMode.Describe(front.Features, front.Transmit.Size, front.Receive.Size)}");
+        Console.WriteLine($"Tx: sending {count:N0} requests on the tx ring{WarmupNote()}");
+        return Send(front.Transmit, front.TransmitChannel);
+    }
+    catch (TimeoutException e)
+    {
+        Console.Error.WriteLine($"Tx: {e.Message}");
+        return 2;
+    }
+    catch (XenBusNegotiationException e)
+    {
+        Console.Error.WriteLine($"Tx: negotiation failed: {e.Message}");
+        return 2;
+    }
+    catch (OperationCanceledException) when (interruption.Requested)
+    {
+        Console.Error.WriteLine("Tx: interrupted while connecting");
+        return Interruption.ExitCode;
+    }
+    catch (PvRingProtocolException e)
+    {
+        Console.Error.WriteLine($"Tx: protocol failure: {e.Message}");
+        return 1;
+    }
+}
+
+string WarmupNote() => warmup > 0 ? $" after {warmup:N0} warm-up requests" : string.Empty;
+
+// Runs the loop with the chosen wait strategy and reports the outcome (the same for both modes).
+int Send(FrontRing<NetifTxRequest, NetifTxResponse> ring, EventChannel? channel)
+{
     TxResult result = waitMode switch
     {
         WaitMode.Spin => TxLoop.Run(ring, channel, default(BusySpinWait), count, warmup, timeout, interruption),
@@ -101,24 +201,6 @@ try
             Console.Error.WriteLine($"Tx: interrupted after {result.Received:N0} of {count + warmup:N0} responses");
             return Interruption.ExitCode;
     }
-}
-catch (PvRingProtocolException e)
-{
-    Console.Error.WriteLine($"Tx: protocol failure: {e.Message}");
-    return 1;
-}
-finally
-{
-    // Files first, then the channel: a back serving without a count sees the ring gone when its channel closes.
-    ring.Dispose();
-    host.Delete(name);
-    if (sidecar)
-    {
-        RingSidecar.Delete(host, name);
-    }
-
-    channel?.Dispose();
-    domain?.Dispose();
 }
 
 static string Fail(string message)

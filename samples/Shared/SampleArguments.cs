@@ -67,6 +67,21 @@ internal sealed class SampleArguments
         return value;
     }
 
+    /// <summary>Parses an <c>on</c>/<c>off</c> switch (default on).</summary>
+    public bool GetSwitch(string name, string usage)
+    {
+        switch (GetString(name))
+        {
+            case null or "on":
+                return true;
+            case "off":
+                return false;
+            case string other:
+                Fail(usage, $"option '{name}' must be on or off, not '{other}'");
+                return false;
+        }
+    }
+
     /// <summary>Parses <c>--wait spin|yield|block</c> (default block).</summary>
     public WaitMode GetWaitMode(string usage)
     {

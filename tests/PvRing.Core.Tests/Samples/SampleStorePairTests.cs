@@ -1,0 +1,93 @@
+// Licensed under the MIT License. See LICENSE in the repository root.
+
+using PvRing.Core.Tests.Infrastructure;
+
+namespace PvRing.Core.Tests.Samples;
+
+/// <summary>
+/// PvRing.Tx and PvRing.Rx in store mode, as two real processes: the back hosts the store, both negotiate the vif
+/// with their feature switches, print the same agreement, and move every request; a killed peer ends the survivor.
+/// </summary>
+public sealed class SampleStorePairTests
+{
+    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(120);
+
+    public static TheoryData<string, string, string> Switches => new()
+    {
+        // rx offers | tx wants | the agreement both must print
+        { "", "--order 2", "ring-page-order=2 feature-split-indexes=1 feature-align-slot=1 feature-split-rings=1 feature-split-event-channels=1" },
+        { "", "--split-indexes off --align-slot off --split-rings off --split-event-channels off",
+            "ring-page-order=0 feature-split-indexes=0 feature-align-slot=0 feature-split-rings=0 feature-split-event-channels=0" },
+        { "--split-rings off --max-order 1", "--order 4", "ring-page-order=1 feature-split-indexes=1 feature-align-slot=1 feature-split-rings=0 feature-split-event-channels=1" },
+        { "--split-indexes off --split-event-channels off", "--order 3 --align-slot off",
+            "ring-page-order=3 feature-split-indexes=0 feature-align-slot=0 feature-split-rings=1 feature-split-event-channels=0" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Switches))]
+    public void TxAndRx_ThroughTheStore_PrintTheIntersectionAndMoveEveryRequest(string rxSwitches, string txSwitches, string agreement)
+    {
+        using var host = new TempHost();
+        string socket = host.FilePath("xenstored.sock");
+        using ChildProcess rx = ChildProcess.StartDotnet("PvRing.Rx", ["--store", socket, "--host", host.Path, "--count", "200000", .. Split(rxSwitches)]);
+        using ChildProcess tx = ChildProcess.StartDotnet("PvRing.Tx", ["--store", socket, "--host", host.Path, "--count", "200000", .. Split(txSwitches)]);
+
+        tx.AssertExit(0, s_timeout);
+        rx.AssertExit(0, s_timeout);
+        Assert.Contains("Tx: negotiated " + agreement + " (", tx.Output);
+        Assert.Contains("Rx: negotiated " + agreement + " (", rx.Output);
+        Assert.Contains("answered once, in order, OKAY", tx.Output);
+        Assert.Contains("served 200,000 requests (Completed)", rx.Output);
+
+        // The store's socket, the grant table, the arena and both event pages are gone.
+        Assert.Empty(Directory.GetFileSystemEntries(host.Path));
+    }
+
+    [Fact]
+    public void Rx_FrontKilledMidStream_ExitsWithErrorInsteadOfHanging()
+    {
+        using var host = new TempHost();
+        string socket = host.FilePath("xenstored.sock");
+        using ChildProcess rx = ChildProcess.StartDotnet("PvRing.Rx", "--store", socket, "--host", host.Path, "--count", "1000000000", "--timeout", "10");
+        using ChildProcess tx = ChildProcess.StartDotnet("PvRing.Tx", "--store", socket, "--host", host.Path, "--count", "1000000000");
+        Assert.True(SpinWait.SpinUntil(() => rx.Output.Contains("Rx: negotiated") || rx.HasExited, s_timeout), rx.Output);
+
+        tx.Kill();
+
+        int code = rx.WaitForExit(s_timeout);
+        Assert.True(code is 2, $"exit code {code}; output:\n{rx.Output}");
+        Assert.Contains("(FrontGone)", rx.Output);
+    }
+
+    [Fact]
+    public void Tx_BackKilledMidStream_ExitsWithErrorInsteadOfHanging()
+    {
+        using var host = new TempHost();
+        string socket = host.FilePath("xenstored.sock");
+        using ChildProcess rx = ChildProcess.StartDotnet("PvRing.Rx", "--store", socket, "--host", host.Path);
+        using ChildProcess tx = ChildProcess.StartDotnet("PvRing.Tx", "--store", socket, "--host", host.Path, "--count", "1000000000", "--timeout", "10");
+        Assert.True(SpinWait.SpinUntil(() => tx.Output.Contains("Tx: negotiated") || tx.HasExited, s_timeout), tx.Output);
+
+        rx.Kill();
+
+        int code = tx.WaitForExit(s_timeout);
+        Assert.True(code is 1 or 2, $"exit code {code}; output:\n{tx.Output}");
+        Assert.DoesNotContain("answered once", tx.Output);
+    }
+
+    [Theory]
+    [InlineData("PvRing.Tx", "--create ring --split-rings off")]
+    [InlineData("PvRing.Tx", "--create ring --store sock")]
+    [InlineData("PvRing.Tx", "--store sock --order 5")]
+    [InlineData("PvRing.Tx", "--store sock --align-slot maybe")]
+    [InlineData("PvRing.Rx", "--attach ring --max-order 2")]
+    [InlineData("PvRing.Rx", "--store sock --store-owner nobody")]
+    public void Samples_BadStoreModeArguments_UsageExitCode(string sample, string arguments)
+    {
+        using ChildProcess process = ChildProcess.StartDotnet(sample, Split(arguments));
+        process.AssertExit(64, s_timeout);
+        Assert.Contains("error:", process.Output);
+    }
+
+    private static string[] Split(string switches) => switches.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+}
