@@ -9,6 +9,7 @@ using PvRing.Memory;
 using PvRing.Platform;
 using PvRing.Protocols.Netif;
 using PvRing.Rings;
+using PvRing.Tx;
 
 namespace PvRing.Harness;
 
@@ -351,24 +352,5 @@ internal sealed class RingVariantsCommand : IHarnessCommand
 
         /// <summary>The regime of the two probes.</summary>
         public string Regime => RingVariantsCommand.Regime(ProbeBefore, ProbeAfter);
-    }
-
-    /// <summary>Checks that response n carries id n mod 2^16 and OKAY; refuses (and remembers) the first one that does not.</summary>
-    private struct ResponseChecker : IResponseConsumer<NetifTxResponse>
-    {
-        public long Received;
-        public NetifTxResponse? Wrong;
-
-        public bool TryConsume(in NetifTxResponse response)
-        {
-            if (response.Id != (ushort)Received || response.Status != NetifStatus.Okay)
-            {
-                Wrong = response;
-                return false;
-            }
-
-            Received++;
-            return true;
-        }
     }
 }

@@ -5,6 +5,7 @@ using System.Runtime.CompilerServices;
 using PvRing.Memory;
 using PvRing.Protocols.Netif;
 using PvRing.Rings;
+using PvRing.Rx;
 
 namespace PvRing.Harness;
 
@@ -87,23 +88,4 @@ internal sealed class RingVariantsPeerCommand : IHarnessCommand
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void ThrowInvalidRequest(long sequence, NetifTxRequest request) =>
         throw new InvalidOperationException($"Invalid request {sequence}: {NetifTxRequestValidator.Describe(request)}.");
-
-    /// <summary>Validates each copied request and answers it with its id and OKAY; refuses (and remembers) an invalid one.</summary>
-    private struct EchoHandler : IRequestHandler<NetifTxRequest, NetifTxResponse>
-    {
-        public NetifTxRequest? Refused;
-
-        public bool TryHandle(in NetifTxRequest request, out NetifTxResponse response)
-        {
-            if (!NetifTxRequestValidator.IsValid(in request))
-            {
-                Refused = request;
-                response = default;
-                return false;
-            }
-
-            response = new NetifTxResponse { Id = request.Id, Status = NetifStatus.Okay };
-            return true;
-        }
-    }
 }
