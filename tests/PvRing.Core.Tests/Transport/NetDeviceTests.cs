@@ -69,6 +69,37 @@ public sealed class NetDeviceTests
         MoveReceive(front, back, 3 * front.Receive.Size, splitChannels);
     }
 
+    /// <summary>Every subset of the four booleans the back offers x every subset the front wants (bit 3 = split event channels).</summary>
+    public static TheoryData<int, int> EverySubsetPair()
+    {
+        var data = new TheoryData<int, int>();
+        for (int offered = 0; offered < 16; offered++)
+        {
+            for (int wanted = 0; wanted < 16; wanted++)
+            {
+                data.Add(offered, wanted);
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(EverySubsetPair))]
+    public async Task Connect_EveryOfferedByEveryWantedSubset_ExactlyTheIntersectionAndDataMoves(int offered, int wanted)
+    {
+        await using NetDeviceTestBed bed = await NetDeviceTestBed.CreateAsync();
+        Task<NetBackend> backTask = bed.ConnectBackAsync(Features(offered, order: 3));
+        await using NetFrontend front = await bed.ConnectFrontAsync(Features(wanted, order: 1));
+        await using NetBackend back = await backTask;
+
+        NetDeviceFeatures expected = Features(offered & wanted, order: 1);
+        Assert.Equal(expected, front.Features);
+        Assert.Equal(expected, back.Features);
+        MoveTransmit(front, back, 2 * front.Transmit.Size);
+        MoveReceive(front, back, 2 * front.Receive.Size, expected.SplitEventChannels);
+    }
+
     [Fact]
     public async Task Connect_FrontWantsClassic_ClassicRingsAndOneChannel()
     {
@@ -157,6 +188,9 @@ public sealed class NetDeviceTests
         await Assert.ThrowsAsync<ArgumentException>(() => NetFrontend.ConnectAsync(bed.FrontStore, bed.Device, bed.Grants, bed.FrontEvents, options));
         Assert.Throws<ArgumentOutOfRangeException>(() => new NetFrontendOptions { Wants = NetDeviceFeatures.All with { RingPageOrder = 5 } }.Validate());
     }
+
+    private static NetDeviceFeatures Features(int bits, int order) =>
+        new((RingFeatures)(bits & (int)RingFeatures.All), order, (bits & 8) != 0);
 
     private static void MoveTransmit(NetFrontend front, NetBackend back, int total)
     {
