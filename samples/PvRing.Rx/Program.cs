@@ -135,6 +135,9 @@ async Task<int> ServeThroughStoreAsync(string socket, bool hostStore, NetDeviceF
         }
 
         await using XenStoreClient store = await StoreMode.ConnectAsync(socket, domainId: null, timeout, interruption.Token);
+        // The toolstack's part: the front's domain exists before its process connects (so the back end waits for it
+        // rather than taking it for dead), then the device directories.
+        await store.IntroduceDomainAsync(StoreMode.FrontDomainId, interruption.Token);
         await StoreMode.Device.CreateAsync(store, interruption.Token);
         using EventDomain events = EventDomain.Create(memoryHost, StoreMode.BackDomainId);
         Console.WriteLine($"Rx: device {StoreMode.Device} created; offering {offers}; waiting for the front end");

@@ -190,6 +190,21 @@ public sealed class XenStoreClient : XenStoreOperations, IAsyncDisposable
     public async Task<bool> IsDomainIntroducedAsync(int domainId, CancellationToken cancellationToken = default) =>
         XenStoreWire.SplitStrings(await RequestAsync(XenStoreMessageType.IsDomainIntroduced, 0, XenStoreWire.Strings(domainId.ToString(CultureInfo.InvariantCulture)), null, cancellationToken).ConfigureAwait(false)) is ["T"];
 
+    /// <summary>
+    /// The toolstack's <c>XS_INTRODUCE</c>: tells the store that domain <paramref name="domainId"/> exists (firing
+    /// <c>@introduceDomain</c> the first time), before its process has connected, as Xen's toolstack does before a guest
+    /// boots; a back end waiting for that front end then waits for it instead of taking it for dead. The domain is
+    /// released when its last connection closes. Privileged connections only. The ring page and port of the real
+    /// message do not exist here and are sent as 0.
+    /// </summary>
+    /// <exception cref="XenStoreException">The connection is not privileged (<c>EACCES</c>) or the id is invalid.</exception>
+    public async Task IntroduceDomainAsync(int domainId, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(domainId);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(domainId, XenStorePermission.MaxDomainId);
+        _ = await RequestAsync(XenStoreMessageType.Introduce, 0, XenStoreWire.Strings(domainId.ToString(CultureInfo.InvariantCulture), "0", "0"), null, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Closes the connection; waiting requests and watches fail, open transactions are dropped by the store.</summary>
     public async ValueTask DisposeAsync()
     {

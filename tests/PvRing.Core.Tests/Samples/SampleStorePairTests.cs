@@ -32,7 +32,8 @@ public sealed class SampleStorePairTests
         using ChildProcess rx = ChildProcess.StartDotnet("PvRing.Rx", ["--store", socket, "--host", host.Path, "--count", "200000", .. Split(rxSwitches)]);
         using ChildProcess tx = ChildProcess.StartDotnet("PvRing.Tx", ["--store", socket, "--host", host.Path, "--count", "200000", .. Split(txSwitches)]);
 
-        tx.AssertExit(0, s_timeout);
+        int txCode = tx.WaitForExit(s_timeout);
+        Assert.True(txCode == 0, $"Tx exit code {txCode}. Tx output:\n{tx.Output}\nRx output:\n{rx.Output}");
         rx.AssertExit(0, s_timeout);
         Assert.Contains("Tx: negotiated " + agreement + " (", tx.Output);
         Assert.Contains("Rx: negotiated " + agreement + " (", rx.Output);

@@ -83,4 +83,18 @@ public sealed class ReleaseDomainTests
             }
         }
     }
+
+    [Fact]
+    public async Task IntroduceDomainAsync_BeforeItsProcessConnects_IntroducedUntilItsLastConnectionCloses()
+    {
+        await using var host = StoreTestHost.Start();
+        XenStoreClient dom0 = await host.ConnectAsync();
+        await dom0.IntroduceDomainAsync(6, StoreTestHost.Bounded());
+        Assert.True(await dom0.IsDomainIntroducedAsync(6, StoreTestHost.Bounded()));
+
+        XenStoreClient guest = await host.ConnectAsync(domainId: 6);
+        await Assert.ThrowsAsync<XenStoreException>(() => guest.IntroduceDomainAsync(7, StoreTestHost.Bounded()));
+        await guest.DisposeAsync();
+        Assert.True(SpinWait.SpinUntil(() => !dom0.IsDomainIntroducedAsync(6).Result, StoreTestHost.Timeout), "the domain must be released with its last connection");
+    }
 }
