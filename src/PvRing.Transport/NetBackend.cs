@@ -21,6 +21,9 @@ namespace PvRing.Transport;
 /// each ring's pages into one contiguous range (<see cref="ForeignRing"/>), bind the channel(s), and go to Connected.
 /// A missing or malformed key, a grant that does not validate or a port that cannot be bound refuses the front end:
 /// the back end writes <c>error</c>, goes to Closing, and nothing stays mapped.
+/// As in Xen, the front end's domain must exist before the back end waits for it: the toolstack introduces it
+/// (<see cref="XenStoreClient.IntroduceDomainAsync"/>) when the back end may start first; a front-end domain that is
+/// not introduced counts as gone.
 /// </remarks>
 public sealed class NetBackend : IAsyncDisposable
 {
