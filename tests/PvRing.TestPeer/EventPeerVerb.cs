@@ -9,7 +9,7 @@ namespace PvRing.TestPeer;
 /// The far end of the cross-process event channel tests:
 /// <c>event &lt;mode&gt; &lt;hostDir&gt; &lt;myDomid&gt; &lt;peerDomid&gt; &lt;peerPort&gt; [count] [seed]</c>.
 /// It creates its domain, binds the test's unbound port, prints "ready", then plays the mode:
-/// <c>pong</c> answers <c>count</c> notifications with random delays; <c>idle</c> sleeps in one wait, then answers once;
+/// <c>pong</c> answers <c>count</c> notifications with random delays; <c>idle</c> sleeps in one wait, answers once, and exits after one more notification (the acknowledgement);
 /// <c>burst</c> sends <c>count</c> notifications, prints "sent", then waits for one; <c>hold</c> just stays alive
 /// (until killed, at most 60 s).
 /// </summary>
@@ -56,7 +56,12 @@ internal sealed class EventPeerVerb : IPeerVerb
                 EventWaitResult idle = channel.Wait(s_waitLimit);
                 channel.Notify();
                 Console.WriteLine($"woke {idle} {channel.Counters}");
-                return idle == EventWaitResult.Signaled ? 0 : 2;
+                Console.Out.Flush();
+
+                // Stay bound until the test has taken our answer: closing at once could merge the answer into the
+                // close's wake-up (one pending bit), and the test would see ChannelClosed instead of our event.
+                EventWaitResult acknowledged = channel.Wait(s_waitLimit);
+                return idle == EventWaitResult.Signaled && acknowledged == EventWaitResult.Signaled ? 0 : 2;
             case "burst":
                 for (int i = 0; i < count; i++)
                 {

@@ -26,6 +26,7 @@ public sealed class EventChannelIdleCpuTests
         channel.Notify();
         Assert.Equal(EventWaitResult.Signaled, channel.Wait(CrossProcess.Bound));
         Assert.StartsWith("woke Signaled", peer.ReadLine(CrossProcess.Bound), StringComparison.Ordinal);
+        channel.Notify();
         Assert.Equal(0, peer.WaitForExit(CrossProcess.Bound));
     }
 }
