@@ -114,16 +114,7 @@ using (ring)
 // Store mode: host (or join) the store, create the device, negotiate as the back end, serve the transmit ring.
 async Task<int> ServeThroughStoreAsync(string socket, bool hostStore, NetDeviceFeatures offers)
 {
-    HostDirectory memoryHost;
-    try
-    {
-        memoryHost = new HostDirectory(arguments.GetString("--host") ?? HostDirectory.DefaultPath);
-    }
-    catch (Exception e) when (e is PvRingException or IOException or UnauthorizedAccessException)
-    {
-        SampleArguments.Fail(Usage, e.Message);
-        return SampleArguments.UsageExitCode;
-    }
+    HostDirectory memoryHost = arguments.ResolveHost(Usage);
 
     XenStoreServer? server = null;
     try

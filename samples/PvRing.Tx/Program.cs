@@ -127,16 +127,7 @@ finally
 // Store mode: negotiate the device with PvRing.Rx through the store, then drive the negotiated transmit ring.
 async Task<int> RunThroughStoreAsync(string socket, NetDeviceFeatures wants)
 {
-    HostDirectory memoryHost;
-    try
-    {
-        memoryHost = new HostDirectory(arguments.GetString("--host") ?? HostDirectory.DefaultPath);
-    }
-    catch (Exception e) when (e is PvRingException or IOException or UnauthorizedAccessException)
-    {
-        Fail(e.Message);
-        return SampleArguments.UsageExitCode;
-    }
+    HostDirectory memoryHost = arguments.ResolveHost(Usage);
 
     try
     {

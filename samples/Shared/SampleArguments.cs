@@ -121,6 +121,20 @@ internal sealed class SampleArguments
         }
     }
 
+    /// <summary>The host directory of <c>--host</c>, or the default one (<see cref="HostDirectory.DefaultPath"/>), created 0700.</summary>
+    public HostDirectory ResolveHost(string usage)
+    {
+        try
+        {
+            return new HostDirectory(GetString("--host") ?? HostDirectory.DefaultPath);
+        }
+        catch (Exception e) when (e is ArgumentException or PvRingException or IOException or UnauthorizedAccessException)
+        {
+            Fail(usage, e.Message);
+            throw;
+        }
+    }
+
     public static void Fail(string usage, string message)
     {
         Console.Error.WriteLine($"error: {message}");

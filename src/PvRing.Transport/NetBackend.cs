@@ -28,24 +28,16 @@ namespace PvRing.Transport;
 public sealed class NetBackend : IAsyncDisposable
 {
     private readonly XenBusBackend _bus;
-    private readonly ForeignDomain _foreign;
-    private readonly ForeignRing _transmitMapping;
-    private readonly ForeignRing _receiveMapping;
+    private readonly Resources _resources;
     private readonly CancellationTokenSource _stop = new();
     private int _disposed;
 
-    private NetBackend(XenBusBackend bus, XenStoreClient store, NetDeviceFeatures features, Resources resources)
+    private NetBackend(XenBusBackend bus, NetDeviceFeatures features, Resources resources)
     {
         _bus = bus;
+        _resources = resources;
         Features = features;
-        _foreign = resources.Foreign!;
-        _transmitMapping = resources.TransmitMapping!;
-        _receiveMapping = resources.ReceiveMapping!;
-        Transmit = resources.Transmit!;
-        Receive = resources.Receive!;
-        TransmitChannel = resources.TransmitChannel!;
-        ReceiveChannel = resources.ReceiveChannel ?? resources.TransmitChannel!;
-        FrontendGone = PeerWatch.FollowAsync(store, bus.Device.FrontendPath, bus.Device.FrontendDomainId, bus.Device.BackendPath, _stop.Token);
+        FrontendGone = bus.WaitForPeerToLeaveAsync(_stop.Token);
     }
 
     /// <summary>The device.</summary>
@@ -58,16 +50,16 @@ public sealed class NetBackend : IAsyncDisposable
     public RingVariant Variant => Features.Variant;
 
     /// <summary>The transmit ring: the back consumes <see cref="NetifTxRequest"/>s and answers them.</summary>
-    public BackRing<NetifTxRequest, NetifTxResponse> Transmit { get; }
+    public BackRing<NetifTxRequest, NetifTxResponse> Transmit => _resources.Transmit!;
 
     /// <summary>The receive ring: the back takes the front's buffers and answers with <see cref="NetifRxResponse"/>s.</summary>
-    public BackRing<NetifRxRequest, NetifRxResponse> Receive { get; }
+    public BackRing<NetifRxRequest, NetifRxResponse> Receive => _resources.Receive!;
 
     /// <summary>The channel of the transmit ring (its <see cref="BackRing{TRequest, TResponse}.Notifier"/>).</summary>
-    public EventChannel TransmitChannel { get; }
+    public EventChannel TransmitChannel => _resources.TransmitChannel!;
 
     /// <summary>The channel of the receive ring: the same object as <see cref="TransmitChannel"/> without split event channels.</summary>
-    public EventChannel ReceiveChannel { get; }
+    public EventChannel ReceiveChannel => _resources.ReceiveChannel ?? _resources.TransmitChannel!;
 
     /// <summary>
     /// Completes when the front end closes, disappears or its process dies; this back end has then answered Closing (as
@@ -128,7 +120,7 @@ public sealed class NetBackend : IAsyncDisposable
         }
 
         options.Bus?.Log?.Invoke($"net back end {device}: connected with {agreed}");
-        return new NetBackend(bus, store, agreed, resources);
+        return new NetBackend(bus, agreed, resources);
     }
 
     /// <summary>
@@ -142,10 +134,9 @@ public sealed class NetBackend : IAsyncDisposable
             return;
         }
 
-        // Stop following the peer first, so its answer (our Closing) can never land after our Closed.
+        // Stop following the front end first, so our answer to its close (Closing) can never land after our Closed.
         await _stop.CancelAsync().ConfigureAwait(false);
         await FrontendGone.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-
         try
         {
             await _bus.CloseAsync().ConfigureAwait(false);
@@ -155,13 +146,7 @@ public sealed class NetBackend : IAsyncDisposable
             // The front end is gone or did not answer within the timeout.
         }
 
-        TransmitChannel.Dispose();
-        ReceiveChannel.Dispose();
-        Transmit.Dispose();
-        Receive.Dispose();
-        _transmitMapping.Dispose();
-        _receiveMapping.Dispose();
-        _foreign.Dispose();
+        _resources.Dispose();
         _stop.Dispose();
     }
 

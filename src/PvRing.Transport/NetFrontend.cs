@@ -24,22 +24,16 @@ namespace PvRing.Transport;
 public sealed class NetFrontend : IAsyncDisposable
 {
     private readonly XenBusFrontend _bus;
-    private readonly GrantedRing _transmitGrant;
-    private readonly GrantedRing _receiveGrant;
+    private readonly Resources _resources;
     private readonly CancellationTokenSource _stop = new();
     private int _disposed;
 
-    private NetFrontend(XenBusFrontend bus, XenStoreClient store, NetDeviceFeatures features, Resources resources)
+    private NetFrontend(XenBusFrontend bus, NetDeviceFeatures features, Resources resources)
     {
         _bus = bus;
+        _resources = resources;
         Features = features;
-        _transmitGrant = resources.TransmitGrant!;
-        _receiveGrant = resources.ReceiveGrant!;
-        Transmit = resources.Transmit!;
-        Receive = resources.Receive!;
-        TransmitChannel = resources.TransmitChannel!;
-        ReceiveChannel = resources.ReceiveChannel ?? resources.TransmitChannel!;
-        BackendGone = PeerWatch.FollowAsync(store, bus.Device.BackendPath, bus.Device.BackendDomainId, bus.Device.FrontendPath, _stop.Token);
+        BackendGone = bus.WaitForPeerToLeaveAsync(_stop.Token);
     }
 
     /// <summary>The device.</summary>
@@ -52,16 +46,16 @@ public sealed class NetFrontend : IAsyncDisposable
     public RingVariant Variant => Features.Variant;
 
     /// <summary>The transmit ring: the front produces <see cref="NetifTxRequest"/>s.</summary>
-    public FrontRing<NetifTxRequest, NetifTxResponse> Transmit { get; }
+    public FrontRing<NetifTxRequest, NetifTxResponse> Transmit => _resources.Transmit!;
 
     /// <summary>The receive ring: the front posts <see cref="NetifRxRequest"/>s (buffers) for the back to fill.</summary>
-    public FrontRing<NetifRxRequest, NetifRxResponse> Receive { get; }
+    public FrontRing<NetifRxRequest, NetifRxResponse> Receive => _resources.Receive!;
 
     /// <summary>The channel of the transmit ring (its <see cref="FrontRing{TRequest, TResponse}.Notifier"/>).</summary>
-    public EventChannel TransmitChannel { get; }
+    public EventChannel TransmitChannel => _resources.TransmitChannel!;
 
     /// <summary>The channel of the receive ring: the same object as <see cref="TransmitChannel"/> without split event channels.</summary>
-    public EventChannel ReceiveChannel { get; }
+    public EventChannel ReceiveChannel => _resources.ReceiveChannel ?? _resources.TransmitChannel!;
 
     /// <summary>
     /// Completes when the back end closes, disappears or its process dies; this front end has then answered Closing (as
@@ -118,7 +112,7 @@ public sealed class NetFrontend : IAsyncDisposable
         }
 
         options.Bus?.Log?.Invoke($"net front end {device}: connected with {agreed}");
-        return new NetFrontend(bus, store, agreed, resources);
+        return new NetFrontend(bus, agreed, resources);
     }
 
     /// <summary>
@@ -132,10 +126,9 @@ public sealed class NetFrontend : IAsyncDisposable
             return;
         }
 
-        // Stop following the peer first, so its answer (our Closing) can never land after our Closed.
+        // Stop following the back end first, so our answer to its close (Closing) can never land after our Closed.
         await _stop.CancelAsync().ConfigureAwait(false);
         await BackendGone.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-
         try
         {
             await _bus.CloseAsync().ConfigureAwait(false);
@@ -145,12 +138,7 @@ public sealed class NetFrontend : IAsyncDisposable
             // The back end is gone or did not answer within the timeout: there is nobody left to agree with.
         }
 
-        TransmitChannel.Dispose();
-        ReceiveChannel.Dispose();
-        Transmit.Dispose();
-        Receive.Dispose();
-        _transmitGrant.Dispose();
-        _receiveGrant.Dispose();
+        _resources.Dispose();
         _stop.Dispose();
     }
 

@@ -108,7 +108,7 @@ public sealed class XenBusBackend
             string? text = await _side.Store.TryReadAsync(key, cancellationToken).ConfigureAwait(false);
             uint? choice = text is null ? feature.DefaultValue : feature.Parse(text);
             string? problem = choice is null
-                ? $"{feature.ChoiceKey} '{Shorten(text!)}' is not a valid number"
+                ? $"{feature.ChoiceKey} '{XenBusSide.Shorten(text!)}' is not a valid number"
                 : feature.CheckChoice(choice.Value, offer);
             if (problem is not null)
             {
@@ -140,9 +140,15 @@ public sealed class XenBusBackend
     public Task WaitForCloseRequestAsync(CancellationToken cancellationToken = default) =>
         _side.WaitForPeerAsync(s => s is XenbusState.Closing or XenbusState.Closed or XenbusState.Unknown, "the front end to close", cancellationToken);
 
+    /// <summary>
+    /// Waits, with no time limit, until the front end leaves (Closing, Closed, its directory gone, its process dead, or
+    /// the store connection broken), then goes to Closing itself, as Linux's netback does, so the front end's
+    /// <c>CloseAsync</c> completes. Call <see cref="CloseAsync"/> afterwards to finish. Cancel it to stop following.
+    /// </summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public Task WaitForPeerToLeaveAsync(CancellationToken cancellationToken = default) => _side.FollowPeerAsync(cancellationToken);
+
     /// <summary>Goes to Closing, waits (bounded) for the front end to be Closing or Closed, then goes to Closed.</summary>
     /// <exception cref="XenBusNegotiationException">The front end did not close within the timeout.</exception>
     public Task CloseAsync(CancellationToken cancellationToken = default) => XenBusTeardown.CloseAsync(_side, cancellationToken);
-
-    private static string Shorten(string text) => text.Length > 32 ? text[..32] + "..." : text;
 }

@@ -64,7 +64,7 @@ public sealed class XenBusFrontend
             string? text = await _side.Store.TryReadAsync(_device.BackendPath + "/" + feature.OfferKey, cancellationToken).ConfigureAwait(false);
             uint? offer = text is null ? feature.DefaultValue : feature.Parse(text);
             string? problem = offer is null
-                ? $"{feature.OfferKey} '{(text!.Length > 32 ? text[..32] + "..." : text)}' is not a valid number"
+                ? $"{feature.OfferKey} '{XenBusSide.Shorten(text!)}' is not a valid number"
                 : feature.CheckOffer(offer.Value);
             if (problem is not null)
             {
@@ -101,6 +101,14 @@ public sealed class XenBusFrontend
         await _side.WriteStateAsync(XenbusState.Connected, cancellationToken).ConfigureAwait(false);
         return negotiation;
     }
+
+    /// <summary>
+    /// Waits, with no time limit, until the back end leaves (Closing, Closed, its directory gone, its process dead, or
+    /// the store connection broken), then goes to Closing itself, as Linux's netfront does, so the back end's
+    /// <c>CloseAsync</c> completes. Call <see cref="CloseAsync"/> afterwards to finish. Cancel it to stop following.
+    /// </summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public Task WaitForPeerToLeaveAsync(CancellationToken cancellationToken = default) => _side.FollowPeerAsync(cancellationToken);
 
     /// <summary>Goes to Closing, waits (bounded) for the back end to be Closing or Closed, then goes to Closed.</summary>
     /// <exception cref="XenBusNegotiationException">The back end did not close within the timeout.</exception>

@@ -99,6 +99,6 @@ public static class XenBusRingKeys
 
         return XenStoreNumber.TryParseDecimal(text, max, out uint value)
             ? value
-            : throw new PvRingProtocolException($"{directory}/{key} is not a decimal number up to {max}: '{(text.Length > 32 ? text[..32] + "..." : text)}'.");
+            : throw new PvRingProtocolException($"{directory}/{key} is not a decimal number up to {max}: '{XenBusSide.Shorten(text)}'.");
     }
 }

@@ -39,7 +39,7 @@ internal sealed class XenBusSide(XenStoreClient store, string ownPath, string pe
 
         return XenStoreNumber.TryParseDecimal(text, (uint)XenbusState.Reconfigured, out uint state)
             ? (XenbusState)state
-            : throw new PvRingProtocolException($"{path}/state holds a value that is not a XenBus state: state={Sanitize(text)}.");
+            : throw new PvRingProtocolException($"{path}/state holds a value that is not a XenBus state: state={Shorten(text)}.");
     }
 
     /// <summary>Writes <c>error</c> = "22 reason" and goes to Closing, as Linux's <c>xenbus_dev_fatal</c> does.</summary>
@@ -63,10 +63,44 @@ internal sealed class XenBusSide(XenStoreClient store, string ownPath, string pe
     /// the peer is an unprivileged domain, <c>@releaseDomain</c> is watched too, so a peer that dies ends the
     /// wait at once instead of at the timeout.
     /// </summary>
-    public async Task<XenbusState> WaitForPeerAsync(Func<XenbusState, bool> done, string what, CancellationToken cancellationToken)
+    public Task<XenbusState> WaitForPeerAsync(Func<XenbusState, bool> done, string what, CancellationToken cancellationToken) =>
+        WaitForPeerAsync(done, what, options.Timeout, cancellationToken);
+
+    /// <summary>
+    /// Waits, with no time limit, until the peer leaves: its state becomes Closing or Closed or disappears, its domain
+    /// is released (its process died), its state turns malformed, or the store connection breaks. Then writes our own
+    /// state Closing (as Linux's <c>otherend_changed</c> handlers do), so the peer's close, which waits for us to leave
+    /// Connected, completes.
+    /// </summary>
+    public async Task FollowPeerAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await WaitForPeerAsync(
+                s => s is XenbusState.Closing or XenbusState.Closed or XenbusState.Unknown,
+                "the peer to leave",
+                Timeout.InfiniteTimeSpan,
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (PvRingException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Released, a state that is not one, or no store any more: the peer is gone either way.
+        }
+
+        try
+        {
+            await WriteStateAsync(XenbusState.Closing, cancellationToken).ConfigureAwait(false);
+        }
+        catch (PvRingException)
+        {
+            // The store is gone too: nobody is left to read our state.
+        }
+    }
+
+    private async Task<XenbusState> WaitForPeerAsync(Func<XenbusState, bool> done, string what, TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        bounded.CancelAfter(options.Timeout);
+        bounded.CancelAfter(timeout);
         bool peerGone = false;
         Task releaseWatch = peerDomainId == 0 ? Task.CompletedTask : WatchPeerReleaseAsync();
         XenbusState state = XenbusState.Unknown;
@@ -117,5 +151,6 @@ internal sealed class XenBusSide(XenStoreClient store, string ownPath, string pe
         }
     }
 
-    private static string Sanitize(string text) => text.Length > 32 ? text[..32] + "..." : text;
+    /// <summary>Peer-supplied text cut to 32 characters for a message, so a hostile value cannot flood a log.</summary>
+    public static string Shorten(string text) => text.Length > 32 ? text[..32] + "..." : text;
 }

@@ -120,7 +120,7 @@ public sealed unsafe class ForeignRing : IDisposable
             throw new ArgumentException($"{PageCount} pages were mapped (order {Order}); the variant has order {variant.Order}.", nameof(variant));
         }
 
-        MappingLease lease = Lease();
+        MappingLease lease = MappingLease.Acquire(_mapping);
         try
         {
             var view = new SharedRingView(_mapping.Address, (long)_mapping.Length, 0, RingVariantLayout.Geometry<TRequest, TResponse>(variant), sizeof(TRequest), sizeof(TResponse));
@@ -138,13 +138,6 @@ public sealed unsafe class ForeignRing : IDisposable
     /// disposed too.
     /// </summary>
     public void Dispose() => _mapping.Dispose();
-
-    private MappingLease Lease()
-    {
-        bool added = false;
-        _mapping.DangerousAddRef(ref added);
-        return new MappingLease(_mapping);
-    }
 
     /// <summary>The range and its pins; released (unmapped, then unpinned) when the last reference goes.</summary>
     private sealed class Mapping : SafeHandle

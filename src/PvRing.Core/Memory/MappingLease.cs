@@ -11,7 +11,16 @@ internal sealed class MappingLease : IDisposable
 {
     private SafeHandle? _handle;
 
-    internal MappingLease(SafeHandle handle) => _handle = handle;
+    private MappingLease(SafeHandle handle) => _handle = handle;
+
+    /// <summary>Adds a reference to <paramref name="handle"/> and returns the lease that releases it.</summary>
+    /// <exception cref="ObjectDisposedException">The handle was already released.</exception>
+    public static MappingLease Acquire(SafeHandle handle)
+    {
+        bool added = false;
+        handle.DangerousAddRef(ref added);
+        return new MappingLease(handle);
+    }
 
     /// <summary>Releases the reference; the pages are unmapped when the last reference goes.</summary>
     public void Dispose() => Interlocked.Exchange(ref _handle, null)?.DangerousRelease();

@@ -68,12 +68,7 @@ public sealed unsafe class SharedMemoryFile : IDisposable
     /// <summary>
     /// Keeps the pages mapped until the returned lease is disposed, even if this file is disposed first.
     /// </summary>
-    internal MappingLease Lease()
-    {
-        bool added = false;
-        _view.SafeMemoryMappedViewHandle.DangerousAddRef(ref added);
-        return new MappingLease(_view.SafeMemoryMappedViewHandle);
-    }
+    internal MappingLease Lease() => MappingLease.Acquire(_view.SafeMemoryMappedViewHandle);
 
     /// <summary>Unmaps the file (once every lease is also gone) and closes it. The file stays on disk.</summary>
     public void Dispose()
