@@ -134,8 +134,8 @@ async Task<int> ServeThroughStoreAsync(string socket, bool hostStore, NetDeviceF
         Console.WriteLine($"Rx: device {StoreMode.Device} created; offering {offers}; waiting for the front end");
         var options = new NetBackendOptions { Offers = offers, Bus = new XenBusOptions { Timeout = timeout } };
         await using NetBackend back = await NetBackend.ConnectAsync(store, StoreMode.Device, memoryHost, events, options, interruption.Token);
-        Console.WriteLine($"Rx: {StoreMode.Describe(back.Features, back.Transmit.Size, back.Receive.Size)}");
-        return Serve(back.Transmit, back.TransmitChannel, () => !back.FrontendGone.IsCompleted);
+        Console.WriteLine($"Rx: {StoreMode.Describe(back.Features, back.Queue.TransmitRing.Size, back.Queue.ReceiveRing.Size)}");
+        return Serve(back.Queue.TransmitRing, back.Queue.TransmitChannel, () => !back.FrontendGone.IsCompleted);
     }
     catch (TimeoutException e)
     {

@@ -132,15 +132,15 @@ async Task<int> RunThroughStoreAsync(string socket, NetDeviceFeatures wants)
     try
     {
         // Two rings of 2^order pages each from frame 0 of this domain's memory.
-        using GrantDomain grants = GrantDomain.Create(memoryHost, StoreMode.FrontDomainId, new GrantDomainOptions { ArenaFrames = 2 << wants.RingPageOrder });
+        using GrantDomain grants = GrantDomain.Create(memoryHost, StoreMode.FrontDomainId, NetFrontend.DomainOptionsFor(wants with { GrantModes = NetGrantModes.Copy }));
         using EventDomain events = EventDomain.Create(memoryHost, StoreMode.FrontDomainId);
         await using XenStoreClient store = await StoreMode.ConnectAsync(socket, StoreMode.FrontDomainId, timeout, interruption.Token);
         var options = new NetFrontendOptions { Wants = wants, Bus = new XenBusOptions { Timeout = timeout } };
         Console.WriteLine($"Tx: connected to the store at {socket} as domain {StoreMode.FrontDomainId}; wants {wants}");
         await using NetFrontend front = await NetFrontend.ConnectAsync(store, StoreMode.Device, grants, events, options, interruption.Token);
-        Console.WriteLine($"Tx: {StoreMode.Describe(front.Features, front.Transmit.Size, front.Receive.Size)}");
+        Console.WriteLine($"Tx: {StoreMode.Describe(front.Features, front.Queue.TransmitRing.Size, front.Queue.ReceiveRing.Size)}");
         Console.WriteLine($"Tx: sending {count:N0} requests on the tx ring{WarmupNote()}");
-        return Send(front.Transmit, front.TransmitChannel);
+        return Send(front.Queue.TransmitRing, front.Queue.TransmitChannel);
     }
     catch (TimeoutException e)
     {

@@ -101,7 +101,7 @@ public sealed class XenBusBackend
         }
 
         var values = new Dictionary<XenBusFeature, uint>();
-        foreach (XenBusFeature feature in XenBusFeatures.All.Union(_offers.Keys))
+        foreach (XenBusFeature feature in XenBusFeatures.Generic.Union(_offers.Keys))
         {
             uint offer = _offers.TryGetValue(feature, out uint offered) ? offered : feature.DefaultValue;
             string key = _device.FrontendPath + "/" + feature.ChoiceKey;
@@ -147,6 +147,17 @@ public sealed class XenBusBackend
     /// </summary>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public Task WaitForPeerToLeaveAsync(CancellationToken cancellationToken = default) => _side.FollowPeerAsync(cancellationToken);
+
+    /// <summary>
+    /// Reports a fatal error on a connected device, as Linux's <c>xenbus_dev_fatal</c>: writes <c>error</c> = "22
+    /// <paramref name="reason"/>" and goes to Closing, so the front end sees why the connection ends. Then dispose or close.
+    /// </summary>
+    /// <exception cref="XenStoreException">The store refused the write.</exception>
+    public async Task FailAsync(string reason, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(reason);
+        _ = await _side.RefuseAsync(reason, cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>Goes to Closing, waits (bounded) for the front end to be Closing or Closed, then goes to Closed.</summary>
     /// <exception cref="XenBusNegotiationException">The front end did not close within the timeout.</exception>

@@ -5,8 +5,9 @@ using PvRing.Rings;
 namespace PvRing.Bus;
 
 /// <summary>
-/// The feature definitions PvRing negotiates. A later feature is one more definition here (and a row in
-/// docs/store.md); the negotiation code does not change.
+/// The generic feature definitions: ring layout (hackathon items A, B, C, I) and multiqueue. Device-specific features
+/// (netif's split event channels, scatter-gather and grant modes) are defined by their device, in the same shape; the
+/// negotiation code does not change for either.
 /// </summary>
 public static class XenBusFeatures
 {
@@ -16,12 +17,6 @@ public static class XenBusFeatures
     /// (<c>XENBUS_MAX_RING_GRANT_ORDER</c>).
     /// </summary>
     public static XenBusFeature RingPageOrder { get; } = XenBusFeature.MaxNumber("max-ring-page-order", "ring-page-order", defaultValue: 0, minimum: 0, limit: 4);
-
-    /// <summary>
-    /// Separate event channels for TX and RX (netif <c>feature-split-event-channels</c>). Missing means off, one
-    /// channel. The front end records its choice under the same key.
-    /// </summary>
-    public static XenBusFeature SplitEventChannels { get; } = XenBusFeature.Boolean("feature-split-event-channels");
 
     /// <summary>
     /// Multiqueue: the back end offers <c>multi-queue-max-queues</c>, the front end writes
@@ -48,8 +43,18 @@ public static class XenBusFeatures
     /// </summary>
     public static XenBusFeature SplitRings { get; } = XenBusFeature.Boolean("feature-split-rings");
 
-    /// <summary>Every feature defined so far.</summary>
-    public static IReadOnlyList<XenBusFeature> All { get; } = [RingPageOrder, SplitEventChannels, MultiQueue, SplitIndexes, AlignSlot, SplitRings];
+    /// <summary>
+    /// The ring features any device's rings may negotiate (page order, split indexes, aligned slots, split rings). A
+    /// device hands the negotiator these plus its own (netif's live in PvRing.Transport); only the features a device
+    /// lists are offered, chosen and checked.
+    /// </summary>
+    public static IReadOnlyList<XenBusFeature> Ring { get; } = [RingPageOrder, SplitIndexes, AlignSlot, SplitRings];
+
+    /// <summary>
+    /// What every device negotiates whether or not it lists them: the ring features and multiqueue, each at its classic
+    /// default unless offered and chosen. A device adds its own features by listing them in its offers or wishes.
+    /// </summary>
+    public static IReadOnlyList<XenBusFeature> Generic { get; } = [.. Ring, MultiQueue];
 
     /// <summary>
     /// The ring variant two ends agree on, without a store: the features both the back end offers and the front end

@@ -59,7 +59,7 @@ public sealed class XenBusFrontend
         await ThrowIfBackClosedAsync(back, cancellationToken).ConfigureAwait(false);
 
         var values = new Dictionary<XenBusFeature, uint>();
-        foreach (XenBusFeature feature in XenBusFeatures.All.Union(_wants.Keys))
+        foreach (XenBusFeature feature in XenBusFeatures.Generic.Union(_wants.Keys))
         {
             string? text = await _side.Store.TryReadAsync(_device.BackendPath + "/" + feature.OfferKey, cancellationToken).ConfigureAwait(false);
             uint? offer = text is null ? feature.DefaultValue : feature.Parse(text);
@@ -109,6 +109,17 @@ public sealed class XenBusFrontend
     /// </summary>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public Task WaitForPeerToLeaveAsync(CancellationToken cancellationToken = default) => _side.FollowPeerAsync(cancellationToken);
+
+    /// <summary>
+    /// Reports a fatal error on a connected device, as Linux's <c>xenbus_dev_fatal</c>: writes <c>error</c> = "22
+    /// <paramref name="reason"/>" and goes to Closing, so the back end sees why the connection ends. Then dispose or close.
+    /// </summary>
+    /// <exception cref="XenStoreException">The store refused the write.</exception>
+    public async Task FailAsync(string reason, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(reason);
+        _ = await _side.RefuseAsync(reason, cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>Goes to Closing, waits (bounded) for the back end to be Closing or Closed, then goes to Closed.</summary>
     /// <exception cref="XenBusNegotiationException">The back end did not close within the timeout.</exception>

@@ -8,26 +8,14 @@ namespace PvRing.Bus;
 /// <summary>
 /// The transport keys a front end publishes for its rings and event channels, named as Linux's front ends name them:
 /// one grant reference per ring page, <c>{prefix}ring-ref</c> for a one-page ring and <c>{prefix}ring-ref0</c>..
-/// <c>{prefix}ring-ref{N-1}</c> for 2^order pages (blkfront's rule; netif's per-direction prefixes are <c>tx-</c> and
-/// <c>rx-</c>), and <c>event-channel</c>, or <c>event-channel-tx</c>/<c>event-channel-rx</c> with split event channels.
+/// <c>{prefix}ring-ref{N-1}</c> for 2^order pages (blkfront's rule; a device picks its prefixes, netif's per-direction
+/// <c>tx-</c> and <c>rx-</c>), and <c>event-channel</c> (a device may name more channels, read the same way).
 /// The back end reads them as hostile input: strict decimal numbers, nothing missing.
 /// </summary>
 public static class XenBusRingKeys
 {
-    /// <summary>The prefix of netif's transmit ring keys.</summary>
-    public const string TransmitPrefix = "tx-";
-
-    /// <summary>The prefix of netif's receive ring keys.</summary>
-    public const string ReceivePrefix = "rx-";
-
     /// <summary>The single event channel's key.</summary>
     public const string EventChannel = "event-channel";
-
-    /// <summary>The transmit event channel's key with <see cref="XenBusFeatures.SplitEventChannels"/>.</summary>
-    public const string TransmitEventChannel = "event-channel-tx";
-
-    /// <summary>The receive event channel's key with <see cref="XenBusFeatures.SplitEventChannels"/>.</summary>
-    public const string ReceiveEventChannel = "event-channel-rx";
 
     /// <summary>The largest port number accepted from a peer: PvRing's event pages hold 1024 ports.</summary>
     public const int MaxPort = Events.EventPageLayout.MaxPorts - 1;

@@ -131,6 +131,21 @@ public sealed class EventDomain : IDisposable
     }
 
     /// <summary>
+    /// Removes the event page that domain <paramref name="domainId"/> left in <paramref name="host"/> when its process
+    /// died without disposing it (the toolstack's part of destroying a domain). Returns whether there was one.
+    /// Call it only for a domain whose process is gone: a live domain's peers would lose it.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="host"/> is null.</exception>
+    public static bool RemoveFiles(HostDirectory host, ushort domainId)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        string name = EventPageLayout.FileName(domainId);
+        bool existed = host.Exists(name);
+        host.Delete(name);
+        return existed;
+    }
+
+    /// <summary>
     /// Closes every channel (waking their peers with <see cref="EventWaitResult.ChannelClosed"/>), stops the
     /// dispatcher, marks the page closed and deletes it.
     /// </summary>

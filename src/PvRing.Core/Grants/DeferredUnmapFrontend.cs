@@ -50,6 +50,20 @@ public sealed unsafe class DeferredUnmapFrontend : IDisposable
         return new DeferredUnmapFrontend(host, name, page);
     }
 
+    /// <summary>
+    /// Removes the flush page a front <paramref name="frontDomainId"/> left for back <paramref name="backDomainId"/> when its
+    /// process died (the toolstack's clean-up). Returns whether there was one.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="host"/> is null.</exception>
+    public static bool RemoveFile(HostDirectory host, ushort frontDomainId, ushort backDomainId)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        string name = GrantTableLayout.FlushFileName(frontDomainId, backDomainId);
+        bool existed = host.Exists(name);
+        host.Delete(name);
+        return existed;
+    }
+
     /// <summary>The epoch of the last completed flush.</summary>
     public uint CompletedEpoch => MemoryOrder.ReadAcquire(_completed); // Acquire: pages unmapped by that flush are seen unmapped after.
 

@@ -8,14 +8,14 @@ namespace PvRing.Grants;
 
 /// <summary>
 /// The frontend-driven TLB flush of the hackathon minutes (<c>feature-deferred-unmap</c>): the back maps as
-/// <see cref="GrantMapper"/> does, but <see cref="Release"/> only queues the unmap; queued unmaps run as one
+/// <see cref="GrantMapper"/> does, but <see cref="Release(GrantHandle)"/> only queues the unmap; queued unmaps run as one
 /// batch when the front asks for a flush (<see cref="DeferredUnmapFrontend.RequestFlush"/>) or when the
 /// mapping table runs full. A queued page stays mapped and pinned, so the front's end-access fails until the
 /// flush that covers it has completed: the front cannot reuse it early.
 /// </summary>
 /// <remarks>
-/// Concurrency: <see cref="Map"/> and <see cref="Release"/> may run on any threads (the queue is a lock-free
-/// stack); <see cref="ServiceFlush"/> on one thread at a time (the back's ring worker).
+/// Concurrency: <see cref="Map"/> and <see cref="Release(GrantHandle)"/> may run on any threads (the queue is a lock-free
+/// stack); <see cref="ServiceFlush"/> too: concurrent callers (one service loop per ring) skip while one of them flushes.
 /// </remarks>
 public sealed unsafe class DeferredUnmapMapper : IGrantMapper
 {
@@ -28,6 +28,7 @@ public sealed unsafe class DeferredUnmapMapper : IGrantMapper
     private readonly int[] _queuedNext;
     private int _queueHead = EmptyQueue;
     private uint _lastCompleted;
+    private int _flushing;
 
     /// <summary>
     /// Creates a deferred-unmap mapper over <paramref name="domain"/>'s grants; the front must have created the
@@ -121,15 +122,17 @@ public sealed unsafe class DeferredUnmapMapper : IGrantMapper
         // Acquire: the front's request is read before we take the queue, so every release the front's
         // earlier responses depended on is in the batch below.
         uint requested = MemoryOrder.ReadAcquire(_requested);
-        if (requested == _lastCompleted)
+        if (requested == Volatile.Read(ref _lastCompleted) || Interlocked.CompareExchange(ref _flushing, 1, 0) != 0)
         {
+            // Nothing asked, or another service loop (the other ring of the same connection) is flushing right now.
             return 0;
         }
 
         int unmapped = UnmapQueued();
-        _lastCompleted = requested;
+        Volatile.Write(ref _lastCompleted, requested);
         // wmb(); flush_completed = requested: the unmaps (and the cleared GTF bits) happen before the front sees the epoch.
         MemoryOrder.WriteRelease(_completed, requested);
+        Volatile.Write(ref _flushing, 0);
         _ = PlatformServices.Futex.Wake(_completed, int.MaxValue);
         return unmapped;
     }
@@ -171,6 +174,41 @@ public sealed unsafe class DeferredUnmapMapper : IGrantMapper
         ServiceFlush();
         return status;
     }
+
+    /// <inheritdoc/>
+    /// <remarks>Maps the page; <see cref="Release(ref GrantLease)"/> queues its unmap for the front's next flush.</remarks>
+    public GrantStatus Acquire(uint reference, int offset, int length, bool writable, out GrantLease lease)
+    {
+        lease = default;
+        if (!PageRange.Fits(offset, length))
+        {
+            return GrantStatus.BadCopyArg;
+        }
+
+        GrantStatus status = Map(reference, writable, out GrantHandle handle);
+        if (status == GrantStatus.Okay)
+        {
+            lease = new GrantLease { Address = _track.Address(handle, out _) + offset, Length = length, Handle = handle.Value, Reference = reference, Offset = (ushort)offset, Writable = writable };
+        }
+
+        return status;
+    }
+
+    /// <inheritdoc/>
+    public GrantStatus Release(ref GrantLease lease)
+    {
+        if (!lease.IsHeld)
+        {
+            return GrantStatus.BadHandle;
+        }
+
+        Release(new GrantHandle(lease.Handle));
+        lease = default;
+        return GrantStatus.Okay;
+    }
+
+    /// <summary>Whether the front asked for a flush that has not been served yet (a cheap acquire load for service loops).</summary>
+    public bool IsFlushRequested => MemoryOrder.ReadAcquire(_requested) != Volatile.Read(ref _lastCompleted);
 
     /// <summary>Unmaps everything, queued or not, and closes the flush page.</summary>
     public void Dispose()

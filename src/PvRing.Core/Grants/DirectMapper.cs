@@ -88,6 +88,34 @@ public sealed unsafe class DirectMapper : IGrantMapper
         return status;
     }
 
+    /// <inheritdoc/>
+    /// <remarks><paramref name="reference"/> is a frame number; the lease points into the arena mapped once.</remarks>
+    public GrantStatus Acquire(uint reference, int offset, int length, bool writable, out GrantLease lease)
+    {
+        lease = default;
+        if (!PageRange.Fits(offset, length))
+        {
+            return GrantStatus.BadCopyArg;
+        }
+
+        GrantStatus status = GetPage(reference, out Span<byte> page);
+        if (status == GrantStatus.Okay)
+        {
+            lease = new GrantLease { Address = _base + ((long)reference << XenPage.Shift) + offset, Length = length, Reference = reference, Offset = (ushort)offset, Writable = writable };
+        }
+
+        return status;
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>Nothing to undo: the whole arena stays mapped.</remarks>
+    public GrantStatus Release(ref GrantLease lease)
+    {
+        GrantStatus status = lease.IsHeld ? GrantStatus.Okay : GrantStatus.BadHandle;
+        lease = default;
+        return status;
+    }
+
     /// <summary>Unmaps the arena.</summary>
     public void Dispose()
     {

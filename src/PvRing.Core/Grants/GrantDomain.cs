@@ -211,6 +211,28 @@ public sealed unsafe class GrantDomain : IDisposable
         return new Span<byte>(_arenaBase + ((long)frame << XenPage.Shift), XenPage.Size);
     }
 
+    /// <summary>
+    /// Removes the arena and grant table that domain <paramref name="domainId"/> left in <paramref name="host"/> when its
+    /// process died without disposing them (the toolstack's part of destroying a domain). Returns how many files there
+    /// were. Call it only for a domain whose process is gone; mappings others still hold stay valid until unmapped.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="host"/> is null.</exception>
+    public static int RemoveFiles(HostDirectory host, ushort domainId)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        int removed = 0;
+        foreach (string name in new[] { GrantTableLayout.TableFileName(domainId), GrantTableLayout.ArenaFileName(domainId) })
+        {
+            removed += host.Exists(name) ? 1 : 0;
+            host.Delete(name);
+        }
+
+        return removed;
+    }
+
+    /// <summary>The host directory the domain's files live in.</summary>
+    public HostDirectory Host => _host;
+
     /// <summary>Unmaps the arena and table and removes their files; mappings a grantee made stay valid until it unmaps them.</summary>
     public void Dispose()
     {

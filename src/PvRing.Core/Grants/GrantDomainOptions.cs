@@ -11,6 +11,12 @@ public sealed class GrantDomainOptions
     /// <summary>The most grant table pages accepted: 64, Xen's default <c>gnttab_max_frames</c> (32,768 entries).</summary>
     public const int MaxGrantTablePages = 64;
 
+    /// <summary>Grant table entries per page: 512 eight-byte <c>grant_entry_v1</c>s.</summary>
+    public const int EntriesPerTablePage = Memory.XenPage.Size / GrantTableLayout.EntrySize;
+
+    /// <summary>Entries at the start of every table that are never handed out (Xen's <c>GNTTAB_NR_RESERVED_ENTRIES</c>).</summary>
+    public const int ReservedEntries = (int)GrantTableLayout.ReservedEntries;
+
     /// <summary>Frames in the domain's arena (4 KiB each). Default 1024 (4 MiB).</summary>
     public int ArenaFrames { get; set; } = 1024;
 

@@ -129,6 +129,33 @@ public sealed unsafe class GrantMapper : IGrantMapper
         return status;
     }
 
+    /// <inheritdoc/>
+    /// <remarks>Maps the page (a real <c>mmap</c>); <see cref="Release(ref GrantLease)"/> unmaps it.</remarks>
+    public GrantStatus Acquire(uint reference, int offset, int length, bool writable, out GrantLease lease)
+    {
+        lease = default;
+        if (!PageRange.Fits(offset, length))
+        {
+            return GrantStatus.BadCopyArg;
+        }
+
+        GrantStatus status = _track.Map(reference, writable, out GrantHandle handle);
+        if (status == GrantStatus.Okay)
+        {
+            lease = new GrantLease { Address = _track.Address(handle, out _) + offset, Length = length, Handle = handle.Value, Reference = reference, Offset = (ushort)offset, Writable = writable };
+        }
+
+        return status;
+    }
+
+    /// <inheritdoc/>
+    public GrantStatus Release(ref GrantLease lease)
+    {
+        GrantStatus status = lease.IsHeld ? _track.Unmap(new GrantHandle(lease.Handle)) : GrantStatus.BadHandle;
+        lease = default;
+        return status;
+    }
+
     /// <summary>Unmaps every mapping still live.</summary>
     public void Dispose() => _track.UnmapAll();
 }

@@ -1,5 +1,6 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
+using System.Runtime.CompilerServices;
 using PvRing.Memory;
 
 namespace PvRing.Grants;
@@ -103,6 +104,37 @@ public sealed unsafe class PersistentGrantMapper : IGrantMapper
             source.CopyTo(page.Slice(offset));
         }
 
+        return status;
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// The cached mapping (mapped now on a miss). A lease stays valid until released only while the cache does not
+    /// purge: size <see cref="PersistentGrantOptions.MaxGrants"/> at least as large as the pool the front grants.
+    /// </remarks>
+    public GrantStatus Acquire(uint reference, int offset, int length, bool writable, out GrantLease lease)
+    {
+        lease = default;
+        if (!PageRange.Fits(offset, length))
+        {
+            return GrantStatus.BadCopyArg;
+        }
+
+        GrantStatus status = GetPage(reference, out Span<byte> page);
+        if (status == GrantStatus.Okay)
+        {
+            lease = new GrantLease { Address = (byte*)Unsafe.AsPointer(ref page[offset]), Length = length, Reference = reference, Offset = (ushort)offset, Writable = writable };
+        }
+
+        return status;
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>The mapping stays: that is the scheme.</remarks>
+    public GrantStatus Release(ref GrantLease lease)
+    {
+        GrantStatus status = lease.IsHeld ? GrantStatus.Okay : GrantStatus.BadHandle;
+        lease = default;
         return status;
     }
 

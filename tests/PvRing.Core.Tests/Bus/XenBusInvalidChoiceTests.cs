@@ -18,17 +18,17 @@ public sealed class XenBusInvalidChoiceTests
     [InlineData("ring-page-order", "-1", 4)]
     [InlineData("ring-page-order", "01", 4)]
     [InlineData("ring-page-order", "99999999999", 4)]
-    [InlineData("feature-split-event-channels", "1", 0)]
-    [InlineData("feature-split-event-channels", "1", -1)]
-    [InlineData("feature-split-event-channels", "2", 1)]
-    [InlineData("feature-split-event-channels", "yes", 1)]
+    [InlineData("feature-split-rings", "1", 0)]
+    [InlineData("feature-split-rings", "1", -1)]
+    [InlineData("feature-split-rings", "2", 1)]
+    [InlineData("feature-split-rings", "yes", 1)]
     [InlineData("multi-queue-num-queues", "0", 4)]
     [InlineData("multi-queue-num-queues", "5", 4)]
     [InlineData("multi-queue-num-queues", "2", -1)]
     [InlineData("multi-queue-num-queues", "4.0", 4)]
     public async Task ConnectAsync_InvalidChoice_BackWritesErrorAndCloses(string choiceKey, string choice, int offer)
     {
-        XenBusFeature feature = XenBusFeatures.All.Single(f => f.ChoiceKey == choiceKey);
+        XenBusFeature feature = BusTestDevice.KnownFeatures.Single(f => f.ChoiceKey == choiceKey);
         await using BusTestDevice setup = await BusTestDevice.CreateAsync();
         var back = new XenBusBackend(setup.Back, setup.Device, offer < 0 ? new Dictionary<XenBusFeature, uint>() : new() { [feature] = (uint)offer }, BusTestDevice.Options);
         Task<XenBusNegotiation> backDone = back.ConnectAsync(StoreTestHost.Bounded());

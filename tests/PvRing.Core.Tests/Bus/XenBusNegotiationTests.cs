@@ -14,7 +14,7 @@ public sealed class XenBusNegotiationTests
         // -1 means "not written": the back end does not advertise, or the front end has no preference.
         var data = new TheoryData<string, int, int, uint>();
         Add(data, XenBusFeatures.RingPageOrder, [-1, 0, 2, 4], [-1, 0, 1, 4]);
-        Add(data, XenBusFeatures.SplitEventChannels, [-1, 0, 1], [-1, 0, 1]);
+        Add(data, XenBusFeatures.SplitRings, [-1, 0, 1], [-1, 0, 1]);
         Add(data, XenBusFeatures.MultiQueue, [-1, 1, 4], [-1, 1, 2, 8]);
         return data;
     }
@@ -23,7 +23,7 @@ public sealed class XenBusNegotiationTests
     [MemberData(nameof(Combinations))]
     public async Task ConnectAsync_OfferAndWant_BothConnectedWithExpectedValue(string feature, int offer, int want, uint expected)
     {
-        XenBusFeature definition = XenBusFeatures.All.Single(f => f.Name == feature);
+        XenBusFeature definition = BusTestDevice.KnownFeatures.Single(f => f.Name == feature);
         await using BusTestDevice setup = await BusTestDevice.CreateAsync();
         var back = new XenBusBackend(setup.Back, setup.Device, offer < 0 ? new Dictionary<XenBusFeature, uint>() : new() { [definition] = (uint)offer }, BusTestDevice.Options);
         var front = new XenBusFrontend(setup.Front, setup.Device, want < 0 ? new Dictionary<XenBusFeature, uint>() : new() { [definition] = (uint)want }, BusTestDevice.Options);
@@ -49,13 +49,13 @@ public sealed class XenBusNegotiationTests
         var back = new XenBusBackend(setup.Back, setup.Device, new Dictionary<XenBusFeature, uint>
         {
             [XenBusFeatures.RingPageOrder] = 3,
-            [XenBusFeatures.SplitEventChannels] = 1,
+            [XenBusFeatures.SplitRings] = 1,
             [XenBusFeatures.MultiQueue] = 4,
         }, BusTestDevice.Options);
         var front = new XenBusFrontend(setup.Front, setup.Device, new Dictionary<XenBusFeature, uint>
         {
             [XenBusFeatures.RingPageOrder] = 4,
-            [XenBusFeatures.SplitEventChannels] = 1,
+            [XenBusFeatures.SplitRings] = 1,
             [XenBusFeatures.MultiQueue] = 2,
         }, BusTestDevice.Options);
 
@@ -63,7 +63,7 @@ public sealed class XenBusNegotiationTests
         XenBusNegotiation result = await front.ConnectAsync(BusTestDevice.RingKeys, StoreTestHost.Bounded());
         await backDone;
         Assert.Equal(3u, result[XenBusFeatures.RingPageOrder]);
-        Assert.True(result.IsEnabled(XenBusFeatures.SplitEventChannels));
+        Assert.True(result.IsEnabled(XenBusFeatures.SplitRings));
         Assert.Equal(2u, result[XenBusFeatures.MultiQueue]);
     }
 

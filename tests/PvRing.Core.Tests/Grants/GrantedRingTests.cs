@@ -130,7 +130,7 @@ public sealed class GrantedRingTests
     public void RingReferenceKeys_LinuxNames(int order, string[] expected)
     {
         var keys = new Dictionary<string, string>();
-        XenBusRingKeys.AddRingReferences(keys, XenBusRingKeys.TransmitPrefix, Enumerable.Range(8, 1 << order).Select(i => (uint)i).ToArray());
+        XenBusRingKeys.AddRingReferences(keys, "tx-", Enumerable.Range(8, 1 << order).Select(i => (uint)i).ToArray());
         Assert.Equal(expected, keys.Keys.Order(StringComparer.Ordinal));
         Assert.Equal("8", keys[expected[0]]);
     }

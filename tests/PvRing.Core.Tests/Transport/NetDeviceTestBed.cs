@@ -24,7 +24,8 @@ internal sealed class NetDeviceTestBed : IAsyncDisposable
         BackStore = back;
         FrontStore = front;
         Device = device;
-        Grants = GrantDomain.Create(Memory.Host, 1, new GrantDomainOptions { ArenaFrames = 64, GrantTablePages = 1 });
+        // Room for the largest queue (order 4) plus 16 spare frames at the end for hand-made requests.
+        Grants = GrantDomain.Create(Memory.Host, 1, NetFrontend.DomainOptionsFor(NetDeviceFeatures.All with { GrantModes = NetGrantModes.Copy }, firstFrame: 16));
         FrontEvents = EventDomain.Create(Memory.Host, 1);
         BackEvents = EventDomain.Create(Memory.Host, 0);
     }
@@ -58,8 +59,19 @@ internal sealed class NetDeviceTestBed : IAsyncDisposable
     public Task<NetBackend> ConnectBackAsync(NetDeviceFeatures offers) =>
         NetBackend.ConnectAsync(BackStore, Device, Memory.Host, BackEvents, new NetBackendOptions { Offers = offers, Bus = Bus }, StoreTestHost.Bounded());
 
+    /// <summary>The first of the 16 arena frames no queue uses.</summary>
+    public uint SpareFrame => Grants.FrameCount - 16;
+
     public Task<NetFrontend> ConnectFrontAsync(NetDeviceFeatures wants) =>
         NetFrontend.ConnectAsync(FrontStore, Device, Grants, FrontEvents, new NetFrontendOptions { Wants = wants, Bus = Bus }, StoreTestHost.Bounded());
+
+    /// <summary>Back offers <paramref name="offers"/>, front wants <paramref name="wants"/>; both connected.</summary>
+    public async Task<(NetFrontend Front, NetBackend Back)> ConnectBothAsync(NetDeviceFeatures offers, NetDeviceFeatures wants)
+    {
+        Task<NetBackend> back = ConnectBackAsync(offers);
+        NetFrontend front = await ConnectFrontAsync(wants);
+        return (front, await back);
+    }
 
     public async ValueTask DisposeAsync()
     {

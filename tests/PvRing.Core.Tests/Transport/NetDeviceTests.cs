@@ -3,7 +3,6 @@
 using System.Globalization;
 using PvRing.Bus;
 using PvRing.Core.Tests.Store;
-using PvRing.Events;
 using PvRing.Protocols.Netif;
 using PvRing.Rings;
 using PvRing.Transport;
@@ -40,19 +39,19 @@ public sealed class NetDeviceTests
     {
         await using NetDeviceTestBed bed = await NetDeviceTestBed.CreateAsync();
         var offers = new NetDeviceFeatures((RingFeatures)offered, 4, splitChannels);
-        var wants = NetDeviceFeatures.All with { RingPageOrder = order };
+        var wants = NetDeviceFeatures.All with { RingPageOrder = order, GrantModes = NetGrantModes.Persistent };
         Task<NetBackend> backTask = bed.ConnectBackAsync(offers);
         await using NetFrontend front = await bed.ConnectFrontAsync(wants);
         await using NetBackend back = await backTask;
 
-        var expected = new NetDeviceFeatures((RingFeatures)offered, order, splitChannels);
+        var expected = new NetDeviceFeatures((RingFeatures)offered, order, splitChannels, NetGrantModes.Persistent);
         Assert.Equal(expected, front.Features);
         Assert.Equal(expected, back.Features);
-        Assert.Equal(RingVariantLayout.SlotCount<NetifTxRequest, NetifTxResponse>(expected.Variant), front.Transmit.Size);
-        Assert.Equal(front.Transmit.Size, back.Transmit.Size);
-        Assert.Equal(front.Receive.Size, back.Receive.Size);
-        Assert.Equal(splitChannels, !ReferenceEquals(front.TransmitChannel, front.ReceiveChannel));
-        Assert.Equal(splitChannels, !ReferenceEquals(back.TransmitChannel, back.ReceiveChannel));
+        Assert.Equal(RingVariantLayout.SlotCount<NetifTxRequest, NetifTxResponse>(expected.Variant), front.Queue.TransmitRing.Size);
+        Assert.Equal(front.Queue.TransmitRing.Size, back.Queue.TransmitRing.Size);
+        Assert.Equal(front.Queue.ReceiveRing.Size, back.Queue.ReceiveRing.Size);
+        Assert.Equal(splitChannels, !ReferenceEquals(front.Queue.TransmitChannel, front.Queue.ReceiveChannel));
+        Assert.Equal(splitChannels, !ReferenceEquals(back.Queue.TransmitChannel, back.Queue.ReceiveChannel));
 
         // The store holds what Linux's ends would read: one ref per page per ring, and the channel keys.
         string path = bed.Device.FrontendPath;
@@ -65,8 +64,8 @@ public sealed class NetDeviceTests
         Assert.Equal(splitChannels, await bed.BackStore.TryReadAsync(path + "/event-channel-tx") is not null);
         Assert.Equal(!splitChannels, await bed.BackStore.TryReadAsync(path + "/event-channel") is not null);
 
-        MoveTransmit(front, back, 3 * front.Transmit.Size);
-        MoveReceive(front, back, 3 * front.Receive.Size, splitChannels);
+        MoveTransmit(front, back, 3 * front.Queue.TransmitRing.Size);
+        MoveReceive(front, back, 3 * front.Queue.ReceiveRing.Size, splitChannels);
     }
 
     /// <summary>Every subset of the four booleans the back offers x every subset the front wants (bit 3 = split event channels).</summary>
@@ -96,8 +95,8 @@ public sealed class NetDeviceTests
         NetDeviceFeatures expected = Features(offered & wanted, order: 1);
         Assert.Equal(expected, front.Features);
         Assert.Equal(expected, back.Features);
-        MoveTransmit(front, back, 2 * front.Transmit.Size);
-        MoveReceive(front, back, 2 * front.Receive.Size, expected.SplitEventChannels);
+        MoveTransmit(front, back, 2 * front.Queue.TransmitRing.Size);
+        MoveReceive(front, back, 2 * front.Queue.ReceiveRing.Size, expected.SplitEventChannels);
     }
 
     [Fact]
@@ -108,15 +107,17 @@ public sealed class NetDeviceTests
         await using NetFrontend front = await bed.ConnectFrontAsync(NetDeviceFeatures.Classic);
         await using NetBackend back = await backTask;
         Assert.Equal(NetDeviceFeatures.Classic, back.Features);
+        Assert.Equal("0", await bed.BackStore.ReadAsync(bed.Device.FrontendPath + "/feature-sg"));
+        Assert.Equal("0", await bed.BackStore.ReadAsync(bed.Device.FrontendPath + "/feature-persistent"));
         Assert.True(back.Variant.IsClassic);
-        Assert.Equal(256, back.Transmit.Size);
+        Assert.Equal(256, back.Queue.TransmitRing.Size);
         Assert.Equal("0", await bed.BackStore.ReadAsync(bed.Device.FrontendPath + "/feature-split-rings"));
         MoveTransmit(front, back, 1000);
     }
 
     [Theory]
     [InlineData("tx-ring-ref", "x8", "not a decimal number")]
-    [InlineData("tx-ring-ref", "4000", "status=BadGntref")]
+    [InlineData("tx-ring-ref", "40000", "status=BadGntref")]
     [InlineData("tx-ring-ref", "12", "status=GeneralError")]
     [InlineData("event-channel", "0", "is 0")]
     [InlineData("event-channel", "1024", "not a decimal number")]
@@ -168,7 +169,7 @@ public sealed class NetDeviceTests
     {
         await using NetDeviceTestBed bed = await NetDeviceTestBed.CreateAsync();
         Task<NetBackend> backTask = bed.ConnectBackAsync(NetDeviceFeatures.All);
-        NetFrontend front = await bed.ConnectFrontAsync(NetDeviceFeatures.All with { RingPageOrder = 1 });
+        NetFrontend front = await bed.ConnectFrontAsync(NetDeviceFeatures.All with { RingPageOrder = 1, GrantModes = NetGrantModes.Copy });
         NetBackend back = await backTask;
         Assert.False(back.FrontendGone.IsCompleted);
 
@@ -184,96 +185,29 @@ public sealed class NetDeviceTests
     public async Task ConnectFront_ArenaTooSmallForWantedOrder_ArgumentExceptionBeforeNegotiating()
     {
         await using NetDeviceTestBed bed = await NetDeviceTestBed.CreateAsync();
-        var options = new NetFrontendOptions { Wants = NetDeviceFeatures.All with { RingPageOrder = 4 }, FirstFrame = 40, Bus = NetDeviceTestBed.Bus };
+        var options = new NetFrontendOptions { Wants = NetDeviceFeatures.All with { RingPageOrder = 4, GrantModes = NetGrantModes.Copy }, FirstFrame = 40, Bus = NetDeviceTestBed.Bus };
         await Assert.ThrowsAsync<ArgumentException>(() => NetFrontend.ConnectAsync(bed.FrontStore, bed.Device, bed.Grants, bed.FrontEvents, options));
         Assert.Throws<ArgumentOutOfRangeException>(() => new NetFrontendOptions { Wants = NetDeviceFeatures.All with { RingPageOrder = 5 } }.Validate());
+        Assert.Throws<ArgumentOutOfRangeException>(() => new NetFrontendOptions { Wants = NetDeviceFeatures.All with { GrantModes = NetGrantModes.Copy | NetGrantModes.Map } }.Validate());
     }
 
     private static NetDeviceFeatures Features(int bits, int order) =>
-        new((RingFeatures)(bits & (int)RingFeatures.All), order, (bits & 8) != 0);
+        new((RingFeatures)(bits & (int)RingFeatures.All), order, (bits & 8) != 0, NetGrantModes.Copy);
 
     private static void MoveTransmit(NetFrontend front, NetBackend back, int total)
     {
-        int sent = 0;
-        int received = 0;
-        var requests = new NetifTxRequest[back.Transmit.Size];
-        while (received < total)
-        {
-            int room = Math.Min(front.Transmit.FreeRequests, total - sent);
-            if (room > 0)
-            {
-                using (SlotBatch<NetifTxRequest> batch = front.Transmit.ClaimRequests(room))
-                {
-                    for (int i = 0; i < batch.Count; i++)
-                    {
-                        batch[i] = new NetifTxRequest { Id = (ushort)(sent + i), Size = 60 };
-                    }
-                }
-
-                sent += room;
-            }
-
-            int n = back.Transmit.ConsumeRequests(requests);
-            using (SlotBatch<NetifTxResponse> answers = back.Transmit.ClaimResponses(n))
-            {
-                for (int i = 0; i < n; i++)
-                {
-                    answers[i] = new NetifTxResponse { Id = requests[i].Id, Status = (short)NetifStatus.Okay };
-                }
-            }
-
-            while (front.Transmit.TryConsumeResponse(out NetifTxResponse response))
-            {
-                Assert.Equal((ushort)received, response.Id);
-                received++;
-            }
-        }
-
-        Assert.True(front.TransmitChannel.Counters.NotificationsSent > 0, "the front never notified the transmit channel");
-        Assert.Equal(EventWaitResult.Signaled, back.TransmitChannel.Wait(TimeSpan.Zero));
+        PacketExchange.Run(front, back, NetDirections.Transmit, total, _ => 60);
     }
 
     private static void MoveReceive(NetFrontend front, NetBackend back, int total, bool split)
     {
-        // Nothing is pending on the back's channels now (MoveTransmit consumed its event).
-        Assert.False(back.TransmitChannel.IsPending);
-        Assert.False(back.ReceiveChannel.IsPending);
-        int posted = 0;
-        int filled = 0;
-        var buffers = new NetifRxRequest[back.Receive.Size];
-        while (filled < total)
+        long before = back.Queue.TransmitChannel.Counters.NotificationsSent;
+        PacketExchange.Run(front, back, NetDirections.Receive, total, _ => 60);
+
+        // The receive ring's kicks go out on the receive channel; with split channels the transmit one stays quiet.
+        if (split)
         {
-            int room = Math.Min(front.Receive.FreeRequests, total - posted);
-            if (room > 0)
-            {
-                // The batch scope publishes once and kicks the ring's Notifier, the negotiated receive channel.
-                using SlotBatch<NetifRxRequest> batch = front.Receive.ClaimRequests(room);
-                for (int i = 0; i < batch.Count; i++)
-                {
-                    batch[i] = new NetifRxRequest { Id = (ushort)(posted + i), GrantRef = 8 };
-                }
-
-                posted += room;
-            }
-
-            int n = back.Receive.ConsumeRequests(buffers);
-            using (SlotBatch<NetifRxResponse> answers = back.Receive.ClaimResponses(n))
-            {
-                for (int i = 0; i < n; i++)
-                {
-                    answers[i] = new NetifRxResponse { Id = buffers[i].Id, Status = 60 };
-                }
-            }
-
-            while (front.Receive.TryConsumeResponse(out NetifRxResponse response))
-            {
-                Assert.Equal((ushort)filled, response.Id);
-                filled++;
-            }
+            Assert.Equal(before, back.Queue.TransmitChannel.Counters.NotificationsSent);
         }
-
-        // The receive ring's kick arrives on the receive channel; with split channels it never reaches the transmit one.
-        Assert.True(back.ReceiveChannel.IsPending, "the front never notified the receive channel");
-        Assert.Equal(!split, back.TransmitChannel.IsPending);
     }
 }

@@ -1,0 +1,450 @@
+// Licensed under the MIT License. See LICENSE in the repository root.
+
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using PvRing.Events;
+using PvRing.Grants;
+using PvRing.Memory;
+using PvRing.Protocols.Netif;
+using PvRing.Rings;
+
+namespace PvRing.Transport;
+
+/// <summary>
+/// One queue of a net back end, as a Linux netback queue: the front end's transmit and receive rings mapped into this
+/// process, their event channel(s), and the grant mapper of the agreed mode. Receive the front's packets with
+/// <see cref="Receive{THandler}(ref THandler, int)"/>; send packets into the buffers it posted with <see cref="TrySend"/>.
+/// </summary>
+/// <remarks>
+/// <para>Design: the front is hostile. Requests are copied out of the ring once (into a private staging array, where an
+/// incomplete chain waits for its last slot) and validated on the copy: known flags only, <c>NETTXF_more_data</c> only
+/// with <c>feature-sg</c>, at most 18 slots, the first slot's size equal to the whole chain's and every slot within its
+/// page. Then every slot's page is acquired through the mapper (one data path for every mode: the page itself, or a bounce
+/// buffer in copy mode); a slot whose grant does not validate fails the whole packet. Only a packet that passed every
+/// check reaches the handler; a malformed one throws <see cref="PvRingProtocolException"/> and the queue is broken
+/// (the device then writes <c>error</c> and closes, as netback's <c>xenvif_fatal_tx_err</c> does).</para>
+/// <para>Concurrency: the transmit side belongs to one thread and the receive side to one thread; the mapper serves both.
+/// Nothing takes a lock or allocates per packet.</para>
+/// </remarks>
+public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
+{
+    private const NetifTxFlags KnownTxFlags = NetifTxFlags.ChecksumBlank | NetifTxFlags.DataValidated | NetifTxFlags.MoreData;
+
+    private readonly IGrantMapper _mapper;
+    private readonly DeferredUnmapMapper? _deferred;
+    private readonly bool _scatterGather;
+    private readonly IDisposable[] _owned;
+
+    private readonly NetifTxRequest[] _transmitStaged;
+    private int _transmitStagedCount;
+    private readonly GrantLease[] _transmitLeases = new GrantLease[NetPacketLimits.MaxSlots];
+    private readonly PacketSegment[] _segments = new PacketSegment[NetPacketLimits.MaxSlots];
+
+    private readonly NetifRxRequest[] _receiveStaged;
+    private int _receiveStagedStart;
+    private int _receiveStagedCount;
+    private int _disposed;
+
+    private NetBackQueue(
+        NetDeviceFeatures agreed, BackRing<NetifTxRequest, NetifTxResponse> transmit, BackRing<NetifRxRequest, NetifRxResponse> receive,
+        EventChannel transmitChannel, EventChannel? receiveChannel, IGrantMapper mapper, IDisposable[] owned)
+    {
+        Features = agreed;
+        TransmitRing = transmit;
+        ReceiveRing = receive;
+        TransmitChannel = transmitChannel;
+        ReceiveChannel = receiveChannel ?? transmitChannel;
+        TransmitRing.Notifier = TransmitChannel;
+        ReceiveRing.Notifier = ReceiveChannel;
+        _mapper = mapper;
+        _deferred = mapper as DeferredUnmapMapper;
+        _scatterGather = agreed.ScatterGather;
+        _owned = owned;
+        _transmitStaged = new NetifTxRequest[transmit.Size];
+        _receiveStaged = new NetifRxRequest[receive.Size];
+    }
+
+    /// <summary>What both ends agreed for this queue.</summary>
+    public NetDeviceFeatures Features { get; }
+
+    /// <summary>The front's transmit ring, mapped (the back consumes <see cref="NetifTxRequest"/>s). Driven by <see cref="Receive{THandler}(ref THandler, int)"/>.</summary>
+    public BackRing<NetifTxRequest, NetifTxResponse> TransmitRing { get; }
+
+    /// <summary>The front's receive ring, mapped (the back fills posted buffers). Driven by <see cref="TrySend"/>.</summary>
+    public BackRing<NetifRxRequest, NetifRxResponse> ReceiveRing { get; }
+
+    /// <summary>The transmit ring's event channel.</summary>
+    public EventChannel TransmitChannel { get; }
+
+    /// <summary>The receive ring's event channel: the same object as <see cref="TransmitChannel"/> without split event channels.</summary>
+    public EventChannel ReceiveChannel { get; }
+
+    /// <summary>The grant mapper of the agreed mode, shared by both rings.</summary>
+    public IGrantMapper Mapper => _mapper;
+
+    /// <summary>Packets received from the front (its transmit ring).</summary>
+    public long PacketsReceived { get; private set; }
+
+    /// <summary>Bytes received from the front.</summary>
+    public long BytesReceived { get; private set; }
+
+    /// <summary>Packets sent to the front (its receive ring).</summary>
+    public long PacketsSent { get; private set; }
+
+    /// <summary>Bytes sent to the front.</summary>
+    public long BytesSent { get; private set; }
+
+    /// <summary>Flushes performed for the front (deferred unmap mode).</summary>
+    public long Flushes { get; private set; }
+
+    /// <summary>
+    /// Delivers every complete packet the front has posted (at most <paramref name="maxPackets"/>) to
+    /// <paramref name="handler"/>, in order, answers each slot with <c>NETIF_RSP_OKAY</c> once its packet was delivered
+    /// and its pages released, and notifies the front if it asked. Returns how many packets were delivered.
+    /// </summary>
+    /// <exception cref="PvRingProtocolException">A chain or a grant is malformed; nothing of that packet was delivered; the queue is broken.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public int Receive<THandler>(ref THandler handler, int maxPackets = int.MaxValue)
+        where THandler : struct, INetPacketHandler
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        ServiceFlush();
+        // RING_COPY_REQUEST for every waiting slot: one read each, into our staging; never more than free response slots.
+        _transmitStagedCount += TransmitRing.ConsumeRequests(_transmitStaged.AsSpan(_transmitStagedCount));
+        int start = 0;
+        int delivered = 0;
+        while (start < _transmitStagedCount && delivered < maxPackets)
+        {
+            int slots = ParseTransmitChain(start, out int length);
+            if (slots == 0)
+            {
+                break; // the chain's last slot has not been published yet
+            }
+
+            AcquireTransmit(start, slots);
+            try
+            {
+                handler.OnPacket(new NetPacket(_segments.AsSpan(0, slots), length));
+            }
+            finally
+            {
+                for (int i = 0; i < slots; i++)
+                {
+                    _ = _mapper.Release(ref _transmitLeases[i]);
+                }
+            }
+
+            for (int i = 0; i < slots; i++)
+            {
+                TransmitRing.ProduceResponse(new NetifTxResponse { Id = _transmitStaged[start + i].Id, Status = NetifStatus.Okay });
+            }
+
+            start += slots;
+            delivered++;
+            PacketsReceived++;
+            BytesReceived += length;
+        }
+
+        if (start > 0)
+        {
+            _transmitStaged.AsSpan(start, _transmitStagedCount - start).CopyTo(_transmitStaged);
+            _transmitStagedCount -= start;
+            // RING_PUSH_RESPONSES_AND_CHECK_NOTIFY: the front is notified only if it armed rsp_event.
+            TransmitRing.PushResponsesAndCheckNotify();
+        }
+
+        return delivered;
+    }
+
+    /// <summary>
+    /// Sends one packet of 1 to <see cref="NetDeviceFeatures.MaxPacketSize"/> bytes into receive buffers the front posted:
+    /// writes it through the mapper, answers with the byte counts (<c>NETRXF_more_data</c> on all but the last slot) and
+    /// notifies the front if it asked. False (nothing sent) when the front has not posted enough buffers yet: wait
+    /// (<see cref="Wait{TWait}"/> with <see cref="NetDirections.Receive"/>) and try again.
+    /// </summary>
+    /// <exception cref="ArgumentException">The packet is empty or larger than the agreed features allow.</exception>
+    /// <exception cref="PvRingProtocolException">A posted buffer's grant does not validate; the queue is broken.</exception>
+    public bool TrySend(ReadOnlySpan<byte> packet)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        if (packet.Length == 0 || packet.Length > Features.MaxPacketSize)
+        {
+            ThrowBadPacketLength(packet.Length);
+        }
+
+        ServiceFlush();
+        int slots = NetPacketLimits.SlotsFor(packet.Length);
+        if (_receiveStagedCount < slots)
+        {
+            if (_receiveStagedStart > 0)
+            {
+                _receiveStaged.AsSpan(_receiveStagedStart, _receiveStagedCount).CopyTo(_receiveStaged);
+                _receiveStagedStart = 0;
+            }
+
+            _receiveStagedCount += ReceiveRing.ConsumeRequests(_receiveStaged.AsSpan(_receiveStagedCount));
+            if (_receiveStagedCount < slots)
+            {
+                return false;
+            }
+        }
+
+        int offset = 0;
+        for (int slot = 0; slot < slots; slot++)
+        {
+            NetifRxRequest buffer = _receiveStaged[_receiveStagedStart + slot];
+            int chunk = Math.Min(XenPage.Size, packet.Length - offset);
+            GrantStatus status = _mapper.Acquire(buffer.GrantRef, 0, chunk, writable: true, out GrantLease lease);
+            if (status == GrantStatus.Okay)
+            {
+                packet.Slice(offset, chunk).CopyTo(lease.Span);
+                status = _mapper.Release(ref lease);
+            }
+
+            if (status != GrantStatus.Okay)
+            {
+                ThrowBadGrant("receive buffer", buffer.GrantRef, buffer.Id, status);
+            }
+
+            offset += chunk;
+            ReceiveRing.ProduceResponse(new NetifRxResponse
+            {
+                Id = buffer.Id,
+                Offset = 0,
+                Flags = slot < slots - 1 ? NetifRxFlags.MoreData : NetifRxFlags.None,
+                Status = (short)chunk,
+            });
+        }
+
+        _receiveStagedStart += slots;
+        _receiveStagedCount -= slots;
+        ReceiveRing.PushResponsesAndCheckNotify();
+        PacketsSent++;
+        BytesSent += packet.Length;
+        return true;
+    }
+
+    /// <summary>
+    /// Waits until a ring of <paramref name="directions"/> has work (transmit packets, receive buffers, or a flush the
+    /// front asked for), polling as <paramref name="strategy"/> says, then sleeping on their event channel. Both directions
+    /// can be waited on together only when they share one channel: otherwise run one pump per direction.
+    /// </summary>
+    /// <exception cref="ArgumentException">The directions are on two channels, or none is given.</exception>
+    /// <exception cref="PeerGoneException">The front end's process is gone.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public RingWaitResult Wait<TWait>(NetDirections directions, TWait strategy, TimeSpan timeout, CancellationToken cancellationToken = default)
+        where TWait : struct, IWaitStrategy
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        EventChannel channel = directions switch
+        {
+            NetDirections.Transmit => TransmitChannel,
+            NetDirections.Receive => ReceiveChannel,
+            NetDirections.Both when TransmitChannel == ReceiveChannel => TransmitChannel,
+            NetDirections.Both => throw new ArgumentException("With split event channels each direction has its own channel: wait for each on its own pump.", nameof(directions)),
+            _ => throw new ArgumentException($"Not a direction: {directions}.", nameof(directions)),
+        };
+        return NetQueueWaiter.Wait(this, directions, channel, strategy, timeout, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    bool INetQueueWork.HasWork(NetDirections directions) =>
+        (_deferred is not null && _deferred.IsFlushRequested)
+        || ((directions & NetDirections.Transmit) != 0 && TransmitRing.UnconsumedRequests > 0)
+        || ((directions & NetDirections.Receive) != 0 && ReceiveRing.UnconsumedRequests > 0);
+
+    /// <inheritdoc/>
+    bool INetQueueWork.ArmAndCheck(NetDirections directions)
+    {
+        bool work = _deferred is not null && _deferred.IsFlushRequested;
+        if ((directions & NetDirections.Transmit) != 0)
+        {
+            work |= TransmitRing.FinalCheckForRequests();
+        }
+
+        if ((directions & NetDirections.Receive) != 0)
+        {
+            work |= ReceiveRing.FinalCheckForRequests();
+        }
+
+        return work;
+    }
+
+    /// <summary>Releases every mapping (so the front can end its grants), the rings and the channels.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        foreach (IDisposable owned in _owned)
+        {
+            owned.Dispose();
+        }
+    }
+
+    /// <summary>Maps the rings named by the front's references, binds its ports and creates the mode's mapper.</summary>
+    internal static NetBackQueue Attach(
+        ForeignDomain front, EventDomain events, NetDeviceFeatures agreed, uint[] transmitReferences, uint[] receiveReferences, int transmitPort, int? receivePort)
+    {
+        var owned = new List<IDisposable>();
+        try
+        {
+            ForeignRing transmitMapping = Own(owned, ForeignRing.Map(front, transmitReferences));
+            ForeignRing receiveMapping = Own(owned, ForeignRing.Map(front, receiveReferences));
+            BackRing<NetifTxRequest, NetifTxResponse> transmit = Own(owned, transmitMapping.Attach<NetifTxRequest, NetifTxResponse>(agreed.Variant));
+            BackRing<NetifRxRequest, NetifRxResponse> receive = Own(owned, receiveMapping.Attach<NetifRxRequest, NetifRxResponse>(agreed.Variant));
+            EventChannel transmitChannel = Own(owned, events.BindInterdomain(front.DomainId, transmitPort));
+            EventChannel? receiveChannel = receivePort is int port ? Own(owned, events.BindInterdomain(front.DomainId, port)) : null;
+            // Room for every page the front can have out at once on both rings (its buffers), so nothing is purged or
+            // refused while it is leased; copy mode needs only one packet's bounce pages per direction.
+            int capacity = agreed.GrantModes == NetGrantModes.Copy
+                ? 2 * NetPacketLimits.MaxSlots
+                : Math.Min(65536, transmit.Size + receive.Size);
+            IGrantMapper mapper = GrantMapperFactory.Create(agreed.GrantScheme, front, capacity);
+            // Disposed first: mappings go before the rings and channels, so the front can end its grants.
+            owned.Insert(0, mapper);
+            return new NetBackQueue(agreed, transmit, receive, transmitChannel, receiveChannel, mapper, [.. owned]);
+        }
+        catch
+        {
+            foreach (IDisposable item in Enumerable.Reverse(owned))
+            {
+                item.Dispose();
+            }
+
+            throw;
+        }
+    }
+
+    private static T Own<T>(List<IDisposable> owned, T item)
+        where T : IDisposable
+    {
+        owned.Insert(0, item);
+        return item;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowBadPacketLength(int length) =>
+        throw new ArgumentException($"A packet is 1 to the agreed maximum bytes (65535 with feature-sg, 4096 without); this one has {length}.", "packet");
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowBadChain(int index, NetifTxRequest request, string what) => throw new PvRingProtocolException(
+        $"The front end sent a malformed transmit chain: {what} (slot {index}: gref={request.GrantRef} offset={request.Offset} flags=0x{(ushort)request.Flags:x} id={request.Id} size={request.Size}).");
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowBadGrant(string what, uint reference, ushort id, GrantStatus status) =>
+        throw new PvRingProtocolException($"The front end's {what} does not validate: gref={reference} id={id} status={status}.");
+
+    private void ServiceFlush()
+    {
+        if (_deferred is null || !_deferred.IsFlushRequested)
+        {
+            return;
+        }
+
+        long before = _deferred.FlushCount;
+        _ = _deferred.ServiceFlush();
+        if (_deferred.FlushCount != before)
+        {
+            Flushes++;
+            // The front may sleep on either ring waiting for its pages: wake both.
+            TransmitChannel.Notify();
+            if (ReceiveChannel != TransmitChannel)
+            {
+                ReceiveChannel.Notify();
+            }
+        }
+    }
+
+    /// <summary>Checks the chain starting at staged request <paramref name="start"/>; returns its slots, or 0 if it is not complete yet.</summary>
+    private int ParseTransmitChain(int start, out int length)
+    {
+        NetifTxRequest first = _transmitStaged[start];
+        length = first.Size;
+        int rest = 0;
+        for (int slot = 0; ; slot++)
+        {
+            if (start + slot >= _transmitStagedCount)
+            {
+                if (slot >= NetPacketLimits.MaxSlots)
+                {
+                    ThrowBadChain(slot, _transmitStaged[start + slot - 1], $"more than {NetPacketLimits.MaxSlots} slots");
+                }
+
+                return 0;
+            }
+
+            NetifTxRequest request = _transmitStaged[start + slot];
+            if ((request.Flags & ~KnownTxFlags) != 0)
+            {
+                ThrowBadChain(slot, request, "unknown or unnegotiated flags (extra info is not negotiated)");
+            }
+
+            if (slot >= NetPacketLimits.MaxSlots)
+            {
+                ThrowBadChain(slot, request, $"more than {NetPacketLimits.MaxSlots} slots");
+            }
+
+            if (slot > 0)
+            {
+                rest += request.Size;
+                if (request.Offset + request.Size > XenPage.Size)
+                {
+                    ThrowBadChain(slot, request, "offset+size crosses the page");
+                }
+            }
+
+            if ((request.Flags & NetifTxFlags.MoreData) == 0)
+            {
+                // The first slot's own bytes: the packet's size less every later slot's (netback's rule).
+                if (length == 0 || rest > length)
+                {
+                    ThrowBadChain(0, first, $"the first slot's size {length} is not the chain's total (later slots hold {rest})");
+                }
+
+                if (first.Offset + (length - rest) > XenPage.Size)
+                {
+                    ThrowBadChain(0, first, "offset+size crosses the page");
+                }
+
+                return slot + 1;
+            }
+
+            if (!_scatterGather)
+            {
+                ThrowBadChain(slot, request, "NETTXF_more_data without feature-sg");
+            }
+        }
+    }
+
+    /// <summary>Acquires every slot's page (read-only); on any failure releases what it took and throws.</summary>
+    private void AcquireTransmit(int start, int slots)
+    {
+        NetifTxRequest first = _transmitStaged[start];
+        int rest = 0;
+        for (int i = 1; i < slots; i++)
+        {
+            rest += _transmitStaged[start + i].Size;
+        }
+
+        for (int i = 0; i < slots; i++)
+        {
+            NetifTxRequest request = _transmitStaged[start + i];
+            int size = i == 0 ? first.Size - rest : request.Size;
+            GrantStatus status = _mapper.Acquire(request.GrantRef, request.Offset, size, writable: false, out _transmitLeases[i]);
+            if (status != GrantStatus.Okay)
+            {
+                for (int j = 0; j < i; j++)
+                {
+                    _ = _mapper.Release(ref _transmitLeases[j]);
+                }
+
+                ThrowBadGrant("transmit slot", request.GrantRef, request.Id, status);
+            }
+
+            _segments[i] = new PacketSegment { Address = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(_transmitLeases[i].Span)), Length = size };
+        }
+    }
+}

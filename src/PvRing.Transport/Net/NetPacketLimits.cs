@@ -1,0 +1,25 @@
+// Licensed under the MIT License. See LICENSE in the repository root.
+
+using PvRing.Memory;
+using PvRing.Protocols.Netif;
+
+namespace PvRing.Transport;
+
+/// <summary>The sizes netif allows, which both ends enforce on what the other sends.</summary>
+public static class NetPacketLimits
+{
+    /// <summary>
+    /// The largest packet: <c>XEN_NETIF_MAX_TX_SIZE</c>, 65535 bytes (64 KiB less one), since a chain's first slot carries
+    /// the whole length in netif's 16-bit <c>size</c> field.
+    /// </summary>
+    public const int MaxPacketSize = NetifExtraType.MaxTxSize;
+
+    /// <summary>The most slots one packet may take: 18, Linux's <c>XEN_NETBK_LEGACY_SLOTS_MAX</c> (<c>XEN_NETIF_NR_SLOTS_MIN</c>).</summary>
+    public const int MaxSlots = NetifExtraType.MinSlotsPerPacket;
+
+    /// <summary>The largest packet without <c>feature-sg</c>: one page.</summary>
+    public const int MaxSingleSlotSize = XenPage.Size;
+
+    /// <summary>The slots a packet of <paramref name="length"/> bytes takes (one per 4 KiB page).</summary>
+    public static int SlotsFor(int length) => Math.Max(1, (length + XenPage.Size - 1) >> XenPage.Shift);
+}

@@ -1,0 +1,76 @@
+// Licensed under the MIT License. See LICENSE in the repository root.
+
+using System.Diagnostics;
+using PvRing.Events;
+using PvRing.Rings;
+
+namespace PvRing.Transport;
+
+/// <summary>What a queue end tells its waiter: whether the given rings have work, and arming them before a sleep.</summary>
+internal interface INetQueueWork
+{
+    /// <summary>Whether any of <paramref name="directions"/> has work now (a cheap poll).</summary>
+    bool HasWork(NetDirections directions);
+
+    /// <summary>Arms the event index of every ring of <paramref name="directions"/> (<c>RING_FINAL_CHECK_FOR_*</c>) and re-checks.</summary>
+    bool ArmAndCheck(NetDirections directions);
+}
+
+/// <summary>
+/// The one wait loop of both queue ends: poll as the strategy says, then arm every ring served by this pump and sleep on
+/// their shared event channel until the peer notifies. Every wake-up is a hint: the rings are checked again before
+/// returning. One pump waits per channel (a channel's pending bit wakes one waiter's check, not two).
+/// </summary>
+internal static class NetQueueWaiter
+{
+    public static RingWaitResult Wait<TWait>(INetQueueWork queue, NetDirections directions, EventChannel channel, TWait strategy, TimeSpan timeout, CancellationToken cancellationToken)
+        where TWait : struct, IWaitStrategy
+    {
+        long deadline = timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        for (int iteration = 0; ; iteration++)
+        {
+            if (queue.HasWork(directions))
+            {
+                return RingWaitResult.WorkAvailable;
+            }
+
+            if ((iteration & 1023) == 1023)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (Stopwatch.GetTimestamp() >= deadline)
+                {
+                    return RingWaitResult.TimedOut;
+                }
+            }
+
+            if (!strategy.Pause(iteration))
+            {
+                break;
+            }
+        }
+
+        var sleep = new SpinThenBlockWait(0);
+        while (true)
+        {
+            if (queue.ArmAndCheck(directions))
+            {
+                return RingWaitResult.WorkAvailable;
+            }
+
+            long left = deadline == long.MaxValue ? -1 : deadline - Stopwatch.GetTimestamp();
+            if (deadline != long.MaxValue && left <= 0)
+            {
+                return RingWaitResult.TimedOut;
+            }
+
+            TimeSpan wait = left < 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds((double)left / Stopwatch.Frequency);
+            EventWaitResult result = channel.Wait(sleep, wait, cancellationToken);
+            if (result != EventWaitResult.Signaled)
+            {
+                return queue.HasWork(directions) ? RingWaitResult.WorkAvailable
+                    : result == EventWaitResult.TimedOut ? RingWaitResult.TimedOut
+                    : RingWaitResult.ChannelClosed;
+            }
+        }
+    }
+}
