@@ -179,7 +179,7 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable, IBatchP
     {
         ThrowIfDisposed();
         ArgumentOutOfRangeException.ThrowIfNegative(maxCount);
-        return new SlotBatch<TRequest>(this, _view.RequestSlots, _view.Stride, _view.Mask, _requestProducerPrivate, Math.Min(maxCount, FreeRequests));
+        return new SlotBatch<TRequest>(this, _view.RequestSlots, _view.RequestStride, _view.Mask, _requestProducerPrivate, Math.Min(maxCount, FreeRequests));
     }
 
     /// <summary><c>RING_PUSH_REQUESTS</c>: publishes every request made so far.</summary>
@@ -270,7 +270,7 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable, IBatchP
         destination = destination[..count];
         byte* slots = _view.ResponseSlots;
         uint mask = _view.Mask;
-        nuint stride = _view.Stride;
+        nuint stride = _view.ResponseStride;
         for (int i = 0; i < destination.Length; i++)
         {
             // RING_COPY_RESPONSE: one read of each slot, into the caller's private buffer.
@@ -304,7 +304,7 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable, IBatchP
         uint count = Math.Min((uint)Math.Max(maxCount, 0), RingIndex.Distance(start, _responseProducerSeen));
         byte* slots = _view.ResponseSlots;
         uint mask = _view.Mask;
-        nuint stride = _view.Stride;
+        nuint stride = _view.ResponseStride;
         uint consumed = 0;
         for (; consumed < count; consumed++)
         {
