@@ -13,6 +13,14 @@
  *       with RING_COPY_REQUEST, validates it, answers with the same id and NETIF_RSP_OKAY; exits 0 after COUNT.
  *   xen_ring_peer pingpong CPU_A CPU_B ITERATIONS
  *       bounces one cache line between two threads pinned to CPU_A and CPU_B; prints the round trip.
+ *   xen_ring_peer variant-layout FEATURES ORDER KIND REQUEST_SIZE RESPONSE_SIZE
+ *       prints the offsets of a PvRing ring variant (docs/ring-variants.md), computed here from the documented
+ *       rules and not from the C# code: FEATURES is the RingFeatures bit mask (1 split indexes, 2 aligned slots,
+ *       4 split rings), KIND 0 network or 1 block.
+ *   xen_ring_peer variant-read PATH FEATURES ORDER
+ *       maps a netif TX ring file of that variant in which every request published has been answered, and checks
+ *       at the offsets computed here (strides from sizeof the Xen structs) that response slot i carries request
+ *       slot i's id and NETIF_RSP_OKAY, for the last RING_SIZE requests.
  *
  * Batch policy (the C# Tx/Rx samples use the same): the front fills every free slot (up to what remains),
  * pushes once, then consumes every response published; the back consumes every request published (up to
@@ -291,8 +299,132 @@ static int run_pingpong(int cpu_a, int cpu_b, unsigned long iterations)
     return 0;
 }
 
+/* PvRing ring variants, from the rules in docs/ring-variants.md (written independently of the C# layout code). */
+struct variant_layout {
+    unsigned long count, req_prod, req_event, rsp_prod, rsp_event, req_slots, rsp_slots, req_stride, rsp_stride;
+};
+
+static unsigned long align_up(unsigned long v, unsigned long a) { return (v + a - 1) / a * a; }
+
+static unsigned long aligned_stride(unsigned long entry, int block)
+{
+    unsigned long s = align_up(entry, block ? 64 : 16);
+    if (s >= 64)
+        return align_up(s, 64);
+    unsigned long p = 1;
+    while (p < s)
+        p <<= 1;
+    return p;
+}
+
+static unsigned long rd32(unsigned long n)
+{
+    unsigned long p = 1;
+    while (p * 2 <= n)
+        p *= 2;
+    return p;
+}
+
+static int variant_layout(unsigned features, unsigned order, int block, unsigned long req, unsigned long rsp, struct variant_layout *l)
+{
+    int split_indexes = features & 1, aligned = features & 2, split_rings = features & 4;
+    unsigned long length = 4096ul << order;
+    unsigned long entry = req > rsp ? req : rsp;
+    memset(l, 0, sizeof *l);
+    if (!split_rings) {
+        /* One union array behind the classic 64-byte header, or behind two 128-byte index blocks. */
+        unsigned long header = split_indexes ? 256 : 64;
+        l->req_stride = l->rsp_stride = aligned ? aligned_stride(entry, block) : entry;
+        l->count = rd32((length - header) / l->req_stride);
+        l->req_prod = 0;
+        l->req_event = 4;
+        l->rsp_prod = split_indexes ? 128 : 8;
+        l->rsp_event = split_indexes ? 132 : 12;
+        l->req_slots = l->rsp_slots = header;
+        return l->count > 0;
+    }
+    /* Split rings: request half, then at the next multiple of 128 the response half; each array its own stride. */
+    unsigned long req_header = split_indexes ? 128 : 64, rsp_header = split_indexes ? 128 : 0;
+    l->req_stride = aligned ? aligned_stride(req, block) : req;
+    l->rsp_stride = aligned ? aligned_stride(rsp, block) : rsp;
+    unsigned long n = rd32((length - req_header - rsp_header) / (l->req_stride + l->rsp_stride));
+    while (n > 1 && align_up(req_header + n * l->req_stride, 128) + rsp_header + n * l->rsp_stride > length)
+        n >>= 1;
+    unsigned long half = align_up(req_header + n * l->req_stride, 128);
+    if (half + rsp_header + n * l->rsp_stride > length)
+        return 0;
+    l->count = n;
+    l->req_prod = 0;
+    l->req_event = 4;
+    l->rsp_prod = split_indexes ? half : 8;
+    l->rsp_event = split_indexes ? half + 4 : 12;
+    l->req_slots = req_header;
+    l->rsp_slots = half + rsp_header;
+    return 1;
+}
+
+static int run_variant_layout(unsigned features, unsigned order, int block, unsigned long req, unsigned long rsp)
+{
+    struct variant_layout l;
+    if (!variant_layout(features, order, block, req, rsp, &l)) {
+        fprintf(stderr, "no slot pair fits\n");
+        return 1;
+    }
+    printf("result: count=%lu req_prod=%lu req_event=%lu rsp_prod=%lu rsp_event=%lu req_slots=%lu rsp_slots=%lu req_stride=%lu rsp_stride=%lu\n",
+           l.count, l.req_prod, l.req_event, l.rsp_prod, l.rsp_event, l.req_slots, l.rsp_slots, l.req_stride, l.rsp_stride);
+    return 0;
+}
+
+static int run_variant_read(const char *path, unsigned features, unsigned order)
+{
+    struct variant_layout l;
+    if (!variant_layout(features, order, 0, sizeof(netif_tx_request_t), sizeof(netif_tx_response_t), &l)) {
+        fprintf(stderr, "no slot pair fits\n");
+        return 1;
+    }
+    size_t bytes = (size_t)4096 << order;
+    int fd = open(path, O_RDONLY);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0 || (size_t)st.st_size != bytes) {
+        fprintf(stderr, "%s: cannot open, or not %zu bytes\n", path, bytes);
+        return 3;
+    }
+    const unsigned char *area = mmap(NULL, bytes, PROT_READ, MAP_SHARED, fd, 0);
+    close(fd);
+    if (area == MAP_FAILED) {
+        perror("mmap");
+        return 3;
+    }
+    RING_IDX req_prod = *(const volatile RING_IDX *)(area + l.req_prod);
+    RING_IDX rsp_prod = *(const volatile RING_IDX *)(area + l.rsp_prod);
+    if (req_prod != rsp_prod || req_prod == 0) {
+        fprintf(stderr, "req_prod=%u rsp_prod=%u: not every request answered\n", req_prod, rsp_prod);
+        return 1;
+    }
+    unsigned long checked = 0;
+    for (RING_IDX i = req_prod - (req_prod < l.count ? req_prod : l.count); i != req_prod; i++, checked++) {
+        netif_tx_request_t rq;
+        netif_tx_response_t rs;
+        memcpy(&rq, area + l.req_slots + (i & (l.count - 1)) * l.req_stride, sizeof rq);
+        memcpy(&rs, area + l.rsp_slots + (i & (l.count - 1)) * l.rsp_stride, sizeof rs);
+        /* With one union array the response overwrote its request: only the response can be checked. */
+        int shared = l.req_slots == l.rsp_slots;
+        if (rs.status != NETIF_RSP_OKAY || rs.id != (uint16_t)i || (!shared && rq.id != (uint16_t)i)) {
+            fprintf(stderr, "slot of index %u: request id=%u, response id=%u status=%d; expected id=%u OKAY\n",
+                    i, rq.id, rs.id, rs.status, (unsigned)(uint16_t)i);
+            return 1;
+        }
+    }
+    printf("result: count=%lu checked=%lu req_prod=%u\n", l.count, checked, req_prod);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 7 && strcmp(argv[1], "variant-layout") == 0)
+        return run_variant_layout((unsigned)atoi(argv[2]), (unsigned)atoi(argv[3]), atoi(argv[4]), strtoul(argv[5], NULL, 10), strtoul(argv[6], NULL, 10));
+    if (argc == 5 && strcmp(argv[1], "variant-read") == 0)
+        return run_variant_read(argv[2], (unsigned)atoi(argv[3]), (unsigned)atoi(argv[4]));
     int cpu = -1;
     if (argc >= 5 && strcmp(argv[1], "front") == 0) {
         parse_options(argc, argv, 5, &cpu);

@@ -1,5 +1,6 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using PvRing.Memory;
 
@@ -203,7 +204,7 @@ public sealed unsafe class BackRing<TRequest, TResponse> : IDisposable, IBatchPu
         destination = destination[..count];
         byte* slots = _view.RequestSlots;
         uint mask = _view.Mask;
-        nuint stride = _view.Stride;
+        nuint stride = _view.RequestStride;
         for (int i = 0; i < destination.Length; i++)
         {
             // RING_COPY_REQUEST: one read of each slot, into the caller's private buffer.
@@ -251,20 +252,23 @@ public sealed unsafe class BackRing<TRequest, TResponse> : IDisposable, IBatchPu
         byte* requests = _view.RequestSlots;
         byte* responses = _view.ResponseSlots;
         uint mask = _view.Mask;
-        nuint stride = _view.Stride;
+        nuint requestStride = _view.RequestStride;
+        nuint responseStride = _view.ResponseStride;
         uint served = 0;
         for (; served < count; served++)
         {
-            nuint offset = ((consumer + served) & mask) * stride;
+            nuint slot = (consumer + served) & mask;
 
             // RING_COPY_REQUEST: one read of the shared slot; the handler only sees the private copy.
-            TRequest request = Unsafe.ReadUnaligned<TRequest>(requests + offset);
+            TRequest request = Unsafe.ReadUnaligned<TRequest>(requests + (slot * requestStride));
             if (!handler.TryHandle(in request, out TResponse response))
             {
                 break;
             }
 
-            Unsafe.WriteUnaligned(responses + offset, response);
+            // Response slot i answers request slot i: the same slot with one union array, the same index in the
+            // response array (with its own stride) with split rings.
+            Unsafe.WriteUnaligned(responses + (slot * responseStride), response);
         }
 
         if (served != 0)
@@ -319,7 +323,7 @@ public sealed unsafe class BackRing<TRequest, TResponse> : IDisposable, IBatchPu
     {
         ThrowIfDisposed();
         ArgumentOutOfRangeException.ThrowIfNegative(maxCount);
-        return new SlotBatch<TResponse>(this, _view.ResponseSlots, _view.Stride, _view.Mask, _responseProducerPrivate, Math.Min(maxCount, PendingResponses));
+        return new SlotBatch<TResponse>(this, _view.ResponseSlots, _view.ResponseStride, _view.Mask, _responseProducerPrivate, Math.Min(maxCount, PendingResponses));
     }
 
     /// <summary><c>RING_PUSH_RESPONSES</c>: publishes every response made so far.</summary>
@@ -407,7 +411,8 @@ public sealed unsafe class BackRing<TRequest, TResponse> : IDisposable, IBatchPu
         Math.Min(RingIndex.Distance(consumer, _requestProducerSeen), _view.Size - RingIndex.Distance(_responseProducerPrivate, consumer));
 
     /// <summary>Re-reads <c>req_prod</c>, validates it, and returns whether requests wait.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    // Inlined for the reason given at FrontRing's RefreshResponseProducer: it runs once per batch when streaming.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool RefreshRequestProducer()
     {
         // req_prod, then rmb(): the request slots up to it are read after the index.
@@ -422,6 +427,8 @@ public sealed unsafe class BackRing<TRequest, TResponse> : IDisposable, IBatchPu
         return producer != _requestConsumer;
     }
 
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private void ThrowRequestProducerInvalid(uint producer) =>
         ThrowHelper.ThrowProtocol(
             $"The front published an impossible request producer: req_prod={producer}, req_cons={_requestConsumer}, " +

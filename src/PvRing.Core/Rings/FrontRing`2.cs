@@ -1,5 +1,6 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using PvRing.Memory;
 
@@ -178,7 +179,7 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable, IBatchP
     {
         ThrowIfDisposed();
         ArgumentOutOfRangeException.ThrowIfNegative(maxCount);
-        return new SlotBatch<TRequest>(this, _view.RequestSlots, _view.Stride, _view.Mask, _requestProducerPrivate, Math.Min(maxCount, FreeRequests));
+        return new SlotBatch<TRequest>(this, _view.RequestSlots, _view.RequestStride, _view.Mask, _requestProducerPrivate, Math.Min(maxCount, FreeRequests));
     }
 
     /// <summary><c>RING_PUSH_REQUESTS</c>: publishes every request made so far.</summary>
@@ -269,7 +270,7 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable, IBatchP
         destination = destination[..count];
         byte* slots = _view.ResponseSlots;
         uint mask = _view.Mask;
-        nuint stride = _view.Stride;
+        nuint stride = _view.ResponseStride;
         for (int i = 0; i < destination.Length; i++)
         {
             // RING_COPY_RESPONSE: one read of each slot, into the caller's private buffer.
@@ -303,7 +304,7 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable, IBatchP
         uint count = Math.Min((uint)Math.Max(maxCount, 0), RingIndex.Distance(start, _responseProducerSeen));
         byte* slots = _view.ResponseSlots;
         uint mask = _view.Mask;
-        nuint stride = _view.Stride;
+        nuint stride = _view.ResponseStride;
         uint consumed = 0;
         for (; consumed < count; consumed++)
         {
@@ -358,7 +359,10 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable, IBatchP
     private byte* ResponseSlot(uint index) => _view.ResponseSlot(index);
 
     /// <summary>Re-reads <c>rsp_prod</c>, validates it, and returns whether responses wait.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    // Inlined: a streaming ring empties its cache on every batch, so this runs once per batch on the hot path.
+    // As a NoInlining method it started in Tier0 (three calls for a load and two compares) and stayed there for
+    // the first 30 calls plus the tiering delay, which covered whole benchmark runs. Only the throw stays cold.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool RefreshResponseProducer()
     {
         // rsp_prod, then rmb(): the response slots up to it are read after the index.
@@ -373,6 +377,8 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable, IBatchP
         return producer != _responseConsumer;
     }
 
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private void ThrowResponseProducerInvalid(uint producer, uint outstanding) =>
         ThrowHelper.ThrowProtocol(
             $"The back published an impossible response producer: rsp_prod={producer}, rsp_cons={_responseConsumer}, " +

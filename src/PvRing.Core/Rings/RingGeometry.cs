@@ -7,6 +7,10 @@ namespace PvRing.Rings;
 /// shared area. Front and back rings run the same ring.h operations over any geometry; the classic
 /// geometry is Xen's <c>sring</c>.
 /// </summary>
+/// <remarks>
+/// The two strides differ only with split rings, where each array holds one kind of entry; over one union array
+/// (classic and the other variants) both are the union's stride and both offsets are equal.
+/// </remarks>
 internal readonly record struct RingGeometry(
     long Length,
     int HeaderSize,
@@ -16,7 +20,8 @@ internal readonly record struct RingGeometry(
     int ResponseEventOffset,
     long RequestSlotsOffset,
     long ResponseSlotsOffset,
-    int SlotStride,
+    int RequestSlotStride,
+    int ResponseSlotStride,
     int SlotCount)
 {
     /// <summary>Xen's classic <c>sring</c> in <paramref name="length"/> bytes: see <see cref="SharedRingLayout"/>.</summary>
@@ -29,7 +34,8 @@ internal readonly record struct RingGeometry(
         SharedRingLayout.ResponseEventOffset,
         RequestSlotsOffset: SharedRingLayout.HeaderSize,
         ResponseSlotsOffset: SharedRingLayout.HeaderSize,
-        entrySize,
+        RequestSlotStride: entrySize,
+        ResponseSlotStride: entrySize,
         SharedRingLayout.SlotCount(length, SharedRingLayout.HeaderSize, entrySize));
 
     /// <summary>Checks that the slots the geometry names lie inside the area and fit the entry types.</summary>
@@ -40,12 +46,19 @@ internal readonly record struct RingGeometry(
             throw new ArgumentException($"Slot count must be a power of two: slotCount={SlotCount}.");
         }
 
-        if (SlotStride < requestSize || SlotStride < responseSize)
+        if (RequestSlotStride < requestSize || ResponseSlotStride < responseSize)
         {
-            throw new ArgumentException($"Slot stride {SlotStride} is smaller than an entry (request={requestSize}, response={responseSize}).");
+            throw new ArgumentException(
+                $"Slot stride is smaller than an entry: requestStride={RequestSlotStride}, request={requestSize}, responseStride={ResponseSlotStride}, response={responseSize}.");
         }
 
-        long end = Math.Max(RequestSlotsOffset, ResponseSlotsOffset) + ((long)SlotCount * SlotStride);
+        if (RequestSlotsOffset == ResponseSlotsOffset && RequestSlotStride != ResponseSlotStride)
+        {
+            // One union array: a request and its response share a slot, so both must step alike.
+            throw new ArgumentException($"A shared slot array needs one stride: requestStride={RequestSlotStride}, responseStride={ResponseSlotStride}.");
+        }
+
+        long end = Math.Max(RequestSlotsOffset + ((long)SlotCount * RequestSlotStride), ResponseSlotsOffset + ((long)SlotCount * ResponseSlotStride));
         if (end > Length || HeaderSize > Length)
         {
             throw new ArgumentException($"Ring geometry does not fit its area: end={end}, length={Length}.");

@@ -1,6 +1,8 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
+using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace PvRing.Rings;
 
@@ -28,6 +30,9 @@ namespace PvRing.Rings;
 /// Every slot array starts at a multiple of 64, so with <see cref="RingFeatures.AlignedSlots"/> no slot straddles a
 /// 64-byte line. n is the largest power of two for which everything fits (<c>__RD32</c>); with split rings both arrays
 /// have n slots, so the front's <c>RING_FREE_REQUESTS</c> bounds both.
+/// With split rings each array has its own stride: req[] steps by the request's size and rsp[] by the response's
+/// (each padded by <see cref="AlignedStride"/> when aligned slots are on), not by the union's, so a ring with small
+/// responses holds as many slots as its bytes allow. Over one union array both strides are the union's.
 /// </remarks>
 public static class RingVariantLayout
 {
@@ -65,10 +70,21 @@ public static class RingVariantLayout
     /// <summary>With aligned slots: the block slot stride is a multiple of this (hackathon item C: 64 bytes).</summary>
     public const int BlockSlotAlignment = 64;
 
-    /// <summary>The slot stride of <paramref name="variant"/> for <typeparamref name="TRequest"/>/<typeparamref name="TResponse"/>.</summary>
+    /// <summary>
+    /// The request slot stride of <paramref name="variant"/> for <typeparamref name="TRequest"/>/<typeparamref name="TResponse"/>:
+    /// the union's (padded with aligned slots), or with split rings the request's own (padded likewise).
+    /// </summary>
     public static int SlotStride<TRequest, TResponse>(RingVariant variant)
         where TRequest : unmanaged
-        where TResponse : unmanaged => Geometry<TRequest, TResponse>(variant).SlotStride;
+        where TResponse : unmanaged => Geometry<TRequest, TResponse>(variant).RequestSlotStride;
+
+    /// <summary>
+    /// The response slot stride of <paramref name="variant"/>: equal to <see cref="SlotStride{TRequest, TResponse}"/>
+    /// over one union array; with split rings the response's own size (padded with aligned slots).
+    /// </summary>
+    public static int ResponseSlotStride<TRequest, TResponse>(RingVariant variant)
+        where TRequest : unmanaged
+        where TResponse : unmanaged => Geometry<TRequest, TResponse>(variant).ResponseSlotStride;
 
     /// <summary>The number of slots (in each array, with split rings) of <paramref name="variant"/>: a power of two.</summary>
     public static int SlotCount<TRequest, TResponse>(RingVariant variant)
@@ -93,20 +109,30 @@ public static class RingVariantLayout
 
     internal static RingGeometry Geometry<TRequest, TResponse>(RingVariant variant)
         where TRequest : unmanaged
-        where TResponse : unmanaged => Geometry(variant, SharedRingLayout.EntrySize<TRequest, TResponse>());
+        where TResponse : unmanaged => Geometry(variant, Unsafe.SizeOf<TRequest>(), Unsafe.SizeOf<TResponse>());
 
-    /// <summary>The geometry of <paramref name="variant"/> for slots of <paramref name="entrySize"/> bytes (the union's size).</summary>
-    internal static RingGeometry Geometry(RingVariant variant, int entrySize)
+    /// <summary>
+    /// The geometry of <paramref name="variant"/> for requests of <paramref name="requestSize"/> and responses of
+    /// <paramref name="responseSize"/> bytes: one union array of the larger size, or with split rings one array of each.
+    /// </summary>
+    internal static RingGeometry Geometry(RingVariant variant, int requestSize, int responseSize)
     {
         long length = Length(variant);
+        int entrySize = Math.Max(requestSize, responseSize);
         if (variant.IsClassic)
         {
             return RingGeometry.Classic(length, entrySize);
         }
 
-        int stride = variant.AlignedSlots ? AlignedStride(entrySize, variant.SlotKind) : entrySize;
-        return variant.SplitRings ? SplitRings(variant, length, stride) : SharedArray(variant, length, stride);
+        if (variant.SplitRings)
+        {
+            return SplitRings(variant, length, Stride(variant, requestSize), Stride(variant, responseSize));
+        }
+
+        return SharedArray(variant, length, Stride(variant, entrySize));
     }
+
+    private static int Stride(RingVariant variant, int entrySize) => variant.AlignedSlots ? AlignedStride(entrySize, variant.SlotKind) : entrySize;
 
     // One union array, as classic, behind a classic or a split header.
     private static RingGeometry SharedArray(RingVariant variant, long length, int stride)
@@ -121,33 +147,34 @@ public static class RingVariantLayout
             variant.SplitIndexes ? SplitResponseEventOffset : SharedRingLayout.ResponseEventOffset,
             RequestSlotsOffset: header,
             ResponseSlotsOffset: header,
-            stride,
+            RequestSlotStride: stride,
+            ResponseSlotStride: stride,
             SharedRingLayout.SlotCount(length, header, stride));
     }
 
     // A request half and a response half. Without split indexes the classic header holds all four indices; with
     // them each half starts with its own index block.
-    private static RingGeometry SplitRings(RingVariant variant, long length, int stride)
+    private static RingGeometry SplitRings(RingVariant variant, long length, int requestStride, int responseStride)
     {
         int requestHeader = variant.SplitIndexes ? IndexBlockSize : SharedRingLayout.HeaderSize;
         int responseHeader = variant.SplitIndexes ? IndexBlockSize : 0;
-        long fit = (length - requestHeader - responseHeader) / (2L * stride);
+        long fit = (length - requestHeader - responseHeader) / (requestStride + responseStride);
         if (fit < 1)
         {
-            throw new ArgumentOutOfRangeException(nameof(stride), stride, $"Not one pair of {stride}-byte slots fits in a {length}-byte ring ({variant}).");
+            ThrowNoPairFits(variant, length, requestStride, responseStride);
         }
 
         // __RD32, then halve while the padding before the response half does not fit.
         long count = 1L << BitOperations.Log2((ulong)Math.Min(fit, 1L << 30));
-        while (count > 1 && ResponseHalf(requestHeader, count, stride) + responseHeader + (count * stride) > length)
+        while (count > 1 && ResponseHalf(requestHeader, count, requestStride) + responseHeader + (count * responseStride) > length)
         {
             count >>= 1;
         }
 
-        long responseHalf = ResponseHalf(requestHeader, count, stride);
-        if (responseHalf + responseHeader + (count * stride) > length)
+        long responseHalf = ResponseHalf(requestHeader, count, requestStride);
+        if (responseHalf + responseHeader + (count * responseStride) > length)
         {
-            throw new ArgumentOutOfRangeException(nameof(stride), stride, $"Not one pair of {stride}-byte slots fits in a {length}-byte ring ({variant}).");
+            ThrowNoPairFits(variant, length, requestStride, responseStride);
         }
 
         return new RingGeometry(
@@ -159,9 +186,15 @@ public static class RingVariantLayout
             variant.SplitIndexes ? checked((int)responseHalf + 4) : SharedRingLayout.ResponseEventOffset,
             RequestSlotsOffset: requestHeader,
             ResponseSlotsOffset: responseHalf + responseHeader,
-            stride,
+            requestStride,
+            responseStride,
             (int)count);
     }
+
+    [DoesNotReturn]
+    private static void ThrowNoPairFits(RingVariant variant, long length, int requestStride, int responseStride) =>
+        throw new ArgumentOutOfRangeException(
+            nameof(variant), variant, $"Not one pair of slots (request stride={requestStride}, response stride={responseStride}) fits in a {length}-byte ring.");
 
     private static long ResponseHalf(int requestHeader, long count, int stride) => AlignUp(requestHeader + (count * stride), SplitRingsAlignment);
 

@@ -17,7 +17,8 @@ internal readonly unsafe struct SharedRingView
     public readonly uint* ResponseEvent;
     public readonly byte* RequestSlots;
     public readonly byte* ResponseSlots;
-    public readonly nuint Stride;
+    public readonly nuint RequestStride;
+    public readonly nuint ResponseStride;
     public readonly uint Size;
     public readonly uint Mask;
 
@@ -43,7 +44,8 @@ internal readonly unsafe struct SharedRingView
         ResponseEvent = (uint*)(area + geometry.ResponseEventOffset);
         RequestSlots = area + geometry.RequestSlotsOffset;
         ResponseSlots = area + geometry.ResponseSlotsOffset;
-        Stride = (nuint)geometry.SlotStride;
+        RequestStride = (nuint)geometry.RequestSlotStride;
+        ResponseStride = (nuint)geometry.ResponseSlotStride;
         Size = (uint)geometry.SlotCount;
         Mask = Size - 1;
         Geometry = geometry;
@@ -54,10 +56,10 @@ internal readonly unsafe struct SharedRingView
     public RingGeometry Geometry { get; }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public byte* RequestSlot(uint index) => RequestSlots + ((index & Mask) * Stride);
+    public byte* RequestSlot(uint index) => RequestSlots + ((index & Mask) * RequestStride);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public byte* ResponseSlot(uint index) => ResponseSlots + ((index & Mask) * Stride);
+    public byte* ResponseSlot(uint index) => ResponseSlots + ((index & Mask) * ResponseStride);
 
     /// <summary>
     /// <c>RING_PUSH_*_AND_CHECK_NOTIFY</c> for either direction: publishes <paramref name="newProducer"/> and returns

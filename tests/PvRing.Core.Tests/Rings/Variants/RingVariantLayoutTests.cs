@@ -14,9 +14,9 @@ public sealed class RingVariantLayoutTests
 {
     private const int Line = RingVariantLayout.CacheLineSize;
 
-    // netif TX, netif RX, netif ctrl, blkif (x86_64), and the tests' 16/16 messages.
-    private static readonly (int Entry, RingSlotKind Kind)[] s_entries =
-        [(12, RingSlotKind.Network), (8, RingSlotKind.Network), (16, RingSlotKind.Network), (112, RingSlotKind.Block), (40, RingSlotKind.Network), (16, RingSlotKind.Block)];
+    // (request, response) sizes: netif TX, netif RX, netif ctrl, blkif (x86_64), a 40-byte pair, and the tests' 16/16 messages.
+    private static readonly (int Request, int Response, RingSlotKind Kind)[] s_entries =
+        [(12, 4, RingSlotKind.Network), (8, 8, RingSlotKind.Network), (16, 16, RingSlotKind.Network), (112, 12, RingSlotKind.Block), (40, 40, RingSlotKind.Network), (16, 16, RingSlotKind.Block)];
 
     public static TheoryData<RingFeatures> AllFeatureSets => [.. Enumerable.Range(0, 8).Select(f => (RingFeatures)f)];
 
@@ -25,10 +25,10 @@ public sealed class RingVariantLayoutTests
     {
         for (int order = 0; order <= 4; order++)
         {
-            foreach ((int entry, RingSlotKind kind) in s_entries)
+            foreach ((int request, int response, RingSlotKind kind) in s_entries)
             {
-                RingGeometry expected = RingGeometry.Classic(SharedRingLayout.LengthForOrder(order), entry);
-                Assert.Equal(expected, RingVariantLayout.Geometry(new RingVariant(RingFeatures.None, order, kind), entry));
+                RingGeometry expected = RingGeometry.Classic(SharedRingLayout.LengthForOrder(order), Math.Max(request, response));
+                Assert.Equal(expected, RingVariantLayout.Geometry(new RingVariant(RingFeatures.None, order, kind), request, response));
                 Assert.Equal(SharedRingLayout.HeaderSize, expected.RequestSlotsOffset);
             }
         }
@@ -37,12 +37,12 @@ public sealed class RingVariantLayoutTests
     [Fact]
     public void Geometry_SplitIndexes_PairsInSeparate128ByteBlocksHeader256()
     {
-        RingGeometry g = RingVariantLayout.Geometry(new RingVariant(RingFeatures.SplitIndexes), 12);
+        RingGeometry g = RingVariantLayout.Geometry(new RingVariant(RingFeatures.SplitIndexes), 12, 4);
         Assert.Equal((0, 4, 128, 132), (g.RequestProducerOffset, g.RequestEventOffset, g.ResponseProducerOffset, g.ResponseEventOffset));
         Assert.Equal(256, g.HeaderSize);
         Assert.Equal(256, g.RequestSlotsOffset);
         Assert.Equal(256, g.ResponseSlotsOffset);
-        Assert.Equal(12, g.SlotStride);
+        Assert.Equal((12, 12), (g.RequestSlotStride, g.ResponseSlotStride)); // one union array: the union's stride
         Assert.Equal(256, g.SlotCount); // (4096 - 256) / 12 = 320 -> 256, as classic
     }
 
@@ -60,23 +60,37 @@ public sealed class RingVariantLayoutTests
         Assert.Equal(expected, RingVariantLayout.AlignedStride(entry, kind));
 
     [Theory]
-    [InlineData(RingFeatures.None, 12, RingSlotKind.Network, 0, 256)]
-    [InlineData(RingFeatures.None, 112, RingSlotKind.Block, 0, 32)]
-    [InlineData(RingFeatures.None, 112, RingSlotKind.Block, 4, 512)]
-    [InlineData(RingFeatures.AlignedSlots, 12, RingSlotKind.Network, 0, 128)] // (4096 - 64) / 16 = 252 -> 128
-    [InlineData(RingFeatures.AlignedSlots, 112, RingSlotKind.Block, 0, 16)] // (4096 - 64) / 128 = 31 -> 16
-    [InlineData(RingFeatures.SplitRings, 12, RingSlotKind.Network, 0, 128)] // (4096 - 64) / 24 = 168 -> 128
-    [InlineData(RingFeatures.SplitRings, 16, RingSlotKind.Network, 0, 64)]
-    [InlineData(RingFeatures.SplitRings | RingFeatures.SplitIndexes, 12, RingSlotKind.Network, 0, 128)]
-    [InlineData(RingFeatures.All, 112, RingSlotKind.Block, 0, 8)] // (4096 - 256) / 256 = 15 -> 8
-    [InlineData(RingFeatures.All, 112, RingSlotKind.Block, 4, 128)] // (65536 - 256) / 256 = 255 -> 128
-    public void SlotCount_XenEntrySizes_LargestPowerOfTwoThatFits(RingFeatures features, int entry, RingSlotKind kind, int order, int expected) =>
-        Assert.Equal(expected, RingVariantLayout.Geometry(new RingVariant(features, order, kind), entry).SlotCount);
+    [InlineData(RingFeatures.None, 12, 4, RingSlotKind.Network, 0, 256)]
+    [InlineData(RingFeatures.None, 112, 12, RingSlotKind.Block, 0, 32)]
+    [InlineData(RingFeatures.None, 112, 12, RingSlotKind.Block, 4, 512)]
+    [InlineData(RingFeatures.AlignedSlots, 12, 4, RingSlotKind.Network, 0, 128)] // (4096 - 64) / 16 = 252 -> 128
+    [InlineData(RingFeatures.AlignedSlots, 112, 12, RingSlotKind.Block, 0, 16)] // (4096 - 64) / 128 = 31 -> 16
+    [InlineData(RingFeatures.SplitRings, 12, 4, RingSlotKind.Network, 0, 128)] // (4096 - 64) / (12 + 4) = 252 -> 128
+    [InlineData(RingFeatures.SplitRings, 16, 16, RingSlotKind.Network, 0, 64)]
+    [InlineData(RingFeatures.SplitRings | RingFeatures.SplitIndexes, 12, 4, RingSlotKind.Network, 0, 128)]
+    [InlineData(RingFeatures.SplitRings, 112, 12, RingSlotKind.Block, 0, 32)] // (4096 - 64) / (112 + 12) = 32: as many as classic (16 with the union's stride)
+    [InlineData(RingFeatures.SplitRings, 112, 12, RingSlotKind.Block, 4, 512)] // (65536 - 64) / 124 = 528 -> 512 (256 with the union's stride)
+    [InlineData(RingFeatures.All, 112, 12, RingSlotKind.Block, 0, 16)] // (4096 - 256) / (128 + 64) = 20 -> 16 (8 with the union's stride)
+    [InlineData(RingFeatures.All, 112, 12, RingSlotKind.Block, 4, 256)] // (65536 - 256) / 192 = 340 -> 256 (128 with the union's stride)
+    public void SlotCount_XenEntrySizes_LargestPowerOfTwoThatFits(RingFeatures features, int request, int response, RingSlotKind kind, int order, int expected) =>
+        Assert.Equal(expected, RingVariantLayout.Geometry(new RingVariant(features, order, kind), request, response).SlotCount);
+
+    [Theory]
+    [InlineData(RingFeatures.SplitRings, 12, 4, RingSlotKind.Network, 12, 4)]
+    [InlineData(RingFeatures.SplitRings | RingFeatures.AlignedSlots, 12, 4, RingSlotKind.Network, 16, 16)]
+    [InlineData(RingFeatures.SplitRings, 112, 12, RingSlotKind.Block, 112, 12)]
+    [InlineData(RingFeatures.All, 112, 12, RingSlotKind.Block, 128, 64)]
+    [InlineData(RingFeatures.SplitIndexes | RingFeatures.AlignedSlots, 112, 12, RingSlotKind.Block, 128, 128)] // one union array
+    public void Geometry_SplitRings_EachArrayHasItsEntrysStride(RingFeatures features, int request, int response, RingSlotKind kind, int requestStride, int responseStride)
+    {
+        RingGeometry g = RingVariantLayout.Geometry(new RingVariant(features, 0, kind), request, response);
+        Assert.Equal((requestStride, responseStride), (g.RequestSlotStride, g.ResponseSlotStride));
+    }
 
     [Fact]
     public void Geometry_SplitRingsAndSplitIndexes_EachHalfHasItsIndexBlock()
     {
-        RingGeometry g = RingVariantLayout.Geometry(new RingVariant(RingFeatures.SplitRings | RingFeatures.SplitIndexes), 12);
+        RingGeometry g = RingVariantLayout.Geometry(new RingVariant(RingFeatures.SplitRings | RingFeatures.SplitIndexes), 12, 4);
         Assert.Equal((0, 4), (g.RequestProducerOffset, g.RequestEventOffset));
         Assert.Equal(128, g.RequestSlotsOffset);
         Assert.Equal(1664, g.ResponseProducerOffset); // 128 + 128 * 12 = 1664, a multiple of 128
@@ -88,19 +102,21 @@ public sealed class RingVariantLayoutTests
     [MemberData(nameof(AllFeatureSets))]
     public void Geometry_EveryOrderAndEntry_FitsAndIndicesClearOfSlots(RingFeatures features)
     {
-        foreach ((RingVariant variant, int entry, RingGeometry g) in Geometries(features))
+        foreach ((RingVariant variant, (int request, int response), RingGeometry g) in Geometries(features))
         {
-            g.Validate(entry, entry);
+            g.Validate(request, response);
             Assert.Equal(SharedRingLayout.LengthForOrder(variant.Order), g.Length);
-            Assert.Equal(variant.AlignedSlots ? RingVariantLayout.AlignedStride(entry, variant.SlotKind) : entry, g.SlotStride);
-            (long Start, long End)[] slots = [Area(g.RequestSlotsOffset, g), Area(g.ResponseSlotsOffset, g)];
+            int union = Math.Max(request, response);
+            Assert.Equal(Stride(variant, variant.SplitRings ? request : union), g.RequestSlotStride);
+            Assert.Equal(Stride(variant, variant.SplitRings ? response : union), g.ResponseSlotStride);
+            (long Start, long End)[] slots = [RequestArea(g), ResponseArea(g)];
             foreach (int index in new[] { g.RequestProducerOffset, g.RequestEventOffset, g.ResponseProducerOffset, g.ResponseEventOffset })
             {
                 Assert.All(slots, area => Assert.False(index + 4 > area.Start && index < area.End, $"index at {index} inside slots [{area.Start}, {area.End}) of {variant}"));
             }
 
             // Nothing is wasted past the rounding: twice the slots would not fit.
-            Assert.True(DoubledDoesNotFit(variant, entry, g), $"{variant} entry={entry}: {g.SlotCount} slots is not the largest power of two");
+            Assert.True(DoubledDoesNotFit(variant, g), $"{variant} request={request} response={response}: {g.SlotCount} slots is not the largest power of two");
         }
     }
 
@@ -117,7 +133,7 @@ public sealed class RingVariantLayoutTests
             if (variant.SplitIndexes)
             {
                 // Neither index block shares a 128-byte block with any slot.
-                Assert.All(new[] { Area(g.RequestSlotsOffset, g), Area(g.ResponseSlotsOffset, g) }, area =>
+                Assert.All(new[] { RequestArea(g), ResponseArea(g) }, area =>
                 {
                     Assert.False(SharesBlock(g.RequestProducerOffset, g.RequestProducerOffset + 8, area.Start, area.End, 128), $"{variant}");
                     Assert.False(SharesBlock(g.ResponseProducerOffset, g.ResponseProducerOffset + 8, area.Start, area.End, 128), $"{variant}");
@@ -130,14 +146,14 @@ public sealed class RingVariantLayoutTests
     [MemberData(nameof(AllFeatureSets))]
     public void Geometry_AlignedSlots_NoSlotStraddlesALine(RingFeatures features)
     {
-        foreach ((RingVariant variant, int entry, RingGeometry g) in Geometries(features))
+        foreach ((RingVariant variant, (int request, int response), RingGeometry g) in Geometries(features))
         {
             int straddling = 0;
-            foreach (long start in new[] { g.RequestSlotsOffset, g.ResponseSlotsOffset })
+            foreach ((long start, int stride, int entry) in new[] { (g.RequestSlotsOffset, g.RequestSlotStride, request), (g.ResponseSlotsOffset, g.ResponseSlotStride, response) })
             {
                 for (long i = 0; i < g.SlotCount; i++)
                 {
-                    long first = start + (i * g.SlotStride);
+                    long first = start + (i * stride);
                     straddling += first / Line != (first + entry - 1) / Line && entry <= Line ? 1 : 0;
                     straddling += entry > Line && first % Line != 0 ? 1 : 0;
                 }
@@ -149,7 +165,7 @@ public sealed class RingVariantLayoutTests
                 Assert.Equal(0, g.RequestSlotsOffset % Line);
                 Assert.Equal(0, g.ResponseSlotsOffset % Line);
             }
-            else if (entry == 12 && variant.Order == 0)
+            else if (request == 12 && variant.Order == 0)
             {
                 Assert.NotEqual(0, straddling); // 12-byte slots do straddle lines: the feature is not a no-op
             }
@@ -162,8 +178,8 @@ public sealed class RingVariantLayoutTests
     {
         foreach ((RingVariant variant, _, RingGeometry g) in Geometries(features))
         {
-            (long Start, long End) requests = Area(g.RequestSlotsOffset, g);
-            (long Start, long End) responses = Area(g.ResponseSlotsOffset, g);
+            (long Start, long End) requests = RequestArea(g);
+            (long Start, long End) responses = ResponseArea(g);
             if (variant.SplitRings)
             {
                 Assert.True(requests.End <= responses.Start, $"{variant}");
@@ -197,28 +213,37 @@ public sealed class RingVariantLayoutTests
         Assert.Contains("length=16384", e.Message, StringComparison.Ordinal);
     }
 
-    private static IEnumerable<(RingVariant Variant, int Entry, RingGeometry Geometry)> Geometries(RingFeatures features)
+    private static IEnumerable<(RingVariant Variant, (int Request, int Response) Entry, RingGeometry Geometry)> Geometries(RingFeatures features)
     {
         for (int order = 0; order <= 4; order++)
         {
-            foreach ((int entry, RingSlotKind kind) in s_entries)
+            foreach ((int request, int response, RingSlotKind kind) in s_entries)
             {
                 var variant = new RingVariant(features, order, kind);
-                yield return (variant, entry, RingVariantLayout.Geometry(variant, entry));
+                yield return (variant, (request, response), RingVariantLayout.Geometry(variant, request, response));
             }
         }
     }
 
-    private static (long Start, long End) Area(long start, RingGeometry g) => (start, start + ((long)g.SlotCount * g.SlotStride));
+    private static int Stride(RingVariant variant, int entry) => variant.AlignedSlots ? RingVariantLayout.AlignedStride(entry, variant.SlotKind) : entry;
+
+    private static (long Start, long End) RequestArea(RingGeometry g) => (g.RequestSlotsOffset, g.RequestSlotsOffset + ((long)g.SlotCount * g.RequestSlotStride));
+
+    private static (long Start, long End) ResponseArea(RingGeometry g) => (g.ResponseSlotsOffset, g.ResponseSlotsOffset + ((long)g.SlotCount * g.ResponseSlotStride));
 
     private static bool SharesBlock(long aStart, long aEnd, long bStart, long bEnd, int block) =>
         aStart / block <= (bEnd - 1) / block && bStart / block <= (aEnd - 1) / block;
 
-    private static bool DoubledDoesNotFit(RingVariant variant, int entry, RingGeometry g)
+    private static bool DoubledDoesNotFit(RingVariant variant, RingGeometry g)
     {
-        long used = variant.SplitRings
-            ? g.ResponseSlotsOffset + ((long)g.SlotCount * g.SlotStride) + ((long)g.SlotCount * g.SlotStride * 2)
-            : g.RequestSlotsOffset + ((long)g.SlotCount * 2 * g.SlotStride);
-        return used > g.Length;
+        long doubled = 2L * g.SlotCount;
+        if (!variant.SplitRings)
+        {
+            return g.RequestSlotsOffset + (doubled * g.RequestSlotStride) > g.Length;
+        }
+
+        // The response half starts at the next multiple of 128 after the (doubled) request slots, behind its own index block.
+        long responseHalf = (g.RequestSlotsOffset + (doubled * g.RequestSlotStride) + 127) / 128 * 128;
+        return responseHalf + (variant.SplitIndexes ? RingVariantLayout.IndexBlockSize : 0) + (doubled * g.ResponseSlotStride) > g.Length;
     }
 }

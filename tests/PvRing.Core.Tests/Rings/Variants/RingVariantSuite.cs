@@ -5,6 +5,7 @@ using PvRing.Core.Tests.Events;
 using PvRing.Core.Tests.Grants;
 using PvRing.Grants;
 using PvRing.Events;
+using PvRing.Protocols.Netif;
 using PvRing.Rings;
 using PvRing.TestPeer;
 
@@ -303,6 +304,68 @@ public abstract class RingVariantSuite
         }
 
         Assert.True(granted.TryEndAccess(), "every page must be unpinned once the back's ring and mapping are gone");
+    }
+
+    [Theory]
+    [MemberData(nameof(Orders))]
+    public void Exchange_ResponseSmallerThanRequest_EveryAnswerInItsSlot(int order)
+    {
+        // netif TX: 12-byte requests, 4-byte responses, so with split rings the two arrays step by different strides.
+        using var pair = new VariantRingPair<NetifTxRequest, NetifTxResponse>(Variant(order));
+        Assert.Equal(RingVariantLayout.SlotCount<NetifTxRequest, NetifTxResponse>(pair.Variant), pair.Front.Size);
+        var random = new Random(order + (int)Features);
+        var handler = default(NetifEchoHandler);
+        var requests = new NetifTxRequest[pair.Back.Size];
+        var responses = new NetifTxResponse[pair.Front.Size];
+        int total = (3 * pair.Front.Size) + 17;
+        int sent = 0;
+        int received = 0;
+        while (received < total)
+        {
+            using (SlotBatch<NetifTxRequest> batch = pair.Front.ClaimRequests(random.Next(1, Math.Max(1, total - sent) + 1)))
+            {
+                for (int i = 0; i < batch.Count; i++)
+                {
+                    batch[i] = new NetifTxRequest { Id = (ushort)(sent + i), Size = 64 };
+                }
+
+                sent += batch.Count;
+            }
+
+            switch (random.Next(3))
+            {
+                case 0:
+                    pair.Back.ServeRequests(ref handler, random.Next(1, pair.Back.Size + 1));
+                    break;
+                case 1:
+                    int n = pair.Back.ConsumeRequests(requests.AsSpan(0, random.Next(1, requests.Length + 1)));
+                    using (SlotBatch<NetifTxResponse> answers = pair.Back.ClaimResponses(n))
+                    {
+                        for (int i = 0; i < n; i++)
+                        {
+                            answers[i] = new NetifTxResponse { Id = requests[i].Id, Status = NetifStatus.Okay };
+                        }
+                    }
+
+                    break;
+                default:
+                    while (pair.Back.TryConsumeRequest(out NetifTxRequest request))
+                    {
+                        pair.Back.ProduceResponse(new NetifTxResponse { Id = request.Id, Status = NetifStatus.Okay });
+                    }
+
+                    pair.Back.PushResponses();
+                    break;
+            }
+
+            int got = pair.Front.ConsumeResponses(responses);
+            for (int i = 0; i < got; i++, received++)
+            {
+                Assert.Equal(((ushort)received, NetifStatus.Okay), (responses[i].Id, responses[i].Status));
+            }
+        }
+
+        Assert.Equal((uint)total, pair.Front.ResponseConsumer);
     }
 
     private RingVariant Variant(int order) => new(Features, order);
