@@ -236,15 +236,7 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
         where TWait : struct, IWaitStrategy
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
-        EventChannel channel = directions switch
-        {
-            NetDirections.Transmit => TransmitChannel,
-            NetDirections.Receive => ReceiveChannel,
-            NetDirections.Both when TransmitChannel == ReceiveChannel => TransmitChannel,
-            NetDirections.Both => throw new ArgumentException("With split event channels each direction has its own channel: wait for each on its own pump.", nameof(directions)),
-            _ => throw new ArgumentException($"Not a direction: {directions}.", nameof(directions)),
-        };
-        return NetQueueWaiter.Wait(this, directions, channel, strategy, timeout, cancellationToken);
+        return NetQueueWaiter.Wait(this, directions, NetQueueWaiter.ChannelFor(directions, TransmitChannel, ReceiveChannel), strategy, timeout, cancellationToken);
     }
 
     /// <inheritdoc/>

@@ -312,7 +312,7 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
         where TWait : struct, IWaitStrategy
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
-        return NetQueueWaiter.Wait(this, directions, ChannelFor(directions), strategy, timeout, cancellationToken);
+        return NetQueueWaiter.Wait(this, directions, NetQueueWaiter.ChannelFor(directions, TransmitChannel, ReceiveChannel), strategy, timeout, cancellationToken);
     }
 
     /// <inheritdoc/>
@@ -421,15 +421,6 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void ThrowBadResponse(string ring, int id, int size) =>
         throw new PvRingProtocolException($"The back end answered {ring} id={id}, which is not in flight (ring size={size}).");
-
-    private EventChannel ChannelFor(NetDirections directions) => directions switch
-    {
-        NetDirections.Transmit => TransmitChannel,
-        NetDirections.Receive => ReceiveChannel,
-        NetDirections.Both when TransmitChannel == ReceiveChannel => TransmitChannel,
-        NetDirections.Both => throw new ArgumentException("With split event channels each direction has its own channel: wait for each on its own pump.", nameof(directions)),
-        _ => throw new ArgumentException($"Not a direction: {directions}.", nameof(directions)),
-    };
 
     private bool FlushDone(int returned) => returned > 0 && (_flush is null || (_flushOutstanding && _flush.IsFlushed(_flushEpoch)));
 

@@ -23,6 +23,17 @@ internal interface INetQueueWork
 /// </summary>
 internal static class NetQueueWaiter
 {
+    /// <summary>The one channel that serves <paramref name="directions"/>.</summary>
+    /// <exception cref="ArgumentException">The directions are on two channels, or none is given.</exception>
+    public static EventChannel ChannelFor(NetDirections directions, EventChannel transmit, EventChannel receive) => directions switch
+    {
+        NetDirections.Transmit => transmit,
+        NetDirections.Receive => receive,
+        NetDirections.Both when transmit == receive => transmit,
+        NetDirections.Both => throw new ArgumentException("With split event channels each direction has its own channel: wait for each on its own pump.", nameof(directions)),
+        _ => throw new ArgumentException($"Not a direction: {directions}.", nameof(directions)),
+    };
+
     public static RingWaitResult Wait<TWait>(INetQueueWork queue, NetDirections directions, EventChannel channel, TWait strategy, TimeSpan timeout, CancellationToken cancellationToken)
         where TWait : struct, IWaitStrategy
     {
