@@ -29,44 +29,22 @@ namespace PvRing.Transport;
 /// </remarks>
 public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
 {
-    private const byte Free = 0;
-    private const byte InFlight = 1;
-    private const byte Returned = 2;
     private const NetifRxFlags KnownRxFlags = NetifRxFlags.DataValidated | NetifRxFlags.ChecksumBlank | NetifRxFlags.MoreData;
 
     private readonly GrantDomain _grants;
-    private readonly ushort _back;
-    private readonly NetGrantModes _mode;
-    private readonly bool _scatterGather;
     private readonly GrantedRing _transmitGrant;
     private readonly GrantedRing _receiveGrant;
     private readonly DeferredUnmapFrontend? _flush;
-
-    // Transmit: ids, their frames and references, the staging of consumed responses.
-    private readonly uint _transmitFirstFrame;
-    private readonly uint[] _transmitReferences;
-    private readonly byte[] _transmitState;
-    private readonly int[] _transmitFree;
-    private int _transmitFreeCount;
-    private readonly int[] _transmitReturned;
-    private int _transmitReturnedCount;
+    private readonly NetBufferIds _transmitIds;
+    private readonly NetBufferIds _receiveIds;
     private readonly NetifTxResponse[] _transmitResponses;
 
-    // Receive: ids, frames, references, the unposted free list, consumed responses (an incomplete chain stays staged).
-    private readonly uint _receiveFirstFrame;
-    private readonly uint[] _receiveReferences;
-    private readonly byte[] _receiveState;
-    private readonly int[] _receiveFree;
-    private int _receiveFreeCount;
-    private readonly int[] _receiveReturned;
-    private int _receiveReturnedCount;
+    // Receive responses consumed from the ring; an incomplete chain stays staged until its last slot arrives.
     private readonly NetifRxResponse[] _receiveResponses;
     private int _receiveStaged;
     private readonly PacketSegment[] _segments = new PacketSegment[NetPacketLimits.MaxSlots];
     private readonly int _refillBatch;
-
-    private uint _flushEpoch;
-    private bool _flushOutstanding;
+    private readonly bool _scatterGather;
     private int _disposed;
 
     private NetFrontQueue(
@@ -74,8 +52,6 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
         EventChannel transmitChannel, EventChannel? receiveChannel, DeferredUnmapFrontend? flush)
     {
         _grants = grants;
-        _back = back;
-        _mode = agreed.GrantModes;
         _scatterGather = agreed.ScatterGather;
         _transmitGrant = transmitGrant;
         _receiveGrant = receiveGrant;
@@ -88,31 +64,15 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
         TransmitRing.Notifier = TransmitChannel;
         ReceiveRing.Notifier = ReceiveChannel;
 
-        int order = agreed.RingPageOrder;
+        // Buffers follow the two rings: one transmit frame per transmit slot, then one receive frame per receive slot.
+        uint transmitFirstFrame = firstFrame + (2u << agreed.RingPageOrder);
         int transmitSize = TransmitRing.Size;
         int receiveSize = ReceiveRing.Size;
-        _transmitFirstFrame = firstFrame + (2u << order);
-        _receiveFirstFrame = _transmitFirstFrame + (uint)transmitSize;
-        _transmitReferences = new uint[transmitSize];
-        _transmitState = new byte[transmitSize];
-        _transmitFree = new int[transmitSize];
-        _transmitReturned = new int[transmitSize];
-        _transmitResponses = new NetifTxResponse[transmitSize];
-        _receiveReferences = new uint[receiveSize];
-        _receiveState = new byte[receiveSize];
-        _receiveFree = new int[receiveSize];
-        _receiveReturned = new int[receiveSize];
-        _receiveResponses = new NetifRxResponse[receiveSize];
         _refillBatch = Math.Max(1, Math.Min(64, receiveSize / 4));
-        for (int id = transmitSize - 1; id >= 0; id--)
-        {
-            _transmitFree[_transmitFreeCount++] = id;
-        }
-
-        for (int id = receiveSize - 1; id >= 0; id--)
-        {
-            _receiveFree[_receiveFreeCount++] = id;
-        }
+        _transmitIds = new NetBufferIds(grants, back, agreed.GrantModes, transmitFirstFrame, transmitSize, readOnly: true, flushAt: Math.Max(1, transmitSize / 4));
+        _receiveIds = new NetBufferIds(grants, back, agreed.GrantModes, transmitFirstFrame + (uint)transmitSize, receiveSize, readOnly: false, flushAt: _refillBatch);
+        _transmitResponses = new NetifTxResponse[transmitSize];
+        _receiveResponses = new NetifRxResponse[receiveSize];
     }
 
     /// <summary>What both ends agreed for this queue.</summary>
@@ -146,7 +106,7 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
     public long TransmitErrors { get; private set; }
 
     /// <summary>Flushes requested from the back (deferred unmap mode).</summary>
-    public long FlushesRequested { get; private set; }
+    public long FlushesRequested => _transmitIds.FlushesRequested + _receiveIds.FlushesRequested;
 
     /// <summary>The arena frames one queue takes from its first frame for <paramref name="wants"/>: both rings and one buffer per slot.</summary>
     public static int FramesNeeded(NetDeviceFeatures wants)
@@ -173,10 +133,10 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
         }
 
         int slots = NetPacketLimits.SlotsFor(packet.Length);
-        if (_transmitFreeCount < slots || TransmitRing.FreeRequests < slots)
+        if (_transmitIds.FreeCount < slots || TransmitRing.FreeRequests < slots)
         {
             CompleteTransmits();
-            if (_transmitFreeCount < slots || TransmitRing.FreeRequests < slots)
+            if (_transmitIds.FreeCount < slots || TransmitRing.FreeRequests < slots)
             {
                 return false;
             }
@@ -185,15 +145,13 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
         int offset = 0;
         for (int slot = 0; slot < slots; slot++)
         {
-            int id = _transmitFree[--_transmitFreeCount];
-            uint frame = _transmitFirstFrame + (uint)id;
             int chunk = Math.Min(XenPage.Size, packet.Length - offset);
-            packet.Slice(offset, chunk).CopyTo(_grants.GetFrame(frame));
+            int id = _transmitIds.Take(out uint reference);
+            packet.Slice(offset, chunk).CopyTo(_grants.GetFrame(_transmitIds.FrameOf(id)));
             offset += chunk;
-            _transmitState[id] = InFlight;
             var request = new NetifTxRequest
             {
-                GrantRef = ReferenceFor(_transmitReferences, id, frame, readOnly: true),
+                GrantRef = reference,
                 Offset = 0,
                 Flags = slot < slots - 1 ? NetifTxFlags.MoreData : NetifTxFlags.None,
                 Id = (ushort)id,
@@ -223,9 +181,9 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
         {
             NetifTxResponse response = _transmitResponses[i];
             int id = response.Id;
-            if (id >= _transmitState.Length || _transmitState[id] != InFlight)
+            if (!_transmitIds.IsInFlight(id))
             {
-                ThrowBadResponse("transmit", id, _transmitState.Length);
+                ThrowBadResponse("transmit", id, TransmitRing.Size);
             }
 
             if (response.Status != NetifStatus.Okay)
@@ -233,14 +191,10 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
                 TransmitErrors++;
             }
 
-            _transmitState[id] = Returned;
-            _transmitReturned[_transmitReturnedCount++] = id;
+            _transmitIds.Answered(id);
         }
 
-        if (_transmitReturnedCount > 0)
-        {
-            Reclaim(_transmitReturned, ref _transmitReturnedCount, _transmitReferences, _transmitState, _transmitFree, ref _transmitFreeCount, NetPacketLimits.MaxSlots);
-        }
+        _transmitIds.Reclaim(_flush, TransmitChannel, OtherChannel);
 
         return count;
     }
@@ -258,11 +212,7 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
         where THandler : struct, INetPacketHandler
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
-        if (_receiveReturnedCount > 0)
-        {
-            Reclaim(_receiveReturned, ref _receiveReturnedCount, _receiveReferences, _receiveState, _receiveFree, ref _receiveFreeCount, _refillBatch);
-        }
-
+        _receiveIds.Reclaim(_flush, TransmitChannel, OtherChannel);
         PostBuffers(force: ReceiveRing.OutstandingRequests == 0);
         _receiveStaged += ReceiveRing.ConsumeResponses(_receiveResponses.AsSpan(_receiveStaged));
         int start = 0;
@@ -278,9 +228,7 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
             handler.OnPacket(new NetPacket(_segments.AsSpan(0, slots), length));
             for (int i = 0; i < slots; i++)
             {
-                int id = _receiveResponses[start + i].Id;
-                _receiveState[id] = Returned;
-                _receiveReturned[_receiveReturnedCount++] = id;
+                _receiveIds.Answered(_receiveResponses[start + i].Id);
             }
 
             start += slots;
@@ -293,7 +241,7 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
         {
             _receiveResponses.AsSpan(start, _receiveStaged - start).CopyTo(_receiveResponses);
             _receiveStaged -= start;
-            Reclaim(_receiveReturned, ref _receiveReturnedCount, _receiveReferences, _receiveState, _receiveFree, ref _receiveFreeCount, _refillBatch);
+            _receiveIds.Reclaim(_flush, TransmitChannel, OtherChannel);
             PostBuffers(force: false);
         }
 
@@ -317,8 +265,8 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
 
     /// <inheritdoc/>
     bool INetQueueWork.HasWork(NetDirections directions) =>
-        ((directions & NetDirections.Transmit) != 0 && (TransmitRing.UnconsumedResponses > 0 || FlushDone(_transmitReturnedCount)))
-        || ((directions & NetDirections.Receive) != 0 && (ReceiveRing.UnconsumedResponses > 0 || FlushDone(_receiveReturnedCount)));
+        ((directions & NetDirections.Transmit) != 0 && (TransmitRing.UnconsumedResponses > 0 || _transmitIds.CanReclaim(_flush)))
+        || ((directions & NetDirections.Receive) != 0 && (ReceiveRing.UnconsumedResponses > 0 || _receiveIds.CanReclaim(_flush)));
 
     /// <inheritdoc/>
     bool INetQueueWork.ArmAndCheck(NetDirections directions)
@@ -326,12 +274,12 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
         bool work = false;
         if ((directions & NetDirections.Transmit) != 0)
         {
-            work |= TransmitRing.FinalCheckForResponses() || FlushDone(_transmitReturnedCount);
+            work |= TransmitRing.FinalCheckForResponses() || _transmitIds.CanReclaim(_flush);
         }
 
         if ((directions & NetDirections.Receive) != 0)
         {
-            work |= ReceiveRing.FinalCheckForResponses() || FlushDone(_receiveReturnedCount);
+            work |= ReceiveRing.FinalCheckForResponses() || _receiveIds.CanReclaim(_flush);
         }
 
         return work;
@@ -348,8 +296,8 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
             return;
         }
 
-        EndAll(_transmitReferences, _transmitState);
-        EndAll(_receiveReferences, _receiveState);
+        _transmitIds.EndAll();
+        _receiveIds.EndAll();
         if (ReceiveChannel != TransmitChannel)
         {
             ReceiveChannel.Dispose();
@@ -385,7 +333,6 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
             }
 
             var queue = new NetFrontQueue(grants, back, agreed, firstFrame, transmitGrant, receiveGrant, transmitChannel, receiveChannel, flush);
-            queue.GrantPersistentBuffers();
             queue.PostBuffers(force: true);
             Bus.XenBusRingKeys.AddRingReferences(keys, prefix + NetifKeys.TransmitPrefix, transmitGrant.References);
             Bus.XenBusRingKeys.AddRingReferences(keys, prefix + NetifKeys.ReceivePrefix, receiveGrant.References);
@@ -422,78 +369,22 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
     private static void ThrowBadResponse(string ring, int id, int size) =>
         throw new PvRingProtocolException($"The back end answered {ring} id={id}, which is not in flight (ring size={size}).");
 
-    private bool FlushDone(int returned) => returned > 0 && (_flush is null || (_flushOutstanding && _flush.IsFlushed(_flushEpoch)));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private uint ReferenceFor(uint[] references, int id, uint frame, bool readOnly) => _mode switch
-    {
-        NetGrantModes.Persistent => references[id],
-        NetGrantModes.DirectMap => frame,
-        _ => references[id] = _grants.GrantAccess(_back, frame, readOnly),
-    };
-
-    /// <summary>
-    /// Returns the ids whose grants can end now to the free list. A grant the back still holds (deferred unmap before its
-    /// flush, or a misbehaving back) stays pending and is tried again later; in deferred mode a flush is requested when
-    /// <paramref name="flushAt"/> ids wait or the free list is nearly empty.
-    /// </summary>
-    private void Reclaim(int[] returned, ref int returnedCount, uint[] references, byte[] state, int[] free, ref int freeCount, int flushAt)
-    {
-        if (_flush is not null)
-        {
-            if (_flushOutstanding && !_flush.IsFlushed(_flushEpoch))
-            {
-                return;
-            }
-
-            _flushOutstanding = false;
-        }
-
-        int kept = 0;
-        for (int i = 0; i < returnedCount; i++)
-        {
-            int id = returned[i];
-            if (_mode is NetGrantModes.Persistent or NetGrantModes.DirectMap || _grants.TryEndAccess(references[id]))
-            {
-                state[id] = Free;
-                free[freeCount++] = id;
-            }
-            else
-            {
-                returned[kept++] = id;
-            }
-        }
-
-        returnedCount = kept;
-        if (_flush is not null && kept > 0 && (kept >= flushAt || freeCount < NetPacketLimits.MaxSlots))
-        {
-            // Every response for these ids was consumed before the request (RequestFlush is a full fence); the back unmaps
-            // them all before it publishes the epoch. Then wake its service loop.
-            _flushEpoch = _flush.RequestFlush();
-            _flushOutstanding = true;
-            FlushesRequested++;
-            TransmitChannel.Notify();
-            if (ReceiveChannel != TransmitChannel)
-            {
-                ReceiveChannel.Notify();
-            }
-        }
-    }
+    /// <summary>The receive channel when it is not the transmit one (split event channels), for notifying both.</summary>
+    private EventChannel? OtherChannel => ReceiveChannel == TransmitChannel ? null : ReceiveChannel;
 
     private void PostBuffers(bool force)
     {
-        if (_receiveFreeCount == 0 || (!force && _receiveFreeCount < _refillBatch) || ReceiveRing.FreeRequests == 0)
+        int free = _receiveIds.FreeCount;
+        if (free == 0 || (!force && free < _refillBatch) || ReceiveRing.FreeRequests == 0)
         {
             return;
         }
 
-        int count = Math.Min(_receiveFreeCount, ReceiveRing.FreeRequests);
+        int count = Math.Min(free, ReceiveRing.FreeRequests);
         for (int i = 0; i < count; i++)
         {
-            int id = _receiveFree[--_receiveFreeCount];
-            _receiveState[id] = InFlight;
-            var request = new NetifRxRequest { Id = (ushort)id, GrantRef = ReferenceFor(_receiveReferences, id, _receiveFirstFrame + (uint)id, readOnly: false) };
-            ReceiveRing.ProduceRequest(in request);
+            int id = _receiveIds.Take(out uint reference);
+            ReceiveRing.ProduceRequest(new NetifRxRequest { Id = (ushort)id, GrantRef = reference });
         }
 
         ReceiveRing.PushRequestsAndCheckNotify();
@@ -517,9 +408,9 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
 
             NetifRxResponse response = _receiveResponses[start + slot];
             int id = response.Id;
-            if (id >= _receiveState.Length || _receiveState[id] != InFlight)
+            if (!_receiveIds.IsInFlight(id))
             {
-                ThrowBadResponse("receive", id, _receiveState.Length);
+                ThrowBadResponse("receive", id, ReceiveRing.Size);
             }
 
             if (response.Status < 0 || (response.Flags & ~KnownRxFlags) != 0 || response.Offset + response.Status > XenPage.Size)
@@ -535,7 +426,7 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
             length += response.Status;
             _segments[slot] = new PacketSegment
             {
-                Address = (byte*)Unsafe.AsPointer(ref _grants.GetFrame(_receiveFirstFrame + (uint)id)[response.Offset]),
+                Address = (byte*)Unsafe.AsPointer(ref _grants.GetFrame(_receiveIds.FrameOf(id))[response.Offset]),
                 Length = response.Status,
             };
             if ((response.Flags & NetifRxFlags.MoreData) == 0)
@@ -557,41 +448,4 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void ThrowBadChain(string what) => throw new PvRingProtocolException($"The back end sent a malformed receive chain: {what}.");
-
-    private void GrantPersistentBuffers()
-    {
-        if (_mode != NetGrantModes.Persistent)
-        {
-            return;
-        }
-
-        // Persistent grants are writable both ways: the back's persistent mapper keeps one writable mapping per page.
-        for (int id = 0; id < _transmitReferences.Length; id++)
-        {
-            _transmitReferences[id] = _grants.GrantAccess(_back, _transmitFirstFrame + (uint)id, readOnly: false);
-        }
-
-        for (int id = 0; id < _receiveReferences.Length; id++)
-        {
-            _receiveReferences[id] = _grants.GrantAccess(_back, _receiveFirstFrame + (uint)id, readOnly: false);
-        }
-    }
-
-    /// <summary>Ends the grants this queue still holds: every persistent one, else those of ids not back on the free list.</summary>
-    private void EndAll(uint[] references, byte[] state)
-    {
-        if (_mode == NetGrantModes.DirectMap)
-        {
-            return;
-        }
-
-        for (int id = 0; id < references.Length; id++)
-        {
-            if (references[id] != 0 && (_mode == NetGrantModes.Persistent || state[id] != Free))
-            {
-                // False while the back still maps it; the entry then stays until the domain goes.
-                _ = _grants.TryEndAccess(references[id]);
-            }
-        }
-    }
 }
