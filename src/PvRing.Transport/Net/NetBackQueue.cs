@@ -23,14 +23,16 @@ namespace PvRing.Transport;
 /// buffer in copy mode); a slot whose grant does not validate fails the whole packet. Only a packet that passed every
 /// check reaches the handler; a malformed one throws <see cref="PvRingProtocolException"/> and the queue is broken
 /// (the device then writes <c>error</c> and closes, as netback's <c>xenvif_fatal_tx_err</c> does).</para>
-/// <para>Concurrency: the transmit side belongs to one thread and the receive side to one thread; the mapper serves both.
+/// <para>Concurrency: the transmit side belongs to one thread and the receive side to one thread, each with its own mapper
+/// where the mode's mapper is single-threaded.
 /// Nothing takes a lock or allocates per packet.</para>
 /// </remarks>
 public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
 {
     private const NetifTxFlags KnownTxFlags = NetifTxFlags.ChecksumBlank | NetifTxFlags.DataValidated | NetifTxFlags.MoreData;
 
-    private readonly IGrantMapper _mapper;
+    private readonly IGrantMapper _transmitMapper;
+    private readonly IGrantMapper _receiveMapper;
     private readonly DeferredUnmapMapper? _deferred;
     private readonly bool _scatterGather;
     private readonly IDisposable[] _owned;
@@ -47,7 +49,7 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
 
     private NetBackQueue(
         NetDeviceFeatures agreed, BackRing<NetifTxRequest, NetifTxResponse> transmit, BackRing<NetifRxRequest, NetifRxResponse> receive,
-        EventChannel transmitChannel, EventChannel? receiveChannel, IGrantMapper mapper, IDisposable[] owned)
+        EventChannel transmitChannel, EventChannel? receiveChannel, IGrantMapper transmitMapper, IGrantMapper receiveMapper, IDisposable[] owned)
     {
         Features = agreed;
         TransmitRing = transmit;
@@ -56,8 +58,9 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
         ReceiveChannel = receiveChannel ?? transmitChannel;
         TransmitRing.Notifier = TransmitChannel;
         ReceiveRing.Notifier = ReceiveChannel;
-        _mapper = mapper;
-        _deferred = mapper as DeferredUnmapMapper;
+        _transmitMapper = transmitMapper;
+        _receiveMapper = receiveMapper;
+        _deferred = transmitMapper as DeferredUnmapMapper;
         _scatterGather = agreed.ScatterGather;
         _owned = owned;
         _transmitStaged = new NetifTxRequest[transmit.Size];
@@ -79,8 +82,14 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
     /// <summary>The receive ring's event channel: the same object as <see cref="TransmitChannel"/> without split event channels.</summary>
     public EventChannel ReceiveChannel { get; }
 
-    /// <summary>The grant mapper of the agreed mode, shared by both rings.</summary>
-    public IGrantMapper Mapper => _mapper;
+    /// <summary>
+    /// The grant mapper of the agreed mode for the transmit ring's pages. Each ring has its own (a persistent mapper
+    /// belongs to one thread), except deferred unmap and direct map, whose one flush page or one arena mapping both share.
+    /// </summary>
+    public IGrantMapper TransmitMapper => _transmitMapper;
+
+    /// <summary>The grant mapper for the receive ring's buffers (the same object as <see cref="TransmitMapper"/> for deferred unmap and direct map).</summary>
+    public IGrantMapper ReceiveMapper => _receiveMapper;
 
     /// <summary>Packets received from the front (its transmit ring).</summary>
     public long PacketsReceived { get; private set; }
@@ -130,7 +139,7 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
             {
                 for (int i = 0; i < slots; i++)
                 {
-                    _ = _mapper.Release(ref _transmitLeases[i]);
+                    _ = _transmitMapper.Release(ref _transmitLeases[i]);
                 }
             }
 
@@ -194,11 +203,11 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
         {
             NetifRxRequest buffer = _receiveStaged[_receiveStagedStart + slot];
             int chunk = Math.Min(XenPage.Size, packet.Length - offset);
-            GrantStatus status = _mapper.Acquire(buffer.GrantRef, 0, chunk, writable: true, out GrantLease lease);
+            GrantStatus status = _receiveMapper.Acquire(buffer.GrantRef, 0, chunk, writable: true, out GrantLease lease);
             if (status == GrantStatus.Okay)
             {
                 packet.Slice(offset, chunk).CopyTo(lease.Span);
-                status = _mapper.Release(ref lease);
+                status = _receiveMapper.Release(ref lease);
             }
 
             if (status != GrantStatus.Okay)
@@ -289,15 +298,27 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
             BackRing<NetifRxRequest, NetifRxResponse> receive = Own(owned, receiveMapping.Attach<NetifRxRequest, NetifRxResponse>(agreed.Variant));
             EventChannel transmitChannel = Own(owned, events.BindInterdomain(front.DomainId, transmitPort));
             EventChannel? receiveChannel = receivePort is int port ? Own(owned, events.BindInterdomain(front.DomainId, port)) : null;
-            // Room for every page the front can have out at once on both rings (its buffers), so nothing is purged or
-            // refused while it is leased; copy mode needs only one packet's bounce pages per direction.
-            int capacity = agreed.GrantModes == NetGrantModes.Copy
-                ? 2 * NetPacketLimits.MaxSlots
-                : Math.Min(65536, transmit.Size + receive.Size);
-            IGrantMapper mapper = GrantMapperFactory.Create(agreed.GrantScheme, front, capacity);
-            // Disposed first: mappings go before the rings and channels, so the front can end its grants.
-            owned.Insert(0, mapper);
-            return new NetBackQueue(agreed, transmit, receive, transmitChannel, receiveChannel, mapper, [.. owned]);
+            // Room for every page the front can have out at once on a ring (one buffer per slot), so nothing is purged or
+            // refused while it is leased; copy mode needs one packet's bounce pages. Deferred unmap and direct map share
+            // one mapper (one flush page, one arena mapping; both thread-safe), the others get one per ring.
+            IGrantMapper transmitMapper;
+            IGrantMapper receiveMapper;
+            GrantScheme scheme = agreed.GrantScheme;
+            if (scheme is GrantScheme.DeferredUnmap or GrantScheme.DirectMap)
+            {
+                transmitMapper = receiveMapper = GrantMapperFactory.Create(scheme, front, transmit.Size + receive.Size);
+                owned.Insert(0, transmitMapper);
+            }
+            else
+            {
+                transmitMapper = GrantMapperFactory.Create(scheme, front, scheme == GrantScheme.Copy ? NetPacketLimits.MaxSlots : transmit.Size);
+                owned.Insert(0, transmitMapper);
+                receiveMapper = GrantMapperFactory.Create(scheme, front, scheme == GrantScheme.Copy ? NetPacketLimits.MaxSlots : receive.Size);
+                owned.Insert(0, receiveMapper);
+            }
+
+            // Disposed first (they are at the front of the list): mappings go before the rings and channels.
+            return new NetBackQueue(agreed, transmit, receive, transmitChannel, receiveChannel, transmitMapper, receiveMapper, [.. owned]);
         }
         catch
         {
@@ -425,12 +446,12 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
         {
             NetifTxRequest request = _transmitStaged[start + i];
             int size = i == 0 ? first.Size - rest : request.Size;
-            GrantStatus status = _mapper.Acquire(request.GrantRef, request.Offset, size, writable: false, out _transmitLeases[i]);
+            GrantStatus status = _transmitMapper.Acquire(request.GrantRef, request.Offset, size, writable: false, out _transmitLeases[i]);
             if (status != GrantStatus.Okay)
             {
                 for (int j = 0; j < i; j++)
                 {
-                    _ = _mapper.Release(ref _transmitLeases[j]);
+                    _ = _transmitMapper.Release(ref _transmitLeases[j]);
                 }
 
                 ThrowBadGrant("transmit slot", request.GrantRef, request.Id, status);

@@ -46,7 +46,7 @@ public sealed class NetGrantModeNegotiationTests
             NetGrantModes expected = (offers & wanted) != 0 ? wanted : NetGrantModes.Copy;
             Assert.Equal(expected, front.Features.GrantModes);
             Assert.Equal(expected, back.Features.GrantModes);
-            Assert.Equal(expected.ToScheme(), back.Queue.Mapper.Scheme);
+            Assert.Equal(expected.ToScheme(), back.Queue.TransmitMapper.Scheme);
 
             // The store says the same: the back's offers, and the front's one choice (copy has no key).
             foreach (NetGrantModes mode in s_keyed)

@@ -76,7 +76,7 @@ public sealed class NetPacketTests
         {
             Assert.Equal(NetGrantModes.Copy, front.Features.GrantModes);
             Assert.Equal(NetGrantModes.Copy, back.Features.GrantModes);
-            Assert.IsType<GrantCopier>(back.Queue.Mapper);
+            Assert.IsType<GrantCopier>(back.Queue.TransmitMapper);
             PacketExchange.Run(front, back, NetDirections.Both, 300, i => 1 + (int)(i % 9000));
         }
     }
