@@ -158,8 +158,11 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
         {
             _transmitStaged.AsSpan(start, _transmitStagedCount - start).CopyTo(_transmitStaged);
             _transmitStagedCount -= start;
-            // RING_PUSH_RESPONSES_AND_CHECK_NOTIFY: the front is notified only if it armed rsp_event.
-            TransmitRing.PushResponsesAndCheckNotify();
+            // RING_PUSH_RESPONSES_AND_CHECK_NOTIFY, then notify the front only if it armed rsp_event.
+            if (TransmitRing.PushResponsesAndCheckNotify())
+            {
+                TransmitChannel.Notify();
+            }
         }
 
         return delivered;
@@ -227,7 +230,10 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
 
         _receiveStagedStart += slots;
         _receiveStagedCount -= slots;
-        ReceiveRing.PushResponsesAndCheckNotify();
+        if (ReceiveRing.PushResponsesAndCheckNotify())
+        {
+            ReceiveChannel.Notify();
+        }
         PacketsSent++;
         BytesSent += packet.Length;
         return true;

@@ -160,8 +160,11 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
             TransmitRing.ProduceRequest(in request);
         }
 
-        // RING_PUSH_REQUESTS_AND_CHECK_NOTIFY: notifies through the ring's notifier only if the back armed req_event.
-        TransmitRing.PushRequestsAndCheckNotify();
+        // RING_PUSH_REQUESTS_AND_CHECK_NOTIFY, then notify_remote_via_irq only if the back armed req_event.
+        if (TransmitRing.PushRequestsAndCheckNotify())
+        {
+            TransmitChannel.Notify();
+        }
         PacketsSent++;
         BytesSent += packet.Length;
         return true;
@@ -387,7 +390,10 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
             ReceiveRing.ProduceRequest(new NetifRxRequest { Id = (ushort)id, GrantRef = reference });
         }
 
-        ReceiveRing.PushRequestsAndCheckNotify();
+        if (ReceiveRing.PushRequestsAndCheckNotify())
+        {
+            ReceiveChannel.Notify();
+        }
     }
 
     /// <summary>Checks the chain starting at staged response <paramref name="start"/>; returns its slots, or 0 if it is not complete yet.</summary>
