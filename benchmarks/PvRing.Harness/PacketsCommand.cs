@@ -121,7 +121,19 @@ internal sealed class PacketsCommand : IHarnessCommand
     {
         string storeSocket = host.GetFilePath("store");
         string dataSocket = host.GetFilePath("data");
-        XenStoreServer server = XenStoreServer.Start(new XenStoreServerOptions { SocketPath = storeSocket });
+        XenStoreServer server = XenStoreServer.Start(new XenStoreServerOptions
+        {
+            SocketPath = storeSocket,
+            // What the store refuses or drops explains a failed run; its routine connection lines do not.
+            Log = line =>
+            {
+                if (!line.Contains(" from pid ", StringComparison.Ordinal) && !line.Contains(" is domain ", StringComparison.Ordinal)
+                    && !line.Contains("Read refused: ENOENT", StringComparison.Ordinal))
+                {
+                    Console.Error.WriteLine(line);
+                }
+            },
+        });
         try
         {
             XenStoreClient store = XenStoreClient.ConnectAsync(new XenStoreClientOptions { SocketPath = storeSocket }).GetAwaiter().GetResult();
@@ -195,6 +207,7 @@ internal sealed class PacketsCommand : IHarnessCommand
         try
         {
             int run = 0;
+            XenBusDevice? retire = null;
             for (int b = 0; b < blocks.Count; b++)
             {
                 double before = RegimeProbe.Measure(backCpu, frontCpu);
@@ -202,12 +215,17 @@ internal sealed class PacketsCommand : IHarnessCommand
                 {
                     results[run] = c.Socket
                         ? RunSocket(listener, socketBuffer, c, warmupTicks, timedTicks)
-                        : RunRing(store, host, events, DeviceFor(run), c, warmupTicks, timedTicks);
+                        : RunRing(store, host, events, DeviceFor(run), c, warmupTicks, timedTicks, ref retire);
                     run++;
                 }
 
                 double after = RegimeProbe.Measure(backCpu, frontCpu);
                 probes[b] = (before, after);
+                if (b == blocks.Count - 1 && retire is not null)
+                {
+                    Retire(store, retire);
+                }
+
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"  block {b + 1}/{blocks.Count} ({blocks[b][0].Size} B): {string.Join(", ", results.Skip(run - blocks[b].Length).Take(blocks[b].Length).Select(r => $"{r.Case.Key} {r.PacketsPerSecond:N0}/s"))}; " +
                     $"probe {before:0} / {after:0} ns ({RegimeProbe.Regime(before, after)})"));
@@ -219,13 +237,21 @@ internal sealed class PacketsCommand : IHarnessCommand
         }
     }
 
-    private static RunResult RunRing(XenStoreClient store, HostDirectory host, EventDomain events, XenBusDevice device, PacketCase c, long warmupTicks, long timedTicks)
+    private static RunResult RunRing(
+        XenStoreClient store, HostDirectory host, EventDomain events, XenBusDevice device, PacketCase c, long warmupTicks, long timedTicks, ref XenBusDevice? retire)
     {
         // The back offers exactly the case's features: a front that asked for a mode the back lacks would silently get copy.
         var options = new NetBackendOptions { Offers = c.Features, Bus = new XenBusOptions { Timeout = s_limit } };
         NetBackend back = NetBackend.ConnectAsync(store, device, host, events, options).GetAwaiter().GetResult();
         try
         {
+            // The front serves the runs in order, so once it is connected here it is done with the previous device.
+            if (retire is not null)
+            {
+                Retire(store, retire);
+            }
+
+            retire = device;
             if (back.Features.GrantModes != c.Mode)
             {
                 throw new InvalidOperationException($"{c.Label}: the ends agreed {back.Features}, not {c.Mode.ToName()}");
@@ -238,6 +264,16 @@ internal sealed class PacketsCommand : IHarnessCommand
         {
             back.DisposeAsync().AsTask().GetAwaiter().GetResult();
         }
+    }
+
+    /// <summary>
+    /// The toolstack's part of destroying a device: removes both ends' directories. Without it the front's nodes of every
+    /// past run count against its domain's node quota (1000), which a default run's 70 devices would exceed.
+    /// </summary>
+    private static void Retire(XenStoreClient store, XenBusDevice device)
+    {
+        store.RemoveAsync(device.FrontendPath).GetAwaiter().GetResult();
+        store.RemoveAsync(device.BackendPath).GetAwaiter().GetResult();
     }
 
     /// <summary>
