@@ -34,16 +34,16 @@ internal readonly struct BackPacketEnd(NetBackQueue queue, object? gate) : IPack
 
     public int CompleteSends() => 0;
 
-    public int Receive(ref PacketVerifier verifier)
+    public int Receive(ref PacketVerifier verifier, int maxPackets)
     {
         if (gate is null)
         {
-            return queue.Receive(ref verifier);
+            return queue.Receive(ref verifier, maxPackets);
         }
 
         lock (gate)
         {
-            return queue.Receive(ref verifier);
+            return queue.Receive(ref verifier, maxPackets);
         }
     }
 

@@ -142,7 +142,6 @@ async Task<int> ServeThroughStoreAsync(string socket, bool hostStore, NetDeviceF
         }
 
         await using XenStoreClient store = await StoreMode.ConnectAsync(socket, domainId: null, timeout, interruption.Token);
-        using EventDomain events = EventDomain.Create(memoryHost, StoreMode.BackDomainId);
         var options = new NetBackendOptions { Offers = offers, Bus = new XenBusOptions { Timeout = timeout } };
         for (int served = 0; ; served++)
         {
@@ -150,14 +149,18 @@ async Task<int> ServeThroughStoreAsync(string socket, bool hostStore, NetDeviceF
             // the back end waits for it rather than taking it for dead), then fresh device directories.
             await StoreMode.ResetDeviceAsync(store, interruption.Token);
             Console.WriteLine($"Rx: device {StoreMode.Device} created; offering {offers}; waiting for {(served == 0 ? "the" : "the next")} front end");
+
+            // A fresh event domain per front end (workaround): one kept across front ends still sees the dead front's
+            // event page (its binding PeerClosed) after the file was removed, and refuses the next front's port.
+            using EventDomain events = EventDomain.Create(memoryHost, StoreMode.BackDomainId);
             NetBackend back;
             try
             {
                 back = await NetBackend.ConnectAsync(store, StoreMode.Device, memoryHost, events, options, interruption.Token);
             }
-            catch (XenBusNegotiationException e) when (count is null && e.InnerException is not PvRingProtocolException)
+            catch (XenBusNegotiationException e) when (count is null)
             {
-                // Nobody came within the timeout, or a front left half-way: serving, the device is simply offered again.
+                // Nobody came within the timeout, a front left half-way or was refused: serving, the device is offered again.
                 Console.WriteLine($"Rx: no front end connected ({e.Message}); offering the device again");
                 continue;
             }

@@ -21,7 +21,7 @@ internal readonly struct FrontPacketEnd(NetFrontQueue queue) : IPacketEnd
 
     public int CompleteSends() => queue.CompleteTransmits();
 
-    public int Receive(ref PacketVerifier verifier) => queue.Receive(ref verifier);
+    public int Receive(ref PacketVerifier verifier, int maxPackets) => queue.Receive(ref verifier, maxPackets);
 
     public RingWaitResult Wait<TWait>(NetDirections directions, TWait strategy, TimeSpan timeout, CancellationToken cancellationToken)
         where TWait : struct, IWaitStrategy => queue.Wait(directions, strategy, timeout, cancellationToken);

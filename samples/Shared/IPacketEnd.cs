@@ -24,7 +24,7 @@ internal interface IPacketEnd
     /// <summary>Takes the peer's answers to sent packets (the front's transmit responses); returns how many.</summary>
     int CompleteSends();
 
-    int Receive(ref PacketVerifier verifier);
+    int Receive(ref PacketVerifier verifier, int maxPackets);
 
     RingWaitResult Wait<TWait>(NetDirections directions, TWait strategy, TimeSpan timeout, CancellationToken cancellationToken)
         where TWait : struct, IWaitStrategy;

@@ -145,7 +145,8 @@ internal sealed class PacketPump<TEnd>
 
             if (_receives)
             {
-                progress |= _end.Receive(ref _verifier) != 0;
+                // Never past the count: a back serving without one keeps sending until this front leaves.
+                progress |= _end.Receive(ref _verifier, (int)Math.Min(int.MaxValue, _limit - _verifier.Received)) != 0;
             }
 
             bool sendDone = !_sends || (Sent >= _limit && !_end.SendsOutstanding);
