@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
-# The negotiated two-process demo: PvRing.Rx (the back) hosts a xenstore-compatible store and offers every ring feature,
-# PvRing.Tx (the front) connects as domain 1, both negotiate device vif/0, print what they agreed, and Tx sends its
-# requests over the negotiated ring, granted from its memory and mapped by Rx.
-# Usage: samples/run-store-demo.sh [COUNT] [ORDER]
-#   COUNT  timed requests (default 10,000,000, after 2,000,000 warm-up requests)
-#   ORDER  ring-page-order the front wants (0..4, default 2)
+# The negotiated two-process packet demo: PvRing.Rx (the back, and the toolstack) hosts a xenstore-compatible store and
+# offers every feature and grant mode, PvRing.Tx (the front) connects as domain 1; both negotiate device vif/0, print
+# what they agreed, then move numbered, CRC32C-checked packets both ways and print packets/s, GB/s and latency.
+# Usage: samples/run-store-demo.sh [COUNT] [ORDER] [GRANT_MODE] [DIRECTION] [PACKET_SIZE]
+#   COUNT        packets per direction (default 200,000)
+#   ORDER        ring-page-order the front wants (0..4, default 2)
+#   GRANT_MODE   copy, map, persistent (default), direct, deferred
+#   DIRECTION    tx, rx, both (default both)
+#   PACKET_SIZE  N or MIN-MAX (default 64-1500, random sizes)
 #   RX_SWITCHES / TX_SWITCHES  extra options for each side, for example
 #     RX_SWITCHES="--split-rings off" TX_SWITCHES="--split-event-channels off" samples/run-store-demo.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-count=${1:-10000000}
+count=${1:-200000}
 order=${2:-2}
-warmup=2000000
+mode=${3:-persistent}
+direction=${4:-both}
+size=${5:-64-1500}
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 dotnet build samples/PvRing.Rx -c Release -v quiet -nologo >/dev/null
@@ -30,11 +35,12 @@ if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
 fi
 
 # shellcheck disable=SC2086 # the switch variables are word lists on purpose
-"${pin_rx[@]}" dotnet "samples/PvRing.Rx/$bin/PvRing.Rx.dll" --store "$socket" --host "$host" --count "$((count + warmup))" ${RX_SWITCHES:-} &
+"${pin_rx[@]}" dotnet "samples/PvRing.Rx/$bin/PvRing.Rx.dll" --store "$socket" --host "$host" --count "$count" \
+    --direction "$direction" --packet-size "$size" ${RX_SWITCHES:-} &
 rx=$!
 status=0
 # shellcheck disable=SC2086
-"${pin_tx[@]}" dotnet "samples/PvRing.Tx/$bin/PvRing.Tx.dll" --store "$socket" --host "$host" --order "$order" \
-    --count "$count" --warmup "$warmup" ${TX_SWITCHES:-} || status=$?
+"${pin_tx[@]}" dotnet "samples/PvRing.Tx/$bin/PvRing.Tx.dll" --store "$socket" --host "$host" --order "$order" --count "$count" \
+    --grant-mode "$mode" --direction "$direction" --packet-size "$size" ${TX_SWITCHES:-} || status=$?
 wait "$rx" || status=$?
 exit "$status"

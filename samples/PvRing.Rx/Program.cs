@@ -14,25 +14,37 @@ using PvRing.Transport;
 // PvRing.Rx: the back. Attaches to a ring file a front created and answers every request.
 const string Usage = """
     usage: PvRing.Rx --attach FILE [--count N] [--timeout SECONDS] [--wait MODE] [--host DIR]
-           PvRing.Rx --store SOCKET [--store-owner self|external] [--max-order K] [feature switches] [--count N] [--timeout SECONDS] [--wait MODE] [--host DIR]
-      --attach FILE   ring file to serve: a name in the host directory, or a path; waits for it to appear
+           PvRing.Rx --store SOCKET [--store-owner self|external] [--max-order K] [feature switches] [packet switches]
+                     [--grant-mode MODES] [--count N] [--timeout SECONDS] [--wait MODE] [--host DIR]
+      --attach FILE   ring file to serve: a name in the host directory, or a path; waits for it to appear; the classic
+                      C-compatible ring of 12-byte requests, each answered with its id and NETIF_RSP_OKAY (no packets)
       --store SOCKET  instead of a ring file: host a xenstore-compatible store at SOCKET (0600; put it in a 0700
-                      directory), create device vif/0 as the toolstack, offer the features below as the back end (domain 0),
-                      map the rings the front end (PvRing.Tx --store) grants, and print what was negotiated
+                      directory), introduce the front's domain 1 and create device vif/0 as the toolstack, offer the
+                      features below as the back end (domain 0), map what the front end (PvRing.Tx --store) grants,
+                      print what was negotiated, and move numbered, checksummed packets; without --count, serve one
+                      front end after another (re-creating the device each time) until SIGINT/SIGTERM
       --store-owner W self (default): this process hosts the store; external: connect to a store already there
                       (for example `pvring store --socket SOCKET`)
       --max-order K   with --store: the max-ring-page-order offered, 0..4 (default 4)
-    """ + StoreMode.FeatureUsage + """
-      --count N       exit 0 after N requests (default: serve until SIGINT/SIGTERM or until the front removes the file)
-      --timeout S     give up after S seconds waiting for the file, or without progress when --count is given (default 30)
+    """ + StoreMode.FeatureUsage + PacketOptions.Usage + """
+      --grant-mode M  the grant modes offered: all (default) or a comma-separated list of copy, map, persistent,
+                      direct, deferred (a front that wants another mode gets copy)
+      --count N       exit after N requests (--attach) or N packets per direction with one front end (--store)
+                      (default: serve until SIGINT/SIGTERM, or until the front removes the file with --attach)
+      --timeout S     give up after S seconds waiting for the file or the front end, or without progress when --count
+                      is given (default 30); serving without --count, a front that does not come is waited for again
       --wait MODE     when the ring is dry: block (default: spin, then sleep on the event channel), spin, yield;
                       a front without the FILE.evtchn sidecar (the C peer) is polled whatever the mode
-      --host DIR      host directory for a bare FILE name (default $PVRING_HOST or /dev/shm/pvring-<uid>)
-    The order is inferred from the file size. Each request is copied out of the ring, validated, and answered
-    with its id and NETIF_RSP_OKAY. Exit codes: 0 done; 1 protocol failure; 2 timeout, or the front went away before --count requests; 64 usage; 130 interrupted.
+      --host DIR      host directory for a bare FILE name, and where the front's grant table and arena live
+                      (default $PVRING_HOST or /dev/shm/pvring-<uid>)
+    With --attach the order is inferred from the file size; each request is copied out of the ring, validated, and
+    answered with its id and NETIF_RSP_OKAY. Exit codes: 0 done (without --count: interrupted after serving, or
+    the ring file removed); 1 protocol or verification failure (a bad packet); 2 timeout, or the front went away
+    before --count; 64 usage (also: a packet size larger than the negotiated features allow); 130 interrupted
+    (while connecting or before --count).
     """;
 
-var arguments = SampleArguments.Parse(args, Usage, ["--attach", "--store", "--store-owner", "--max-order", "--count", "--timeout", "--wait", "--host", .. StoreMode.FeatureOptions]);
+var arguments = SampleArguments.Parse(args, Usage, ["--attach", "--store", "--store-owner", "--max-order", "--count", "--timeout", "--wait", "--host", .. StoreMode.FeatureOptions, .. PacketOptions.Names]);
 string? file = arguments.GetString("--attach");
 string? storeSocket = arguments.GetString("--store");
 if ((file is null) == (storeSocket is null))
@@ -41,9 +53,10 @@ if ((file is null) == (storeSocket is null))
     return SampleArguments.UsageExitCode;
 }
 
-if (storeSocket is null && (arguments.GetString("--store-owner") is not null || arguments.GetString("--max-order") is not null || StoreMode.FeatureOptions.Any(o => arguments.GetString(o) is not null)))
+if (storeSocket is null && (arguments.GetString("--store-owner") is not null || arguments.GetString("--max-order") is not null
+    || StoreMode.FeatureOptions.Concat(PacketOptions.Names).Any(o => arguments.GetString(o) is not null)))
 {
-    SampleArguments.Fail(Usage, "--store-owner, --max-order and the feature switches need --store: a ring file is always classic, for C peers");
+    SampleArguments.Fail(Usage, "--store-owner, --max-order, the feature and the packet switches need --store: a ring file is always classic, for C peers");
     return SampleArguments.UsageExitCode;
 }
 
@@ -62,7 +75,9 @@ if (storeSocket is not null)
 
     bool hostStore = owner == "self";
     int maxOrder = (int)arguments.GetInt64("--max-order", XenBusFeatures.RingPageOrder.Limit, 0, XenBusFeatures.RingPageOrder.Limit, Usage);
-    return await ServeThroughStoreAsync(storeSocket, hostStore, StoreMode.ParseFeatures(arguments, Usage, maxOrder));
+    PacketOptions packets = PacketOptions.Parse(arguments, Usage, front: false);
+    NetDeviceFeatures offers = StoreMode.ParseFeatures(arguments, Usage, maxOrder) with { GrantModes = packets.GrantModes, ScatterGather = packets.ScatterGather };
+    return await ServeThroughStoreAsync(storeSocket, hostStore, offers, packets);
 }
 
 var (host, name) = arguments.ResolveRingFile(file!, Usage);
@@ -111,8 +126,9 @@ using (ring)
     return Serve(ring, channel, () => host.Exists(name));
 }
 
-// Store mode: host (or join) the store, create the device, negotiate as the back end, serve the transmit ring.
-async Task<int> ServeThroughStoreAsync(string socket, bool hostStore, NetDeviceFeatures offers)
+// Store mode: host (or join) the store, then as the toolstack and the back end serve one front end after another
+// (only one with --count): introduce its domain, create the device, negotiate, move packets, and release it.
+async Task<int> ServeThroughStoreAsync(string socket, bool hostStore, NetDeviceFeatures offers, PacketOptions packets)
 {
     HostDirectory memoryHost = arguments.ResolveHost(Usage);
 
@@ -126,16 +142,44 @@ async Task<int> ServeThroughStoreAsync(string socket, bool hostStore, NetDeviceF
         }
 
         await using XenStoreClient store = await StoreMode.ConnectAsync(socket, domainId: null, timeout, interruption.Token);
-        // The toolstack's part: the front's domain exists before its process connects (so the back end waits for it
-        // rather than taking it for dead), then the device directories.
-        await store.IntroduceDomainAsync(StoreMode.FrontDomainId, interruption.Token);
-        await StoreMode.Device.CreateAsync(store, interruption.Token);
-        using EventDomain events = EventDomain.Create(memoryHost, StoreMode.BackDomainId);
-        Console.WriteLine($"Rx: device {StoreMode.Device} created; offering {offers}; waiting for the front end");
         var options = new NetBackendOptions { Offers = offers, Bus = new XenBusOptions { Timeout = timeout } };
-        await using NetBackend back = await NetBackend.ConnectAsync(store, StoreMode.Device, memoryHost, events, options, interruption.Token);
-        Console.WriteLine($"Rx: {StoreMode.Describe(back.Features, back.Queue.TransmitRing.Size, back.Queue.ReceiveRing.Size)}");
-        return Serve(back.Queue.TransmitRing, back.Queue.TransmitChannel, () => !back.FrontendGone.IsCompleted);
+        for (int served = 0; ; served++)
+        {
+            // The toolstack's part, again for every front end: the front's domain exists before its process connects (so
+            // the back end waits for it rather than taking it for dead), then fresh device directories.
+            await StoreMode.ResetDeviceAsync(store, interruption.Token);
+            Console.WriteLine($"Rx: device {StoreMode.Device} created; offering {offers}; waiting for {(served == 0 ? "the" : "the next")} front end");
+
+            // A fresh event domain per front end (workaround): one kept across front ends still sees the dead front's
+            // event page (its binding PeerClosed) after the file was removed, and refuses the next front's port.
+            using EventDomain events = EventDomain.Create(memoryHost, StoreMode.BackDomainId);
+            NetBackend back;
+            try
+            {
+                back = await NetBackend.ConnectAsync(store, StoreMode.Device, memoryHost, events, options, interruption.Token);
+            }
+            catch (XenBusNegotiationException e) when (count is null)
+            {
+                // Nobody came within the timeout, a front left half-way or was refused: serving, the device is offered again.
+                Console.WriteLine($"Rx: no front end connected ({e.Message}); offering the device again");
+                continue;
+            }
+
+            int code;
+            await using (back)
+            {
+                code = await ServePacketsAsync(back, packets);
+            }
+
+            // Disposed: the rings are unmapped, the channels closed and, if the front's domain is released (its process
+            // exited or died), its grant table, arena, event page and flush page removed.
+            if (count is not null || interruption.Requested)
+            {
+                return code;
+            }
+
+            Console.WriteLine($"Rx: front end {served + 1} released; serving the next one (SIGINT/SIGTERM ends)");
+        }
     }
     catch (TimeoutException e)
     {
@@ -149,8 +193,8 @@ async Task<int> ServeThroughStoreAsync(string socket, bool hostStore, NetDeviceF
     }
     catch (OperationCanceledException) when (interruption.Requested)
     {
-        Console.Error.WriteLine("Rx: interrupted while connecting");
-        return Interruption.ExitCode;
+        Console.Error.WriteLine("Rx: interrupted");
+        return count is null ? 0 : Interruption.ExitCode;
     }
     catch (PvRingException e)
     {
@@ -164,6 +208,62 @@ async Task<int> ServeThroughStoreAsync(string socket, bool hostStore, NetDeviceF
             await server.DisposeAsync();
         }
     }
+}
+
+// One front end's packets: run the pumps until the count, the front leaving, a bad packet or SIGINT/SIGTERM.
+async Task<int> ServePacketsAsync(NetBackend back, PacketOptions packets)
+{
+    NetDeviceFeatures agreed = back.Features;
+    Console.WriteLine($"Rx: {StoreMode.Describe(agreed, back.Queue.TransmitRing.Size, back.Queue.ReceiveRing.Size)}");
+    if ((packets.Directions & NetDirections.Receive) != 0 && packets.Sizes.Max > agreed.MaxPacketSize)
+    {
+        Console.Error.WriteLine($"error: packets of up to {packets.Sizes.Max} bytes do not fit the negotiated features (at most {agreed.MaxPacketSize}: feature-sg={(agreed.ScatterGather ? 1 : 0)})");
+        await back.FailAsync(new ArgumentException("packet size larger than the negotiated features allow"));
+        return SampleArguments.UsageExitCode;
+    }
+
+    using var stop = CancellationTokenSource.CreateLinkedTokenSource(interruption.Token);
+    StoreMode.StopWhenGone(back.FrontendGone, stop);
+
+    // Two pumps share the queue's one grant mapper only when both rings carry packets on their own channels.
+    object? gate = agreed.SplitEventChannels && packets.Directions == NetDirections.Both ? new object() : null;
+
+    // Serving without a count, a quiet front is not an error: only its leaving (or a signal) ends the session.
+    TimeSpan idle = count is null ? Timeout.InfiniteTimeSpan : timeout;
+    PacketPump<BackPacketEnd>[] pumps = PacketSession.Run(
+        new BackPacketEnd(back.Queue, gate), agreed.SplitEventChannels, packets.Directions, packets.Sizes, count, idle, waitMode, stop);
+    PacketSession.Report("Rx", pumps, NetDirections.Receive);
+    if (PacketSession.FailureOf(pumps) is Exception failure)
+    {
+        Console.Error.WriteLine($"Rx: {(failure is InvalidDataException ? "bad packet" : "protocol failure")}, front end refused: {failure.Message}");
+        await back.FailAsync(failure);
+        return 1;
+    }
+
+    if (pumps.All(p => p.Outcome == PumpOutcome.Completed))
+    {
+        // Our packets are in the front's buffers, maybe not yet read: closing now would end its receive pump early.
+        // The front closes once it has them all; wait for that, bounded.
+        await Task.WhenAny(back.FrontendGone, Task.Delay(timeout, CancellationToken.None));
+        Console.WriteLine($"Rx: done: {count:N0} packets per direction, every one verified by its receiver, once and in order");
+        return 0;
+    }
+
+    if (interruption.Requested)
+    {
+        Console.Error.WriteLine("Rx: interrupted");
+        return count is null ? 0 : Interruption.ExitCode;
+    }
+
+    if (back.FrontendGone.IsCompleted || pumps.Any(p => p.Outcome is PumpOutcome.PeerGone or PumpOutcome.Stopped))
+    {
+        long moved = pumps.Sum(p => p.Received + p.Sent);
+        Console.WriteLine($"Rx: the front end is gone (it closed, or its process died) after {moved:N0} packets{(count is null ? string.Empty : " (before --count)")}");
+        return count is null ? 0 : 2;
+    }
+
+    Console.Error.WriteLine($"Rx: no progress for {timeout.TotalSeconds:0} s before --count; is PvRing.Tx running with the same --direction?");
+    return 2;
 }
 
 // Runs the loop with the chosen wait strategy and reports the outcome (the same for both modes).

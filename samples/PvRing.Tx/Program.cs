@@ -15,25 +15,30 @@ using PvRing.Tx;
 // PvRing.Tx: the front. Creates a ring file, pushes netif TX requests, checks every response.
 const string Usage = """
     usage: PvRing.Tx --create FILE [--order K] [--count N] [--warmup W] [--timeout SECONDS] [--wait MODE] [--host DIR]
-           PvRing.Tx --store SOCKET [--order K] [feature switches] [--count N] [--warmup W] [--timeout SECONDS] [--wait MODE] [--host DIR]
-      --create FILE   ring file to create: a name in the host directory, or a path (its directory is the host)
+           PvRing.Tx --store SOCKET [--order K] [feature switches] [packet switches] [--grant-mode MODE] [--count N]
+                     [--timeout SECONDS] [--wait MODE] [--host DIR]
+      --create FILE   ring file to create: a name in the host directory, or a path (its directory is the host); the
+                      classic C-compatible ring of 12-byte requests (no packets, no grants)
       --store SOCKET  instead of a ring file: connect to the xenstore-compatible store at SOCKET as domain 1, negotiate
-                      device vif/0 with the back end (PvRing.Rx --store), grant the rings from this process's memory and
-                      print what was negotiated
+                      device vif/0 with the back end (PvRing.Rx --store), print what was negotiated, then move numbered,
+                      checksummed packets through the rings, granted from this process's memory
       --order K       ring size is 2^K pages (0..16 with --create, default 0: one page, 256 netif TX slots);
                       with --store the ring-page-order wanted, 0..4, capped by the back end's max-ring-page-order
-    """ + StoreMode.FeatureUsage + """
-      --count N       requests to send and time (default 1000000)
-      --warmup W      send W requests first, checked but not timed, so the JIT has optimised the loop (default 0)
+    """ + StoreMode.FeatureUsage + PacketOptions.Usage + """
+      --grant-mode M  the grant mode wanted: copy, map, persistent (default), direct, deferred; the back's choice falls
+                      back to copy when it does not offer M
+      --count N       requests (--create) or packets per direction (--store) to send (default 1000000 and 100000)
+      --warmup W      --create only: send W requests first, checked but not timed, so the JIT has optimised the loop (default 0)
       --timeout S     give up after S seconds without progress (default 30)
       --wait MODE     when the ring is dry: block (default: spin, then sleep on the event channel), spin, yield;
                       with a back that has no event channel (the C peer) Tx polls whatever the mode
-      --host DIR      host directory for a bare FILE name (default $PVRING_HOST or /dev/shm/pvring-<uid>)
-    Exit codes: 0 every response came back once, in order, OKAY; 1 protocol or verification failure;
-    2 the back made no progress for the timeout; 64 usage; 130 interrupted.
+      --host DIR      host directory for a bare FILE name, and of the grant table and arena (default $PVRING_HOST or /dev/shm/pvring-<uid>)
+    Exit codes: 0 every response (--create) or packet (--store) came back or arrived once, in order, intact;
+    1 protocol or verification failure; 2 the back made no progress for the timeout, or left before the count;
+    64 usage (also: a packet size larger than the negotiated features allow); 130 interrupted.
     """;
 
-var arguments = SampleArguments.Parse(args, Usage, ["--create", "--store", "--order", "--count", "--warmup", "--timeout", "--wait", "--host", .. StoreMode.FeatureOptions]);
+var arguments = SampleArguments.Parse(args, Usage, ["--create", "--store", "--order", "--count", "--warmup", "--timeout", "--wait", "--host", .. StoreMode.FeatureOptions, .. PacketOptions.Names]);
 string? storeSocket = arguments.GetString("--store");
 string? file = arguments.GetString("--create");
 if ((file is null) == (storeSocket is null))
@@ -42,19 +47,26 @@ if ((file is null) == (storeSocket is null))
 }
 
 int order = (int)arguments.GetInt64("--order", 0, 0, storeSocket is null ? SharedRingLayout.MaxOrder : XenBusFeatures.RingPageOrder.Limit, Usage);
-long count = arguments.GetInt64("--count", 1_000_000, 1, long.MaxValue / 2, Usage);
+long count = arguments.GetInt64("--count", storeSocket is null ? 1_000_000 : 100_000, 1, long.MaxValue / 2, Usage);
 long warmup = arguments.GetInt64("--warmup", 0, 0, long.MaxValue / 2, Usage);
 TimeSpan timeout = TimeSpan.FromSeconds(arguments.GetInt64("--timeout", 30, 1, 86_400, Usage));
 WaitMode waitMode = arguments.GetWaitMode(Usage);
-if (storeSocket is null && StoreMode.FeatureOptions.Any(o => arguments.GetString(o) is not null))
+if (storeSocket is null && StoreMode.FeatureOptions.Concat(PacketOptions.Names).Any(o => arguments.GetString(o) is not null))
 {
-    Fail("the feature switches need --store: a ring file from --create is always classic, for C peers");
+    Fail("the feature and packet switches need --store: a ring file from --create is always classic, for C peers");
+}
+
+if (storeSocket is not null && arguments.GetString("--warmup") is not null)
+{
+    Fail("--warmup is for --create: in store mode the packet loops are compiled fully optimised from the start");
 }
 
 using var interruption = new Interruption();
 if (storeSocket is not null)
 {
-    return await RunThroughStoreAsync(storeSocket, StoreMode.ParseFeatures(arguments, Usage, order));
+    PacketOptions packets = PacketOptions.Parse(arguments, Usage, front: true);
+    NetDeviceFeatures wants = StoreMode.ParseFeatures(arguments, Usage, order) with { GrantModes = packets.GrantModes, ScatterGather = packets.ScatterGather };
+    return await RunThroughStoreAsync(storeSocket, wants, packets);
 }
 
 var (host, name) = arguments.ResolveRingFile(file!, Usage);
@@ -124,23 +136,56 @@ finally
     domain?.Dispose();
 }
 
-// Store mode: negotiate the device with PvRing.Rx through the store, then drive the negotiated transmit ring.
-async Task<int> RunThroughStoreAsync(string socket, NetDeviceFeatures wants)
+// Store mode: negotiate the device with PvRing.Rx through the store, then move packets on the rings --direction names.
+async Task<int> RunThroughStoreAsync(string socket, NetDeviceFeatures wants, PacketOptions packets)
 {
     HostDirectory memoryHost = arguments.ResolveHost(Usage);
 
     try
     {
-        // Two rings of 2^order pages each from frame 0 of this domain's memory.
-        using GrantDomain grants = GrantDomain.Create(memoryHost, StoreMode.FrontDomainId, NetFrontend.DomainOptionsFor(wants with { GrantModes = NetGrantModes.Copy }));
+        // Both rings and one buffer frame per slot, granted from this domain's memory.
+        using GrantDomain grants = GrantDomain.Create(memoryHost, StoreMode.FrontDomainId, NetFrontend.DomainOptionsFor(wants));
         using EventDomain events = EventDomain.Create(memoryHost, StoreMode.FrontDomainId);
         await using XenStoreClient store = await StoreMode.ConnectAsync(socket, StoreMode.FrontDomainId, timeout, interruption.Token);
         var options = new NetFrontendOptions { Wants = wants, Bus = new XenBusOptions { Timeout = timeout } };
         Console.WriteLine($"Tx: connected to the store at {socket} as domain {StoreMode.FrontDomainId}; wants {wants}");
         await using NetFrontend front = await NetFrontend.ConnectAsync(store, StoreMode.Device, grants, events, options, interruption.Token);
         Console.WriteLine($"Tx: {StoreMode.Describe(front.Features, front.Queue.TransmitRing.Size, front.Queue.ReceiveRing.Size)}");
-        Console.WriteLine($"Tx: sending {count:N0} requests on the tx ring{WarmupNote()}");
-        return Send(front.Queue.TransmitRing, front.Queue.TransmitChannel);
+        if ((packets.Directions & NetDirections.Transmit) != 0 && packets.Sizes.Max > front.Features.MaxPacketSize)
+        {
+            Console.Error.WriteLine($"error: packets of up to {packets.Sizes.Max} bytes do not fit the negotiated features (at most {front.Features.MaxPacketSize}: feature-sg={(front.Features.ScatterGather ? 1 : 0)})");
+            return SampleArguments.UsageExitCode;
+        }
+
+        Console.WriteLine($"Tx: {DescribeJob(packets)}");
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(interruption.Token);
+        StoreMode.StopWhenGone(front.BackendGone, stop);
+        PacketPump<FrontPacketEnd>[] pumps = PacketSession.Run(
+            new FrontPacketEnd(front.Queue), front.Features.SplitEventChannels, packets.Directions, packets.Sizes, count, timeout, waitMode, stop);
+        PacketSession.Report("Tx", pumps, NetDirections.Transmit);
+        if (PacketSession.FailureOf(pumps) is Exception failure)
+        {
+            Console.Error.WriteLine($"Tx: {(failure is InvalidDataException ? "bad packet" : "protocol failure")}: {failure.Message}");
+            await front.FailAsync(failure);
+            return 1;
+        }
+
+        if (pumps.All(p => p.Outcome == PumpOutcome.Completed))
+        {
+            Console.WriteLine($"Tx: done: {count:N0} packets per direction, every one verified by its receiver, once and in order");
+            return 0;
+        }
+
+        if (interruption.Requested)
+        {
+            Console.Error.WriteLine("Tx: interrupted");
+            return Interruption.ExitCode;
+        }
+
+        Console.Error.WriteLine(front.BackendGone.IsCompleted || pumps.Any(p => p.Outcome == PumpOutcome.PeerGone)
+            ? "Tx: the back end left (or its process died) before the count"
+            : $"Tx: no progress for {timeout.TotalSeconds:0} s; is PvRing.Rx running with the same --direction?");
+        return 2;
     }
     catch (TimeoutException e)
     {
@@ -163,6 +208,13 @@ async Task<int> RunThroughStoreAsync(string socket, NetDeviceFeatures wants)
         return 1;
     }
 }
+
+string DescribeJob(PacketOptions packets) => packets.Directions switch
+{
+    NetDirections.Transmit => $"sending {count:N0} packets of {packets.Sizes} on the tx ring",
+    NetDirections.Receive => $"receiving {count:N0} packets on the rx ring",
+    _ => $"sending {count:N0} packets of {packets.Sizes} on the tx ring and receiving {count:N0} on the rx ring",
+};
 
 string WarmupNote() => warmup > 0 ? $" after {warmup:N0} warm-up requests" : string.Empty;
 

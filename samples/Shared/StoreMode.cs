@@ -83,4 +83,45 @@ internal static class StoreMode
             }
         }
     }
+
+    /// <summary>Cancels <paramref name="stop"/> when the peer leaves (<paramref name="gone"/> ends), so the pumps' waits end at once instead of at their timeout.</summary>
+    public static void StopWhenGone(Task gone, CancellationTokenSource stop) =>
+        _ = gone.ContinueWith(
+            static (_, state) =>
+            {
+                try
+                {
+                    ((CancellationTokenSource)state!).Cancel();
+                }
+                catch (ObjectDisposedException)
+                {
+                    // The session ended first: nothing left to stop.
+                }
+            },
+            stop,
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+
+    /// <summary>
+    /// The toolstack's part before each front end: introduce its domain (idempotent), remove what the previous front end
+    /// and back end left in the device directories (ring references, choices, an error node), and create them afresh.
+    /// </summary>
+    public static async Task ResetDeviceAsync(XenStoreClient toolstack, CancellationToken cancellationToken)
+    {
+        await toolstack.IntroduceDomainAsync(FrontDomainId, cancellationToken);
+        foreach (string path in new[] { Device.FrontendPath, Device.BackendPath })
+        {
+            try
+            {
+                await toolstack.RemoveAsync(path, cancellationToken);
+            }
+            catch (XenStoreException)
+            {
+                // Not there yet (the first front end): nothing to remove.
+            }
+        }
+
+        await Device.CreateAsync(toolstack, cancellationToken);
+    }
 }
