@@ -225,13 +225,10 @@ async Task<int> ServePacketsAsync(NetBackend back, PacketOptions packets)
     using var stop = CancellationTokenSource.CreateLinkedTokenSource(interruption.Token);
     StoreMode.StopWhenGone(back.FrontendGone, stop);
 
-    // Two pumps share the queue's one grant mapper only when both rings carry packets on their own channels.
-    object? gate = agreed.SplitEventChannels && packets.Directions == NetDirections.Both ? new object() : null;
-
     // Serving without a count, a quiet front is not an error: only its leaving (or a signal) ends the session.
     TimeSpan idle = count is null ? Timeout.InfiniteTimeSpan : timeout;
     PacketPump<BackPacketEnd>[] pumps = PacketSession.Run(
-        new BackPacketEnd(back.Queue, gate), agreed.SplitEventChannels, packets.Directions, packets.Sizes, count, idle, waitMode, stop);
+        new BackPacketEnd(back.Queue), agreed.SplitEventChannels, packets.Directions, packets.Sizes, count, idle, waitMode, stop);
     PacketSession.Report("Rx", pumps, NetDirections.Receive);
     if (PacketSession.FailureOf(pumps) is Exception failure)
     {

@@ -19,11 +19,6 @@ internal sealed class PacketPump<TEnd>
 {
     private const int SendBurst = 64;
 
-    // Workaround, not design: with feature-split-rings or feature-align-slot on, a notification on the transmit ring
-    // is sometimes lost (a sleeping side is not woken though work is there; PvRing.Transport as merged, see
-    // docs/samples.md). So no sleep lasts longer than this: a lost wake-up costs at most this long, not the timeout.
-    private static readonly TimeSpan s_wakeCheck = TimeSpan.FromMilliseconds(1);
-
     private readonly NetDirections _waitOn;
     private readonly bool _sends;
     private readonly bool _receives;
@@ -167,10 +162,19 @@ internal sealed class PacketPump<TEnd>
                 idleSince = Stopwatch.GetTimestamp();
             }
 
+            // Sleep for what is left of the idle timeout: the peer's notification, its death (the channel's peer check)
+            // or a stop request ends the wait sooner.
+            long left = timeoutTicks == long.MaxValue ? -1 : timeoutTicks - (Stopwatch.GetTimestamp() - idleSince);
+            if (timeoutTicks != long.MaxValue && left <= 0)
+            {
+                return PumpOutcome.TimedOut;
+            }
+
+            TimeSpan wait = left < 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds((double)left / Stopwatch.Frequency);
             RingWaitResult waited;
             try
             {
-                waited = _end.Wait(_waitOn, strategy, s_wakeCheck, _stop);
+                waited = _end.Wait(_waitOn, strategy, wait, _stop);
             }
             catch (OperationCanceledException)
             {

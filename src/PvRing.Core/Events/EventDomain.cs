@@ -24,6 +24,10 @@ public sealed class EventDomain : IDisposable
     private readonly EventPage _page;
     private readonly EventChannel?[] _byPort = new EventChannel?[EventPageLayout.MaxPorts];
     private readonly Dictionary<ushort, EventPage> _peers = [];
+
+    // Pages of peers that died or closed and were replaced by a new process of the same domain id: channels bound to
+    // them keep their mapping until this domain is disposed.
+    private readonly List<EventPage> _retiredPeers = [];
     private readonly object _lock = new();
     private EventChannel[] _channels = [];
     private int _disposed;
@@ -165,12 +169,13 @@ public sealed class EventDomain : IDisposable
         _page.MarkClosed();
         lock (_lock)
         {
-            foreach (EventPage peer in _peers.Values)
+            foreach (EventPage peer in _peers.Values.Concat(_retiredPeers))
             {
                 peer.Dispose();
             }
 
             _peers.Clear();
+            _retiredPeers.Clear();
         }
 
         _host.Delete(EventPageLayout.FileName(DomainId));
@@ -233,7 +238,15 @@ public sealed class EventDomain : IDisposable
             return _page;
         }
 
-        if (!_peers.TryGetValue(domainId, out EventPage? page))
+        if (_peers.TryGetValue(domainId, out EventPage? page) && (!page.IsLive || !PlatformServices.Liveness.IsAlive(page.Owner)))
+        {
+            // The domain's process closed its page or died: a new process of the same domain id has a new page.
+            _peers.Remove(domainId);
+            _retiredPeers.Add(page);
+            page = null;
+        }
+
+        if (page is null)
         {
             try
             {

@@ -36,6 +36,26 @@ public sealed class EventChannelBindTests
     }
 
     [Fact]
+    public void BindInterdomain_PeerDomainReplacedByANewPage_BindsTheNewPage()
+    {
+        using var host = new TemporaryHost();
+        using EventDomain back = EventDomain.Create(host.Host, 0);
+        EventDomain first = EventDomain.Create(host.Host, 1);
+        EventChannel firstChannel = first.AllocateUnbound(0);
+        using EventChannel toFirst = back.BindInterdomain(1, firstChannel.Port);
+        firstChannel.Dispose();
+        first.Dispose();
+
+        // The same domain id again (a restarted front end): the back's cached page of the old one must not be used.
+        using EventDomain second = EventDomain.Create(host.Host, 1);
+        using EventChannel secondChannel = second.AllocateUnbound(0);
+        using EventChannel toSecond = back.BindInterdomain(1, secondChannel.Port);
+        Assert.Equal(EventChannelState.Bound, toSecond.State);
+        toSecond.Notify();
+        Assert.Equal(EventWaitResult.Signaled, secondChannel.Wait(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
     public void Create_DomainInUseByLiveProcess_Throws()
     {
         using var host = new TemporaryHost();
