@@ -1,5 +1,6 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
+using System.Runtime.CompilerServices;
 using PvRing.Events;
 using PvRing.Protocols.Netif;
 using PvRing.Rings;
@@ -28,6 +29,9 @@ internal static class RxLoop
 {
     private static readonly TimeSpan s_frontCheckInterval = TimeSpan.FromSeconds(1);
 
+    // One call runs for the whole exchange: without this the loop stays in tier-0/OSR code (locals spilled on every
+    // slot, the batch indexer's bounds check kept), which the JIT's disassembly of ringpair showed.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static RxResult Run<TWait>(
         BackRing<NetifTxRequest, NetifTxResponse> ring,
         EventChannel? channel,

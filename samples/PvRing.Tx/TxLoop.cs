@@ -2,6 +2,7 @@
 
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using PvRing.Events;
 using PvRing.Protocols.Netif;
 using PvRing.Rings;
@@ -29,6 +30,9 @@ internal readonly record struct TxResult(TxOutcome Outcome, long Received, TimeS
 /// </summary>
 internal static class TxLoop
 {
+    // One call runs for the whole exchange: without this the loop stays in tier-0/OSR code (locals spilled on every
+    // slot, the batch indexer's bounds check kept), which the JIT's disassembly of ringpair showed.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static TxResult Run<TWait>(
         FrontRing<NetifTxRequest, NetifTxResponse> ring, EventChannel? channel, TWait strategy, long count, long warmup, TimeSpan timeout, Interruption interruption)
         where TWait : struct, IWaitStrategy

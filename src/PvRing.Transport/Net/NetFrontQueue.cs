@@ -216,7 +216,7 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         _receiveIds.Reclaim(_flush, TransmitChannel, OtherChannel);
-        PostBuffers(force: ReceiveRing.OutstandingRequests == 0);
+        PostBuffers();
         _receiveStaged += ReceiveRing.ConsumeResponses(_receiveResponses.AsSpan(_receiveStaged));
         int start = 0;
         int delivered = 0;
@@ -245,7 +245,7 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
             _receiveResponses.AsSpan(start, _receiveStaged - start).CopyTo(_receiveResponses);
             _receiveStaged -= start;
             _receiveIds.Reclaim(_flush, TransmitChannel, OtherChannel);
-            PostBuffers(force: false);
+            PostBuffers();
         }
 
         return delivered;
@@ -336,7 +336,7 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
             }
 
             var queue = new NetFrontQueue(grants, back, agreed, firstFrame, transmitGrant, receiveGrant, transmitChannel, receiveChannel, flush);
-            queue.PostBuffers(force: true);
+            queue.PostBuffers();
             Bus.XenBusRingKeys.AddRingReferences(keys, prefix + NetifKeys.TransmitPrefix, transmitGrant.References);
             Bus.XenBusRingKeys.AddRingReferences(keys, prefix + NetifKeys.ReceivePrefix, receiveGrant.References);
             if (receiveChannel is null)
@@ -375,10 +375,14 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
     /// <summary>The receive channel when it is not the transmit one (split event channels), for notifying both.</summary>
     private EventChannel? OtherChannel => ReceiveChannel == TransmitChannel ? null : ReceiveChannel;
 
-    private void PostBuffers(bool force)
+    /// <summary>
+    /// Posts the free receive buffers in a batch once a batch is free, or at once when the back is running low (fewer
+    /// than a batch posted): a front that sat on a few free buffers while the back had none would stall both.
+    /// </summary>
+    private void PostBuffers()
     {
         int free = _receiveIds.FreeCount;
-        if (free == 0 || (!force && free < _refillBatch) || ReceiveRing.FreeRequests == 0)
+        if (free == 0 || ReceiveRing.FreeRequests == 0 || (free < _refillBatch && ReceiveRing.OutstandingRequests >= _refillBatch))
         {
             return;
         }

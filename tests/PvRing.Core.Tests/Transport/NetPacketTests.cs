@@ -115,6 +115,30 @@ public sealed class NetPacketTests
     }
 
     [Fact]
+    public async Task Receive_FewPacketsAtATimeWhileTheBackHasNoBuffers_BuffersArePostedAtOnce()
+    {
+        await using NetDeviceTestBed bed = await NetDeviceTestBed.CreateAsync();
+        (NetFrontend front, NetBackend back) = await bed.ConnectBothAsync(NetDeviceFeatures.All, NetDeviceFeatures.All with { RingPageOrder = 0, GrantModes = NetGrantModes.Copy });
+        await using (front)
+        await using (back)
+        {
+            // The back fills every posted buffer; the front then takes a few packets only.
+            int sent = 0;
+            while (back.Queue.TrySend(new byte[64]))
+            {
+                sent++;
+            }
+
+            Assert.Equal(front.Queue.ReceiveRing.Size, sent);
+            var checker = new CountingHandler();
+            Assert.Equal(10, front.Queue.Receive(ref checker, maxPackets: 10));
+
+            // Fewer than a refill batch are free, but the back has none: they must be posted now, or both ends stall.
+            Assert.True(back.Queue.TrySend(new byte[64]));
+        }
+    }
+
+    [Fact]
     public async Task Wait_NoTraffic_TimesOutAndWakesForAPacket()
     {
         await using NetDeviceTestBed bed = await NetDeviceTestBed.CreateAsync();
@@ -128,5 +152,12 @@ public sealed class NetPacketTests
             Assert.True(front.Queue.TrySend(new byte[100]));
             Assert.Equal(RingWaitResult.WorkAvailable, await waiting.WaitAsync(TimeSpan.FromSeconds(30)));
         }
+    }
+
+    private struct CountingHandler : INetPacketHandler
+    {
+        public int Packets;
+
+        public void OnPacket(NetPacket packet) => Packets++;
     }
 }
