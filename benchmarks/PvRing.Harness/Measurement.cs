@@ -54,6 +54,22 @@ internal static partial class Measurement
         return output.Result;
     }
 
+    /// <summary>
+    /// After the measuring side failed: stops the peer, prints what it said (its exit code, standard output and error),
+    /// and disposes it, so the caller's exception comes with the peer's side of the story.
+    /// </summary>
+    public static void Abandon(Process peer, string what)
+    {
+        if (!peer.HasExited)
+        {
+            peer.Kill(entireProcessTree: true);
+        }
+
+        peer.WaitForExit();
+        Console.Error.WriteLine($"{what} exited {peer.ExitCode}: {peer.StandardOutput.ReadToEnd()}{peer.StandardError.ReadToEnd()}");
+        peer.Dispose();
+    }
+
     /// <summary>Reads <c>key=value</c> from the program's <c>result:</c> line.</summary>
     public static double ResultValue(string output, string key)
     {

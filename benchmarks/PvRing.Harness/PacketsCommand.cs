@@ -163,15 +163,7 @@ internal sealed class PacketsCommand : IHarnessCommand
                 }
                 catch
                 {
-                    // Show what the front said before it was stopped.
-                    if (!peer.HasExited)
-                    {
-                        peer.Kill(entireProcessTree: true);
-                    }
-
-                    peer.WaitForExit();
-                    Console.Error.WriteLine($"packets-peer exited {peer.ExitCode}: {peer.StandardOutput.ReadToEnd()}{peer.StandardError.ReadToEnd()}");
-                    peer.Dispose();
+                    Measurement.Abandon(peer, "packets-peer");
                     throw;
                 }
 

@@ -110,15 +110,7 @@ internal sealed class RingVariantsCommand : IHarnessCommand
         }
         catch
         {
-            // The front failed (a wrong response, or no progress because the back died): show what the back said.
-            if (!peer.HasExited)
-            {
-                peer.Kill(entireProcessTree: true);
-            }
-
-            peer.WaitForExit();
-            Console.Error.WriteLine($"ringvariants-peer exited {peer.ExitCode}: {peer.StandardError.ReadToEnd()}");
-            peer.Dispose();
+            Measurement.Abandon(peer, "ringvariants-peer");
             Directory.Delete(hostPath, recursive: true);
             throw;
         }

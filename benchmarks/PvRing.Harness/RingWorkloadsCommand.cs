@@ -112,14 +112,7 @@ internal sealed class RingWorkloadsCommand : IHarnessCommand
         }
         catch
         {
-            if (!peer.HasExited)
-            {
-                peer.Kill(entireProcessTree: true);
-            }
-
-            peer.WaitForExit();
-            Console.Error.WriteLine($"ringworkloads-peer exited {peer.ExitCode}: {peer.StandardError.ReadToEnd()}");
-            peer.Dispose();
+            Measurement.Abandon(peer, "ringworkloads-peer");
             Directory.Delete(hostPath, recursive: true);
             throw;
         }
