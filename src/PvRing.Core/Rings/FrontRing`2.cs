@@ -305,17 +305,23 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable, IBatchP
         byte* slots = _view.ResponseSlots;
         uint mask = _view.Mask;
         nuint stride = _view.ResponseStride;
+
+        // The consumer is copied into a local for the loop so its fields live in registers (through the ref, every
+        // update is a memory read-modify-write per response); it is written back once. If it throws, neither rsp_cons
+        // nor the consumer changes, so the same responses are offered again by the next call.
+        TConsumer local = consumer;
         uint consumed = 0;
         for (; consumed < count; consumed++)
         {
             // RING_COPY_RESPONSE: one read of the shared slot; the consumer only sees the private copy.
             TResponse response = Unsafe.ReadUnaligned<TResponse>(slots + (((start + consumed) & mask) * stride));
-            if (!consumer.TryConsume(in response))
+            if (!local.TryConsume(in response))
             {
                 break;
             }
         }
 
+        consumer = local;
         _responseConsumer = start + consumed;
         return (int)consumed;
     }
@@ -334,6 +340,9 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable, IBatchP
     }
 
     /// <summary>Advances <c>req_prod_pvt</c> over a claimed batch, publishes it and notifies if asked to.</summary>
+    // Called once per batch through the interface: left to tiering it ran as Tier0 code (no inlining of the publish and
+    // its fence helpers) for most of a benchmark run, as the JIT's compile log showed; compile it optimised at once.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     bool IBatchPublisher.PublishBatch(uint start, int count)
     {
         ThrowIfDisposed();
