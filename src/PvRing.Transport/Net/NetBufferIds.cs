@@ -111,24 +111,26 @@ internal sealed class NetBufferIds
     /// before its flush, or a misbehaving back) stays pending and is tried again later. In deferred mode a flush is
     /// requested (and the back woken through <paramref name="notify"/>) when enough ids wait or few are free.
     /// </summary>
-    public void Reclaim(DeferredUnmapFrontend? flush, EventChannel notify, EventChannel? notifyAlso)
+    /// <returns>How many ids came back to the free stack.</returns>
+    public int Reclaim(DeferredUnmapFrontend? flush, EventChannel notify, EventChannel? notifyAlso)
     {
         if (_returnedCount == 0)
         {
-            return;
+            return 0;
         }
 
         if (flush is not null)
         {
             if (_flushOutstanding && !flush.IsFlushed(_flushEpoch))
             {
-                return;
+                return 0;
             }
 
             _flushOutstanding = false;
         }
 
         int kept = 0;
+        int freed = _freeCount;
         for (int i = 0; i < _returnedCount; i++)
         {
             int id = _returned[i];
@@ -154,6 +156,8 @@ internal sealed class NetBufferIds
             notify.Notify();
             notifyAlso?.Notify();
         }
+
+        return _freeCount - freed;
     }
 
     /// <summary>Ends the grants still held: every persistent one, else those of ids not on the free stack (false while the back maps one).</summary>

@@ -171,9 +171,11 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
     }
 
     /// <summary>
-    /// Takes every transmit response waiting and returns the ids (their grants ended) to the free list; requests a flush
-    /// in deferred-unmap mode when enough ids wait for one. <see cref="TrySend"/> calls it when it runs short.
-    /// Returns how many responses were taken.
+    /// Takes every transmit response waiting and returns the ids whose grants ended to the free list; requests a flush in
+    /// deferred-unmap mode when enough ids wait for one. <see cref="TrySend"/> calls it when it runs short. Returns how many
+    /// ids came back: a sender that got 0 from this and false from <see cref="TrySend"/> should <see cref="Wait{TWait}"/>;
+    /// more than 0 means <see cref="TrySend"/> may succeed now (in deferred-unmap mode ids come back with a flush, not
+    /// with their responses).
     /// </summary>
     /// <exception cref="PvRingProtocolException">A response names an id that is not in flight; the queue is broken.</exception>
     public int CompleteTransmits()
@@ -197,9 +199,7 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
             _transmitIds.Answered(id);
         }
 
-        _transmitIds.Reclaim(_flush, TransmitChannel, OtherChannel);
-
-        return count;
+        return _transmitIds.Reclaim(_flush, TransmitChannel, OtherChannel);
     }
 
     /// <summary>
@@ -215,7 +215,7 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
         where THandler : struct, INetPacketHandler
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
-        _receiveIds.Reclaim(_flush, TransmitChannel, OtherChannel);
+        _ = _receiveIds.Reclaim(_flush, TransmitChannel, OtherChannel);
         PostBuffers();
         _receiveStaged += ReceiveRing.ConsumeResponses(_receiveResponses.AsSpan(_receiveStaged));
         int start = 0;
@@ -244,7 +244,7 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
         {
             _receiveResponses.AsSpan(start, _receiveStaged - start).CopyTo(_receiveResponses);
             _receiveStaged -= start;
-            _receiveIds.Reclaim(_flush, TransmitChannel, OtherChannel);
+            _ = _receiveIds.Reclaim(_flush, TransmitChannel, OtherChannel);
             PostBuffers();
         }
 

@@ -139,6 +139,36 @@ public sealed class NetPacketTests
     }
 
     [Fact]
+    public async Task CompleteTransmits_DeferredIdsBackAfterAFlush_ReportsThemSoTheSenderDoesNotSleep()
+    {
+        await using NetDeviceTestBed bed = await NetDeviceTestBed.CreateAsync();
+        (NetFrontend front, NetBackend back) = await bed.ConnectBothAsync(
+            NetDeviceFeatures.All, NetDeviceFeatures.All with { RingPageOrder = 0, GrantModes = NetGrantModes.DeferredUnmap });
+        await using (front)
+        await using (back)
+        {
+            // Use every id, let the back answer them all: their pages stay mapped until a flush.
+            while (front.Queue.TrySend(new byte[4096]))
+            {
+            }
+
+            var counter = new CountingHandler();
+            Assert.True(back.Queue.Receive(ref counter) > 0);
+
+            // The responses come back, but no id can: a flush is requested instead.
+            Assert.Equal(0, front.Queue.CompleteTransmits());
+            Assert.False(front.Queue.TrySend(new byte[4096]));
+            Assert.True(front.Queue.FlushesRequested > 0);
+
+            // The back serves the flush; the next call must say that ids came back (a sender that saw 0 would sleep
+            // with nothing left to wake it).
+            _ = back.Queue.Receive(ref counter);
+            Assert.True(front.Queue.CompleteTransmits() > 0);
+            Assert.True(front.Queue.TrySend(new byte[4096]));
+        }
+    }
+
+    [Fact]
     public async Task Wait_NoTraffic_TimesOutAndWakesForAPacket()
     {
         await using NetDeviceTestBed bed = await NetDeviceTestBed.CreateAsync();

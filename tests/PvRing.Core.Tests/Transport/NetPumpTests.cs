@@ -36,7 +36,7 @@ public sealed class NetPumpTests
         await using (back)
         {
             using var cancel = new CancellationTokenSource(PacketExchange.Timeout);
-            Func<long, int> size = i => 1 + (int)((i * 7919) % 9000);
+            Func<long, int> size = i => 1 + (int)((i * 7919) % 65535);
             var waitStrategy = new SpinThenBlockWait(50);
             Task[] pumps = splitChannels
                 ?
