@@ -131,18 +131,8 @@ public sealed class NetBackend : IAsyncDisposable
     /// queue): writes <c>error</c> and goes to Closing, as netback's <c>xenvif_fatal_tx_err</c> does. Dispose afterwards.
     /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="error"/> is null.</exception>
-    public async Task FailAsync(Exception error, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(error);
-        try
-        {
-            await _bus.FailAsync(error.Message, cancellationToken).ConfigureAwait(false);
-        }
-        catch (PvRingException)
-        {
-            // The store is gone: nobody is left to read the error.
-        }
-    }
+    public Task FailAsync(Exception error, CancellationToken cancellationToken = default) =>
+        NetDeviceLifetime.FailAsync(error, reason => _bus.FailAsync(reason, cancellationToken));
 
     /// <summary>
     /// Closes the device (Closing, wait for the front end, Closed; bounded by the negotiation timeout), releases every
@@ -157,17 +147,7 @@ public sealed class NetBackend : IAsyncDisposable
             return;
         }
 
-        // Stop following the front end first, so our answer to its close (Closing) can never land after our Closed.
-        await _stop.CancelAsync().ConfigureAwait(false);
-        await FrontendGone.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        try
-        {
-            await _bus.CloseAsync().ConfigureAwait(false);
-        }
-        catch (PvRingException)
-        {
-            // The front end is gone or did not answer within the timeout.
-        }
+        await NetDeviceLifetime.CloseAsync(_stop, FrontendGone, () => _bus.CloseAsync()).ConfigureAwait(false);
 
         foreach (NetBackQueue queue in _queues)
         {

@@ -134,18 +134,8 @@ public sealed class NetFrontend : IAsyncDisposable
     /// queue): writes <c>error</c> and goes to Closing, as netfront does when it marks a queue broken. Dispose afterwards.
     /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="error"/> is null.</exception>
-    public async Task FailAsync(Exception error, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(error);
-        try
-        {
-            await _bus.FailAsync(error.Message, cancellationToken).ConfigureAwait(false);
-        }
-        catch (PvRingException)
-        {
-            // The store is gone: nobody is left to read the error.
-        }
-    }
+    public Task FailAsync(Exception error, CancellationToken cancellationToken = default) =>
+        NetDeviceLifetime.FailAsync(error, reason => _bus.FailAsync(reason, cancellationToken));
 
     /// <summary>
     /// Closes the device (Closing, wait for the back end, Closed; bounded by the negotiation timeout), then releases every
@@ -158,17 +148,7 @@ public sealed class NetFrontend : IAsyncDisposable
             return;
         }
 
-        // Stop following the back end first, so our answer to its close (Closing) can never land after our Closed.
-        await _stop.CancelAsync().ConfigureAwait(false);
-        await BackendGone.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        try
-        {
-            await _bus.CloseAsync().ConfigureAwait(false);
-        }
-        catch (PvRingException)
-        {
-            // The back end is gone or did not answer within the timeout: there is nobody left to agree with.
-        }
+        await NetDeviceLifetime.CloseAsync(_stop, BackendGone, () => _bus.CloseAsync()).ConfigureAwait(false);
 
         foreach (NetFrontQueue queue in _queues)
         {
