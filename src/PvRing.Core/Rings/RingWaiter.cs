@@ -126,7 +126,9 @@ public static class RingWaiter
         return side.HasWork() ? new ValueTask<RingWaitResult>(RingWaitResult.WorkAvailable) : WaitSlowAsync(side, channel, timeout, cancellationToken);
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    // The polling loop decides how soon a waiting end sees new work: left to tiering it ran as Tier0, then OSR code for
+    // the first part of every ringpair run (the JIT's compile log). Compiled optimised at once, kept out of line.
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static RingWaitResult WaitSlow<TSide, TWait>(TSide side, EventChannel channel, ref TWait strategy, TimeSpan timeout, CancellationToken cancellationToken)
         where TSide : struct, IRingConsumerSide
         where TWait : struct, IWaitStrategy

@@ -1,6 +1,7 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using PvRing.Events;
 using PvRing.Rings;
 
@@ -34,6 +35,8 @@ internal static class NetQueueWaiter
         _ => throw new ArgumentException($"Not a direction: {directions}.", nameof(directions)),
     };
 
+    // The polling loop decides how soon a pump sees new work: compiled optimised at once rather than tiered up.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static RingWaitResult Wait<TWait>(INetQueueWork queue, NetDirections directions, EventChannel channel, TWait strategy, TimeSpan timeout, CancellationToken cancellationToken)
         where TWait : struct, IWaitStrategy
     {
