@@ -5,6 +5,7 @@ using PvRing.Bus;
 using PvRing.Events;
 using PvRing.Grants;
 using PvRing.Memory;
+using PvRing.Rings;
 using PvRing.Store;
 using PvRing.Transport;
 
@@ -36,6 +37,7 @@ public class PacketBenchmarks
     private NetFrontQueue _frontQueue = null!;
     private NetBackQueue _backQueue = null!;
     private byte[] _packet = null!;
+    private byte[] _buffer = null!;
     private PacketCountingHandler _handler;
 
     [Params(NetGrantModes.Copy, NetGrantModes.Map, NetGrantModes.Persistent, NetGrantModes.DirectMap, NetGrantModes.DeferredUnmap)]
@@ -74,6 +76,7 @@ public class PacketBenchmarks
         _frontQueue = _front.Queue;
         _backQueue = _back.Queue;
         _packet = new byte[Size];
+        _buffer = new byte[Size];
         _packet.AsSpan().Fill(0x5A);
         // The front posts its first receive buffers on its first receive.
         _ = _frontQueue.Receive(ref _handler);
@@ -120,6 +123,27 @@ public class PacketBenchmarks
 
         _ = _frontQueue.Receive(ref _handler, 1);
         return _handler.Received + _handler.Touched;
+    }
+
+    /// <summary>TX into a caller's buffer: as <see cref="Transmit"/>, but the back takes the packet with <c>TryReceive</c>
+    /// (one copy into the buffer) after a <c>WaitAsync</c> that finds the work waiting and completes synchronously.</summary>
+    [Benchmark]
+    public long TransmitIntoBuffer()
+    {
+        if (!_frontQueue.TrySend(_packet))
+        {
+            ThrowStuck("transmit");
+        }
+
+        ValueTask<RingWaitResult> ready = _backQueue.WaitAsync(NetDirections.Transmit, Timeout.InfiniteTimeSpan);
+        if (!ready.IsCompletedSuccessfully || ready.Result != RingWaitResult.WorkAvailable || !_backQueue.TryReceive(_buffer, out int length))
+        {
+            ThrowStuck("transmit");
+            length = 0;
+        }
+
+        _ = _frontQueue.CompleteTransmits();
+        return length;
     }
 
     private static void ThrowStuck(string direction) =>

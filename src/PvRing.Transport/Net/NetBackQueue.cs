@@ -112,10 +112,48 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
     /// and its pages released, and notifies the front if it asked. Returns how many packets were delivered.
     /// </summary>
     /// <exception cref="PvRingProtocolException">A chain or a grant is malformed; nothing of that packet was delivered; the queue is broken.</exception>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int Receive<THandler>(ref THandler handler, int maxPackets = int.MaxValue)
-        where THandler : struct, INetPacketHandler
+        where THandler : struct, INetPacketHandler, allows ref struct => ReceiveCore(ref handler, maxPackets, int.MaxValue, out _);
+
+    /// <summary>
+    /// Receives the next packet into <paramref name="destination"/> if one is complete and fits. True: it is there,
+    /// <paramref name="length"/> bytes. False with <paramref name="length"/> 0: nothing waits. False with
+    /// <paramref name="length"/> larger than <paramref name="destination"/>: the next packet needs that many bytes and stays
+    /// queued for a call with a larger buffer (nothing is lost).
+    /// </summary>
+    /// <exception cref="PvRingProtocolException">The peer's slots are malformed; nothing of that packet is delivered; the queue is broken.</exception>
+    public bool TryReceive(Span<byte> destination, out int length)
     {
+        var copier = new NetPacketCopier(destination);
+        if (ReceiveCore(ref copier, 1, destination.Length, out int blocked) == 1)
+        {
+            length = copier.Length;
+            return true;
+        }
+
+        length = blocked;
+        return false;
+    }
+
+    /// <summary>
+    /// Waits asynchronously until a ring of <paramref name="directions"/> has work (as <see cref="Wait{TWait}"/>, without
+    /// spinning). Completes synchronously, allocating nothing, when work waits already.
+    /// </summary>
+    /// <exception cref="ArgumentException">The directions are on two channels, or none is given.</exception>
+    /// <exception cref="PeerGoneException">The peer's process is gone.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public ValueTask<RingWaitResult> WaitAsync(NetDirections directions, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        return NetQueueWaiter.WaitAsync(this, directions, NetQueueWaiter.ChannelFor(directions, TransmitChannel, ReceiveChannel), timeout, cancellationToken);
+    }
+
+    // Delivers at most maxPackets complete packets; stops before one longer than maxLength and reports its length.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private int ReceiveCore<THandler>(ref THandler handler, int maxPackets, int maxLength, out int blockedLength)
+        where THandler : struct, INetPacketHandler, allows ref struct
+    {
+        blockedLength = 0;
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         ServiceFlush();
         // RING_COPY_REQUEST for every waiting slot: one read each, into our staging; never more than free response slots.
@@ -128,6 +166,12 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
             if (slots == 0)
             {
                 break; // the chain's last slot has not been published yet
+            }
+
+            if (length > maxLength)
+            {
+                blockedLength = length; // it stays staged, whole, for a call that can take it
+                break;
             }
 
             AcquireTransmit(start, slots);

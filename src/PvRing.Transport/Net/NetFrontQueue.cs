@@ -210,10 +210,48 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
     /// A response is malformed (an id not posted, a negative status, a size past its page, unknown flags, a chain longer
     /// than 18 slots or 65535 bytes, or a chain without <c>feature-sg</c>): nothing of that packet is delivered; the queue is broken.
     /// </exception>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int Receive<THandler>(ref THandler handler, int maxPackets = int.MaxValue)
-        where THandler : struct, INetPacketHandler
+        where THandler : struct, INetPacketHandler, allows ref struct => ReceiveCore(ref handler, maxPackets, int.MaxValue, out _);
+
+    /// <summary>
+    /// Receives the next packet into <paramref name="destination"/> if one is complete and fits. True: it is there,
+    /// <paramref name="length"/> bytes. False with <paramref name="length"/> 0: nothing waits. False with
+    /// <paramref name="length"/> larger than <paramref name="destination"/>: the next packet needs that many bytes and stays
+    /// queued for a call with a larger buffer (nothing is lost).
+    /// </summary>
+    /// <exception cref="PvRingProtocolException">The peer's slots are malformed; nothing of that packet is delivered; the queue is broken.</exception>
+    public bool TryReceive(Span<byte> destination, out int length)
     {
+        var copier = new NetPacketCopier(destination);
+        if (ReceiveCore(ref copier, 1, destination.Length, out int blocked) == 1)
+        {
+            length = copier.Length;
+            return true;
+        }
+
+        length = blocked;
+        return false;
+    }
+
+    /// <summary>
+    /// Waits asynchronously until a ring of <paramref name="directions"/> has work (as <see cref="Wait{TWait}"/>, without
+    /// spinning). Completes synchronously, allocating nothing, when work waits already.
+    /// </summary>
+    /// <exception cref="ArgumentException">The directions are on two channels, or none is given.</exception>
+    /// <exception cref="PeerGoneException">The peer's process is gone.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public ValueTask<RingWaitResult> WaitAsync(NetDirections directions, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        return NetQueueWaiter.WaitAsync(this, directions, NetQueueWaiter.ChannelFor(directions, TransmitChannel, ReceiveChannel), timeout, cancellationToken);
+    }
+
+    // Delivers at most maxPackets complete packets; stops before one longer than maxLength and reports its length.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private int ReceiveCore<THandler>(ref THandler handler, int maxPackets, int maxLength, out int blockedLength)
+        where THandler : struct, INetPacketHandler, allows ref struct
+    {
+        blockedLength = 0;
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         _ = _receiveIds.Reclaim(_flush, TransmitChannel, OtherChannel);
         PostBuffers();
@@ -226,6 +264,12 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
             if (slots == 0)
             {
                 break; // the chain's last slot has not arrived yet
+            }
+
+            if (length > maxLength)
+            {
+                blockedLength = length; // it stays staged, whole, for a call that can take it
+                break;
             }
 
             handler.OnPacket(new NetPacket(_segments.AsSpan(0, slots), length));

@@ -87,4 +87,40 @@ internal static class NetQueueWaiter
             }
         }
     }
+
+    /// <summary>
+    /// The asynchronous wait: no spinning (a spinning task would hold a pool thread); arms the rings and awaits the
+    /// channel. Completes synchronously, allocating nothing, when work waits already; the waiting path uses a pooled
+    /// state machine.
+    /// </summary>
+    public static ValueTask<RingWaitResult> WaitAsync(INetQueueWork queue, NetDirections directions, EventChannel channel, TimeSpan timeout, CancellationToken cancellationToken) =>
+        queue.HasWork(directions) ? new ValueTask<RingWaitResult>(RingWaitResult.WorkAvailable) : WaitSlowAsync(queue, directions, channel, timeout, cancellationToken);
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private static async ValueTask<RingWaitResult> WaitSlowAsync(INetQueueWork queue, NetDirections directions, EventChannel channel, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        long deadline = timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        while (true)
+        {
+            if (queue.ArmAndCheck(directions))
+            {
+                return RingWaitResult.WorkAvailable;
+            }
+
+            long left = deadline == long.MaxValue ? -1 : deadline - Stopwatch.GetTimestamp();
+            if (deadline != long.MaxValue && left <= 0)
+            {
+                return RingWaitResult.TimedOut;
+            }
+
+            TimeSpan wait = left < 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds((double)left / Stopwatch.Frequency);
+            EventWaitResult result = await channel.WaitAsync(wait, cancellationToken).ConfigureAwait(false);
+            if (result != EventWaitResult.Signaled)
+            {
+                return queue.HasWork(directions) ? RingWaitResult.WorkAvailable
+                    : result == EventWaitResult.TimedOut ? RingWaitResult.TimedOut
+                    : RingWaitResult.ChannelClosed;
+            }
+        }
+    }
 }
