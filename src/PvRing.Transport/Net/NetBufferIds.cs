@@ -160,7 +160,10 @@ internal sealed class NetBufferIds
         return _freeCount - freed;
     }
 
-    /// <summary>Ends the grants still held: every persistent one, else those of ids not on the free stack (false while the back maps one).</summary>
+    /// <summary>
+    /// Ends the grants still held (false while the back maps one): persistent ones and those of answered ids, but not those
+    /// of ids still in flight, which the back may still read after an orderly close (they go with the domain).
+    /// </summary>
     public void EndAll()
     {
         if (_mode == NetGrantModes.DirectMap)
@@ -170,7 +173,7 @@ internal sealed class NetBufferIds
 
         for (int id = 0; id < _references.Length; id++)
         {
-            if (_references[id] != 0 && (_mode == NetGrantModes.Persistent || _state[id] != Free))
+            if (_references[id] != 0 && _state[id] != InFlight && (_mode == NetGrantModes.Persistent || _state[id] != Free))
             {
                 // False while the back still maps it; the entry then stays until the domain goes.
                 _ = _grants.TryEndAccess(_references[id]);

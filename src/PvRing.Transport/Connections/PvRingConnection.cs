@@ -1,0 +1,304 @@
+// Licensed under the MIT License. See LICENSE in the repository root.
+
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using PvRing.Bus;
+using PvRing.Events;
+using PvRing.Grants;
+using PvRing.Memory;
+using PvRing.Rings;
+using PvRing.Store;
+
+namespace PvRing.Transport;
+
+/// <summary>
+/// One end of a PvRing connection: packets of 1 to <see cref="NetPacketLimits.MaxPacketSize"/> bytes each way, in order,
+/// boundaries kept, over a negotiated netif device. A front end connects by name (<see cref="ConnectAsync"/>); a back end
+/// comes from <see cref="PvRingListener.AcceptAsync"/>. The store, domains, grants and event channels are inside.
+/// </summary>
+/// <remarks>
+/// One sender and one receiver at a time (they may be two threads): like a pipe's writer and reader, the calls of one
+/// direction must not overlap. Send waits for ring space (back-pressure, nothing is dropped); receive returns 0 once the
+/// peer closed and every packet it sent was taken. A peer that dies ends waiting calls with <see cref="PeerGoneException"/>
+/// (within about a second, when the store notices), and a malformed packet with <see cref="PvRingProtocolException"/>.
+/// </remarks>
+public sealed class PvRingConnection : IAsyncDisposable
+{
+    private readonly NetFrontend? _front;
+    private readonly NetBackend? _back;
+    private readonly NetFrontQueue? _frontQueue;
+    private readonly NetBackQueue? _backQueue;
+    private readonly Func<ValueTask> _release;
+    private readonly CancellationTokenSource _peerGone = new();
+    private int _disposed;
+
+    private PvRingConnection(NetFrontend front, Func<ValueTask> release)
+    {
+        _front = front;
+        _frontQueue = front.Queue;
+        _release = release;
+        Features = front.Features;
+        _ = CancelWhenDone(front.BackendGone);
+    }
+
+    private PvRingConnection(NetBackend back, Func<ValueTask> release)
+    {
+        _back = back;
+        _backQueue = back.Queue;
+        _release = release;
+        Features = back.Features;
+        _ = CancelWhenDone(back.FrontendGone);
+    }
+
+    /// <summary>What both ends agreed.</summary>
+    public NetDeviceFeatures Features { get; }
+
+    /// <summary>Whether this is the end that connected (the front end) rather than the one a listener accepted.</summary>
+    public bool IsFrontEnd => _front is not null;
+
+    /// <summary>Whether the peer has closed the connection or gone away.</summary>
+    public bool IsPeerGone => _peerGone.IsCancellationRequested;
+
+    /// <summary>
+    /// Connects to the listener of <paramref name="name"/>, retrying while it is not there yet, for at most
+    /// <see cref="PvRingConnectionOptions.ConnectTimeout"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The name is not a valid file name.</exception>
+    /// <exception cref="TimeoutException">No listener answered in time.</exception>
+    /// <exception cref="XenBusNegotiationException">The listener refused or did not finish the negotiation.</exception>
+    public static async Task<PvRingConnection> ConnectAsync(string name, PvRingConnectionOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        options ??= new PvRingConnectionOptions();
+        options.Validate();
+        HostDirectory directory = PvRingRendezvous.DirectoryOf(options.Host ?? HostDirectory.OpenDefault(), name);
+        string socket = directory.GetFilePath(PvRingRendezvous.SocketName);
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bounded.CancelAfter(options.ConnectTimeout);
+        int domain;
+        try
+        {
+            domain = await ClaimDomainAsync(socket, bounded.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"No PvRing listener named '{name}' answered at {socket} within {options.ConnectTimeout.TotalSeconds:0.#} s.");
+        }
+
+        NetDeviceFeatures wants = options.Wants with { SplitEventChannels = true };
+        var owned = new Stack<IAsyncDisposable>();
+        try
+        {
+            XenStoreClient store = Own(owned, await XenStoreClient.ConnectAsync(new XenStoreClientOptions { SocketPath = socket, DomainId = domain }, cancellationToken).ConfigureAwait(false));
+            GrantDomain grants = OwnDisposable(owned, GrantDomain.Create(directory, (ushort)domain, NetFrontend.DomainOptionsFor(wants)));
+            EventDomain events = OwnDisposable(owned, EventDomain.Create(directory, (ushort)domain));
+            var frontOptions = new NetFrontendOptions { Wants = wants, Bus = new XenBusOptions { Timeout = options.ConnectTimeout } };
+            NetFrontend front = Own(owned, await NetFrontend.ConnectAsync(store, PvRingRendezvous.DeviceOf(domain), grants, events, frontOptions, cancellationToken).ConfigureAwait(false));
+            return new PvRingConnection(front, () => DisposeAllAsync(owned));
+        }
+        catch
+        {
+            await DisposeAllAsync(owned).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Sends one packet if the ring has room now: true when it is on its way, false (nothing sent) when the ring is full.
+    /// </summary>
+    /// <exception cref="ArgumentException">The packet is empty or larger than the negotiated features allow.</exception>
+    /// <exception cref="PvRingException">The peer closed the connection or went away; the packet was not sent.</exception>
+    /// <exception cref="ObjectDisposedException">The connection was disposed.</exception>
+    public bool TrySend(ReadOnlySpan<byte> packet)
+    {
+        if (IsPeerGone)
+        {
+            ThrowPeerGone();
+        }
+
+        return _frontQueue is not null
+            ? _frontQueue.TrySend(packet) || (_frontQueue.CompleteTransmits() > 0 && _frontQueue.TrySend(packet))
+            : _backQueue!.TrySend(packet);
+    }
+
+    /// <summary>Sends one packet, waiting for ring space as long as it takes (back-pressure: nothing is dropped).</summary>
+    /// <exception cref="ArgumentException">The packet is empty or larger than the negotiated features allow.</exception>
+    /// <exception cref="PvRingException">The peer closed the connection (a <see cref="PeerGoneException"/> if its process died); the packet was not sent.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; the packet was not sent.</exception>
+    public ValueTask SendAsync(ReadOnlyMemory<byte> packet, CancellationToken cancellationToken = default) =>
+        TrySend(packet.Span) ? ValueTask.CompletedTask : SendSlowAsync(packet, cancellationToken);
+
+    /// <summary>
+    /// Takes the next packet into <paramref name="buffer"/> if one waits. True: <paramref name="length"/> bytes are there.
+    /// False with <paramref name="length"/> 0: nothing waits. False with a larger <paramref name="length"/>: the next packet
+    /// needs that many bytes; it stays for a call with a large enough buffer.
+    /// </summary>
+    /// <exception cref="PvRingProtocolException">The peer sent a malformed packet; the connection is broken.</exception>
+    public bool TryReceive(Span<byte> buffer, out int length) =>
+        _frontQueue is not null ? _frontQueue.TryReceive(buffer, out length) : _backQueue!.TryReceive(buffer, out length);
+
+    /// <summary>
+    /// Receives the next packet into <paramref name="buffer"/>, waiting for one; returns its length, or 0 once the peer has
+    /// closed and every packet it sent has been taken.
+    /// </summary>
+    /// <exception cref="ArgumentException">
+    /// The next packet is larger than <paramref name="buffer"/> (the message says how large); it stays for the next call.
+    /// </exception>
+    /// <exception cref="PeerGoneException">The peer's process died.</exception>
+    /// <exception cref="PvRingProtocolException">The peer sent a malformed packet; the connection is broken.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; nothing was taken.</exception>
+    public ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (TryReceive(buffer.Span, out int length))
+        {
+            return new ValueTask<int>(length);
+        }
+
+        return length > buffer.Length ? ValueTask.FromException<int>(TooSmall(length, buffer.Length)) : ReceiveSlowAsync(buffer, cancellationToken);
+    }
+
+    /// <summary>
+    /// Closes the connection in order (the peer's receive ends after the packets already sent), then releases every
+    /// mapping, grant, channel and file of this end.
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await _release().ConfigureAwait(false);
+        _peerGone.Dispose();
+    }
+
+    /// <summary>Wraps an accepted back end; <paramref name="release"/> disposes it and cleans the device up.</summary>
+    internal static PvRingConnection ForBackEnd(NetBackend back, Func<ValueTask> release) => new(back, release);
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private static void ThrowPeerGone() => throw new PvRingException("The peer closed the connection; the packet was not sent.");
+
+    private static ArgumentException TooSmall(int needed, int length) =>
+        new($"The next packet has {needed} bytes; the buffer holds {length}. The packet stays for a call with a larger buffer.", "buffer");
+
+    private static async Task<int> ClaimDomainAsync(string socket, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            try
+            {
+                await using XenStoreClient toolstack = await XenStoreClient.ConnectAsync(new XenStoreClientOptions { SocketPath = socket }, cancellationToken).ConfigureAwait(false);
+                if (await toolstack.TryReadAsync(PvRingRendezvous.NextDomain, cancellationToken).ConfigureAwait(false) is not null)
+                {
+                    int domain = await PvRingRendezvous.ClaimAsync(toolstack, cancellationToken).ConfigureAwait(false);
+                    string ready = $"{PvRingRendezvous.Ready}/{PvRingRendezvous.Number(domain)}";
+                    await foreach (XenStoreWatchEvent _ in toolstack.WatchAsync(ready, cancellationToken).ConfigureAwait(false))
+                    {
+                        if (await toolstack.ExistsAsync(ready, cancellationToken).ConfigureAwait(false))
+                        {
+                            return domain;
+                        }
+                    }
+                }
+            }
+            catch (Exception e) when (e is SocketException or IOException or (PvRingException and not PvRingProtocolException))
+            {
+                // No listener yet (no socket, or one left by a listener that is gone): try again shortly.
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(20), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static T Own<T>(Stack<IAsyncDisposable> owned, T item)
+        where T : IAsyncDisposable
+    {
+        owned.Push(item);
+        return item;
+    }
+
+    private static T OwnDisposable<T>(Stack<IAsyncDisposable> owned, T item)
+        where T : IDisposable
+    {
+        owned.Push(new SyncDisposer(item));
+        return item;
+    }
+
+    private static async ValueTask DisposeAllAsync(Stack<IAsyncDisposable> owned)
+    {
+        while (owned.TryPop(out IAsyncDisposable? item))
+        {
+            await item.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task CancelWhenDone(Task peerGone)
+    {
+        await peerGone.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (Volatile.Read(ref _disposed) == 0)
+        {
+            try
+            {
+                await _peerGone.CancelAsync().ConfigureAwait(false);
+            }
+            catch (ObjectDisposedException)
+            {
+                // Disposed meanwhile: nobody waits any more.
+            }
+        }
+    }
+
+    private NetDirections SendDirection => _frontQueue is not null ? NetDirections.Transmit : NetDirections.Receive;
+
+    private NetDirections ReceiveDirection => _frontQueue is not null ? NetDirections.Receive : NetDirections.Transmit;
+
+    private ValueTask<RingWaitResult> WaitAsync(NetDirections direction, CancellationToken cancellationToken) =>
+        _frontQueue is not null
+            ? _frontQueue.WaitAsync(direction, Timeout.InfiniteTimeSpan, cancellationToken)
+            : _backQueue!.WaitAsync(direction, Timeout.InfiniteTimeSpan, cancellationToken);
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask SendSlowAsync(ReadOnlyMemory<byte> packet, CancellationToken cancellationToken)
+    {
+        while (!TrySend(packet.Span))
+        {
+            if (await WaitAsync(SendDirection, cancellationToken).ConfigureAwait(false) == RingWaitResult.ChannelClosed)
+            {
+                ThrowPeerGone();
+            }
+        }
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<int> ReceiveSlowAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            if (TryReceive(buffer.Span, out int length))
+            {
+                return length;
+            }
+
+            if (length > buffer.Length)
+            {
+                throw TooSmall(length, buffer.Length);
+            }
+
+            if (IsPeerGone || await WaitAsync(ReceiveDirection, cancellationToken).ConfigureAwait(false) == RingWaitResult.ChannelClosed)
+            {
+                // Whatever the peer sent before it closed is still in the ring: take it first, then report the end.
+                return TryReceive(buffer.Span, out length) ? length : length > buffer.Length ? throw TooSmall(length, buffer.Length) : 0;
+            }
+        }
+    }
+
+    /// <summary>Lets a synchronous resource sit in the list of what a connection releases.</summary>
+    private sealed class SyncDisposer(IDisposable item) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync()
+        {
+            item.Dispose();
+            return ValueTask.CompletedTask;
+        }
+    }
+}

@@ -1,0 +1,29 @@
+// Licensed under the MIT License. See LICENSE in the repository root.
+
+using PvRing.Memory;
+
+namespace PvRing.Transport;
+
+/// <summary>What a <see cref="PvRingConnection"/> asks for when it connects by name.</summary>
+public sealed class PvRingConnectionOptions
+{
+    /// <summary>
+    /// The features wanted (default: every ring feature, one-page rings, scatter-gather, persistent grants). Split event
+    /// channels are always on: a connection's send and receive wait on their own channels.
+    /// </summary>
+    public NetDeviceFeatures Wants { get; init; } = NetDeviceFeatures.All with { RingPageOrder = 0, GrantModes = NetGrantModes.Persistent };
+
+    /// <summary>The host directory the name lives in (default <see cref="HostDirectory.OpenDefault"/>).</summary>
+    public HostDirectory? Host { get; init; }
+
+    /// <summary>How long <see cref="PvRingConnection.ConnectAsync"/> retries while no listener is there, and bounds the negotiation (default 10 s).</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Checks the options.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A feature is out of range, not exactly one grant mode is wanted, or the timeout is not positive.</exception>
+    public void Validate()
+    {
+        new NetFrontendOptions { Wants = Wants }.Validate();
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(ConnectTimeout, TimeSpan.Zero, nameof(ConnectTimeout));
+    }
+}

@@ -1,0 +1,231 @@
+// Licensed under the MIT License. See LICENSE in the repository root.
+
+using System.Collections.Concurrent;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using PvRing.Bus;
+using PvRing.Events;
+using PvRing.Memory;
+using PvRing.Store;
+
+namespace PvRing.Transport;
+
+/// <summary>
+/// The back end that front ends meet by name: it hosts the store, acts as the toolstack (hands each front end its own
+/// domain and device, introduces the domain, cleans up after it), offers its features, and hands out one
+/// <see cref="PvRingConnection"/> per front end through <see cref="AcceptAsync"/>, one after another or at once.
+/// </summary>
+/// <remarks>
+/// The name is a private directory (0700) under the host directory: the store's socket and every file of every
+/// connection (0600) live there. Starting removes what a listener of the same name that died left behind.
+/// </remarks>
+public sealed class PvRingListener : IAsyncDisposable
+{
+    private readonly HostDirectory _directory;
+    private readonly PvRingListenerOptions _options;
+    private readonly XenStoreServer _server;
+    private readonly XenStoreClient _store;
+    private readonly EventDomain _events;
+    private readonly Channel<PvRingConnection> _accepted = Channel.CreateUnbounded<PvRingConnection>();
+    private readonly ConcurrentDictionary<int, Task> _pending = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _claims;
+    private int _disposed;
+
+    private PvRingListener(string name, HostDirectory directory, PvRingListenerOptions options, XenStoreServer server, XenStoreClient store, EventDomain events)
+    {
+        Name = name;
+        _directory = directory;
+        _options = options;
+        _server = server;
+        _store = store;
+        _events = events;
+        _claims = WatchClaimsAsync(_stop.Token);
+    }
+
+    /// <summary>The name front ends connect to.</summary>
+    public string Name { get; }
+
+    /// <summary>The private directory of the name (the store's socket and every connection's files).</summary>
+    public string DirectoryPath => _directory.Path;
+
+    /// <summary>Starts listening on <paramref name="name"/>.</summary>
+    /// <exception cref="ArgumentException">The name is not a valid file name.</exception>
+    /// <exception cref="PvRingException">A listener of that name is already running.</exception>
+    public static async Task<PvRingListener> StartAsync(string name, PvRingListenerOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        options ??= new PvRingListenerOptions();
+        options.Validate();
+        HostDirectory directory = PvRingRendezvous.DirectoryOf(options.Host ?? HostDirectory.OpenDefault(), name);
+        string socket = directory.GetFilePath(PvRingRendezvous.SocketName);
+        if (await IsListeningAsync(socket, cancellationToken).ConfigureAwait(false))
+        {
+            throw new PvRingException($"A PvRing listener named '{name}' is already running at {socket}.");
+        }
+
+        // Nobody listens: whatever is in the directory was left by a listener and front ends that are gone.
+        foreach (string stale in Directory.EnumerateFileSystemEntries(directory.Path))
+        {
+            File.Delete(stale);
+        }
+
+        XenStoreServer server = XenStoreServer.Start(new XenStoreServerOptions { SocketPath = socket });
+        XenStoreClient? store = null;
+        EventDomain? events = null;
+        try
+        {
+            store = await XenStoreClient.ConnectAsync(new XenStoreClientOptions { SocketPath = socket }, cancellationToken).ConfigureAwait(false);
+            events = EventDomain.Create(directory, 0);
+            await store.WriteAsync(PvRingRendezvous.NextDomain, PvRingRendezvous.Number(PvRingRendezvous.FirstDomain), cancellationToken).ConfigureAwait(false);
+            await store.MakeDirectoryAsync(PvRingRendezvous.Claims, cancellationToken).ConfigureAwait(false);
+            return new PvRingListener(name, directory, options, server, store, events);
+        }
+        catch
+        {
+            events?.Dispose();
+            if (store is not null)
+            {
+                await store.DisposeAsync().ConfigureAwait(false);
+            }
+
+            await server.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Waits for the next front end to connect and returns its connection.</summary>
+    /// <exception cref="ObjectDisposedException">The listener was disposed.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public async ValueTask<PvRingConnection> AcceptAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await _accepted.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException e)
+        {
+            throw new ObjectDisposedException(nameof(PvRingListener), e);
+        }
+    }
+
+    /// <summary>
+    /// Stops listening: front ends that have not been accepted yet are closed; accepted connections stay usable until
+    /// disposed, but the store they negotiated through goes, so dispose them first.
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await _claims.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await Task.WhenAll(_pending.Values).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        _accepted.Writer.TryComplete();
+        while (_accepted.Reader.TryRead(out PvRingConnection? unaccepted))
+        {
+            await unaccepted.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _events.Dispose();
+        await _store.DisposeAsync().ConfigureAwait(false);
+        await _server.DisposeAsync().ConfigureAwait(false);
+        _stop.Dispose();
+    }
+
+    private static async Task<bool> IsListeningAsync(string socket, CancellationToken cancellationToken)
+    {
+        if (!File.Exists(socket))
+        {
+            return false;
+        }
+
+        try
+        {
+            await using XenStoreClient probe = await XenStoreClient.ConnectAsync(new XenStoreClientOptions { SocketPath = socket }, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception e) when (e is SocketException or IOException or PvRingException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The toolstack's loop: every claimed domain gets its device, and its front end a back end.</summary>
+    private async Task WatchClaimsAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (XenStoreWatchEvent _ in _store.WatchAsync(PvRingRendezvous.Claims, cancellationToken).ConfigureAwait(false))
+            {
+                foreach (string entry in await _store.ListAsync(PvRingRendezvous.Claims, cancellationToken).ConfigureAwait(false))
+                {
+                    if (int.TryParse(entry, out int domain) && domain is >= PvRingRendezvous.FirstDomain and <= PvRingRendezvous.LastDomain)
+                    {
+                        // Only this loop adds, so the check and the add cannot race; a claim is served once.
+                        if (!_pending.ContainsKey(domain))
+                        {
+                            _pending[domain] = ServeAsync(domain, cancellationToken);
+                        }
+                    }
+                }
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or PvRingException)
+        {
+            // Disposed, or the store is gone: no more front ends.
+        }
+    }
+
+    private async Task ServeAsync(int domain, CancellationToken cancellationToken)
+    {
+        await Task.Yield();
+        XenBusDevice device = PvRingRendezvous.DeviceOf(domain);
+        string ready = $"{PvRingRendezvous.Ready}/{PvRingRendezvous.Number(domain)}";
+        try
+        {
+            await _store.IntroduceDomainAsync(domain, cancellationToken).ConfigureAwait(false);
+            await device.CreateAsync(_store, cancellationToken).ConfigureAwait(false);
+            await _store.WriteAsync(ready, "1", cancellationToken).ConfigureAwait(false);
+            var backOptions = new NetBackendOptions
+            {
+                Offers = _options.Offers with { SplitEventChannels = true },
+                Bus = new XenBusOptions { Timeout = _options.NegotiationTimeout },
+            };
+            NetBackend back = await NetBackend.ConnectAsync(_store, device, _directory, _events, backOptions, cancellationToken).ConfigureAwait(false);
+            PvRingConnection connection = PvRingConnection.ForBackEnd(back, async () =>
+            {
+                await back.DisposeAsync().ConfigureAwait(false);
+                await ForgetAsync(device, ready).ConfigureAwait(false);
+            });
+            if (!_accepted.Writer.TryWrite(connection))
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is PvRingException or OperationCanceledException)
+        {
+            // The front end went away or refused before connecting: forget its device.
+            await ForgetAsync(device, ready).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The toolstack's clean-up of a connection: its device directories and rendezvous keys leave the store.</summary>
+    /// <remarks>The claim stays: a domain id is handed out once per listener, so a late watch event cannot serve it twice.</remarks>
+    private async Task ForgetAsync(XenBusDevice device, string ready)
+    {
+        foreach (string path in new[] { device.BackendPath, device.FrontendPath, ready })
+        {
+            try
+            {
+                await _store.RemoveAsync(path).ConfigureAwait(false);
+            }
+            catch (PvRingException)
+            {
+                // Already gone, or the store is: nothing to remove.
+            }
+        }
+    }
+}

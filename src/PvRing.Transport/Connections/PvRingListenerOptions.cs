@@ -1,0 +1,29 @@
+// Licensed under the MIT License. See LICENSE in the repository root.
+
+using PvRing.Memory;
+
+namespace PvRing.Transport;
+
+/// <summary>What a <see cref="PvRingListener"/> offers and where it listens.</summary>
+public sealed class PvRingListenerOptions
+{
+    /// <summary>
+    /// The features offered, the order being the maximum (default: everything). Split event channels are always offered:
+    /// a connection's send and receive wait on their own channels.
+    /// </summary>
+    public NetDeviceFeatures Offers { get; init; } = NetDeviceFeatures.All;
+
+    /// <summary>The host directory the name lives in (default <see cref="HostDirectory.OpenDefault"/>).</summary>
+    public HostDirectory? Host { get; init; }
+
+    /// <summary>How long a front end may take to negotiate once it has claimed its domain (default 10 s).</summary>
+    public TimeSpan NegotiationTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Checks the options.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A feature is out of range or the timeout is not positive.</exception>
+    public void Validate()
+    {
+        Offers.Validate();
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(NegotiationTimeout, TimeSpan.Zero, nameof(NegotiationTimeout));
+    }
+}
