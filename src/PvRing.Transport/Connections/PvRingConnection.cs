@@ -1,5 +1,6 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
+using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using PvRing.Bus;
@@ -30,6 +31,7 @@ public sealed class PvRingConnection : IAsyncDisposable
     private readonly NetBackQueue? _backQueue;
     private readonly Func<ValueTask> _release;
     private readonly CancellationTokenSource _peerGone = new();
+    private PvRingDuplexPipe? _pipe;
     private int _disposed;
 
     private PvRingConnection(NetFrontend front, Func<ValueTask> release)
@@ -158,8 +160,30 @@ public sealed class PvRingConnection : IAsyncDisposable
     }
 
     /// <summary>
-    /// Closes the connection in order (the peer's receive ends after the packets already sent), then releases every
-    /// mapping, grant, channel and file of this end.
+    /// The connection as a byte stream (<see cref="System.IO.Pipelines"/>): what the application writes to
+    /// <see cref="IDuplexPipe.Output"/> is sent in packets of at most 65535 bytes, what arrives is readable from
+    /// <see cref="IDuplexPipe.Input"/>, which completes when the peer closes. Created on first use; from then on the pipe's
+    /// loops are the connection's one sender and one receiver, so do not call the packet methods as well. Complete
+    /// <see cref="IDuplexPipe.Output"/> when done writing; disposing the connection waits for what was written to be sent.
+    /// </summary>
+    public IDuplexPipe Pipe
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+            if (Volatile.Read(ref _pipe) is PvRingDuplexPipe pipe)
+            {
+                return pipe;
+            }
+
+            var created = new PvRingDuplexPipe(this);
+            return Interlocked.CompareExchange(ref _pipe, created, null) ?? created;
+        }
+    }
+
+    /// <summary>
+    /// Closes the connection in order (the peer's receive ends after the packets already sent; with <see cref="Pipe"/>, after
+    /// everything written to its output), then releases every mapping, grant, channel and file of this end.
     /// </summary>
     public async ValueTask DisposeAsync()
     {
@@ -168,7 +192,20 @@ public sealed class PvRingConnection : IAsyncDisposable
             return;
         }
 
+        if (_pipe is PvRingDuplexPipe pipe)
+        {
+            // The application's writes go out first; a peer that is gone ends the send loop with its error.
+            await pipe.Output.CompleteAsync().ConfigureAwait(false);
+            await pipe.Sending.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
         await _release().ConfigureAwait(false);
+        if (_pipe is PvRingDuplexPipe stopped)
+        {
+            // Our channels are closed now: the receive loop ends at its next wait.
+            await stopped.Receiving.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
         _peerGone.Dispose();
     }
 

@@ -1,0 +1,112 @@
+// Licensed under the MIT License. See LICENSE in the repository root.
+
+using System.Buffers;
+using System.IO.Pipelines;
+
+namespace PvRing.Transport;
+
+/// <summary>
+/// A connection as a byte stream, built as Kestrel builds its transports: a receive loop writes every packet into the
+/// input pipe, a send loop cuts what the application writes into packets of at most 65535 bytes. Pause/resume thresholds
+/// bound the bytes buffered each way; a failure of a loop completes its pipe with the exception, so the application sees
+/// it on its next read or flush.
+/// </summary>
+internal sealed class PvRingDuplexPipe : IDuplexPipe
+{
+    private const long PauseThreshold = 1 << 20;
+    private const long ResumeThreshold = PauseThreshold / 2;
+
+    private readonly PvRingConnection _connection;
+    private readonly Pipe _input;
+    private readonly Pipe _output;
+    private readonly byte[] _staging = new byte[NetPacketLimits.MaxPacketSize];
+    private readonly Task _receiving;
+    private readonly Task _sending;
+
+    public PvRingDuplexPipe(PvRingConnection connection)
+    {
+        _connection = connection;
+        var options = new PipeOptions(pauseWriterThreshold: PauseThreshold, resumeWriterThreshold: ResumeThreshold, useSynchronizationContext: false);
+        _input = new Pipe(options);
+        _output = new Pipe(options);
+        _receiving = Task.Run(ReceiveLoopAsync);
+        _sending = Task.Run(SendLoopAsync);
+    }
+
+    public PipeReader Input => _input.Reader;
+
+    public PipeWriter Output => _output.Writer;
+
+    /// <summary>The send loop's end: it finishes when the application completes <see cref="Output"/> and everything written was sent.</summary>
+    public Task Sending => _sending;
+
+    /// <summary>The receive loop's end: the peer closed, the application completed <see cref="Input"/>, or a failure.</summary>
+    public Task Receiving => _receiving;
+
+    private async Task ReceiveLoopAsync()
+    {
+        Exception? error = null;
+        try
+        {
+            while (true)
+            {
+                Memory<byte> memory = _input.Writer.GetMemory(NetPacketLimits.MaxPacketSize);
+                int length = await _connection.ReceiveAsync(memory).ConfigureAwait(false);
+                if (length == 0)
+                {
+                    break; // the peer closed: the end of the stream
+                }
+
+                _input.Writer.Advance(length);
+                FlushResult flushed = await _input.Writer.FlushAsync().ConfigureAwait(false);
+                if (flushed.IsCompleted || flushed.IsCanceled)
+                {
+                    break; // the application stopped reading
+                }
+            }
+        }
+        catch (Exception e) when (e is PvRingException or ObjectDisposedException or InvalidOperationException)
+        {
+            error = e;
+        }
+        finally
+        {
+            await _input.Writer.CompleteAsync(error).ConfigureAwait(false);
+        }
+    }
+
+    private async Task SendLoopAsync()
+    {
+        Exception? error = null;
+        try
+        {
+            while (true)
+            {
+                ReadResult result = await _output.Reader.ReadAsync().ConfigureAwait(false);
+                ReadOnlySequence<byte> buffer = result.Buffer;
+                while (!buffer.IsEmpty)
+                {
+                    // One packet per up to 65535 bytes; the staging copy joins the pipe's small segments.
+                    int length = (int)Math.Min(buffer.Length, _staging.Length);
+                    buffer.Slice(0, length).CopyTo(_staging);
+                    await _connection.SendAsync(_staging.AsMemory(0, length)).ConfigureAwait(false);
+                    buffer = buffer.Slice(length);
+                }
+
+                _output.Reader.AdvanceTo(result.Buffer.End);
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception e) when (e is PvRingException or ObjectDisposedException or InvalidOperationException)
+        {
+            error = e;
+        }
+        finally
+        {
+            await _output.Reader.CompleteAsync(error).ConfigureAwait(false);
+        }
+    }
+}
