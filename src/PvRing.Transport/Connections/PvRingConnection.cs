@@ -1,6 +1,8 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
 using System.IO.Pipelines;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using PvRing.Bus;
@@ -34,20 +36,24 @@ public sealed class PvRingConnection : IAsyncDisposable
     private PvRingDuplexPipe? _pipe;
     private int _disposed;
 
-    private PvRingConnection(NetFrontend front, Func<ValueTask> release)
+    private readonly ILogger _logger;
+
+    private PvRingConnection(NetFrontend front, Func<ValueTask> release, ILogger? logger)
     {
         _front = front;
         _frontQueue = front.Queue;
         _release = release;
+        _logger = logger ?? NullLogger.Instance;
         Features = front.Features;
         _ = CancelWhenDone(front.BackendGone);
     }
 
-    private PvRingConnection(NetBackend back, Func<ValueTask> release)
+    private PvRingConnection(NetBackend back, Func<ValueTask> release, ILogger? logger)
     {
         _back = back;
         _backQueue = back.Queue;
         _release = release;
+        _logger = logger ?? NullLogger.Instance;
         Features = back.Features;
         _ = CancelWhenDone(back.FrontendGone);
     }
@@ -96,7 +102,12 @@ public sealed class PvRingConnection : IAsyncDisposable
             EventDomain events = OwnDisposable(owned, EventDomain.Create(directory, (ushort)domain));
             var frontOptions = new NetFrontendOptions { Wants = wants, Bus = new XenBusOptions { Timeout = options.ConnectTimeout } };
             NetFrontend front = Own(owned, await NetFrontend.ConnectAsync(store, PvRingRendezvous.DeviceOf(domain), grants, events, frontOptions, cancellationToken).ConfigureAwait(false));
-            return new PvRingConnection(front, () => DisposeAllAsync(owned));
+            if (options.Logger is ILogger logger)
+            {
+                PvRingLog.Connected(logger, name, domain, front.Features);
+            }
+
+            return new PvRingConnection(front, () => DisposeAllAsync(owned), options.Logger);
         }
         catch
         {
@@ -136,8 +147,18 @@ public sealed class PvRingConnection : IAsyncDisposable
     /// needs that many bytes; it stays for a call with a large enough buffer.
     /// </summary>
     /// <exception cref="PvRingProtocolException">The peer sent a malformed packet; the connection is broken.</exception>
-    public bool TryReceive(Span<byte> buffer, out int length) =>
-        _frontQueue is not null ? _frontQueue.TryReceive(buffer, out length) : _backQueue!.TryReceive(buffer, out length);
+    public bool TryReceive(Span<byte> buffer, out int length)
+    {
+        try
+        {
+            return _frontQueue is not null ? _frontQueue.TryReceive(buffer, out length) : _backQueue!.TryReceive(buffer, out length);
+        }
+        catch (PvRingProtocolException e)
+        {
+            Fail(e);
+            throw;
+        }
+    }
 
     /// <summary>
     /// Receives the next packet into <paramref name="buffer"/>, waiting for one; returns its length, or 0 once the peer has
@@ -210,7 +231,7 @@ public sealed class PvRingConnection : IAsyncDisposable
     }
 
     /// <summary>Wraps an accepted back end; <paramref name="release"/> disposes it and cleans the device up.</summary>
-    internal static PvRingConnection ForBackEnd(NetBackend back, Func<ValueTask> release) => new(back, release);
+    internal static PvRingConnection ForBackEnd(NetBackend back, Func<ValueTask> release, ILogger? logger) => new(back, release, logger);
 
     [System.Diagnostics.CodeAnalysis.DoesNotReturn]
     private static void ThrowPeerGone() => throw new PvRingException("The peer closed the connection; the packet was not sent.");
@@ -269,11 +290,21 @@ public sealed class PvRingConnection : IAsyncDisposable
         }
     }
 
+    private string DeviceName => (_front?.Device ?? _back!.Device).ToString();
+
+    /// <summary>A malformed packet from the peer: the device reports it (<c>error</c> and Closing), as netfront and netback do.</summary>
+    private void Fail(PvRingProtocolException error)
+    {
+        PvRingLog.ProtocolError(_logger, DeviceName, error.Message);
+        _ = _front is not null ? _front.FailAsync(error) : _back!.FailAsync(error);
+    }
+
     private async Task CancelWhenDone(Task peerGone)
     {
         await peerGone.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         if (Volatile.Read(ref _disposed) == 0)
         {
+            PvRingLog.PeerGone(_logger, DeviceName);
             try
             {
                 await _peerGone.CancelAsync().ConfigureAwait(false);

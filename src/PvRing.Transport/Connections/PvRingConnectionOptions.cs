@@ -1,5 +1,6 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
+using Microsoft.Extensions.Logging;
 using PvRing.Memory;
 
 namespace PvRing.Transport;
@@ -18,6 +19,9 @@ public sealed class PvRingConnectionOptions
 
     /// <summary>How long <see cref="PvRingConnection.ConnectAsync"/> retries while no listener is there, and bounds the negotiation (default 10 s).</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Where lifecycle events go (listening, connected with the features, peer gone, protocol error); null for none.</summary>
+    public ILogger? Logger { get; init; }
 
     /// <summary>Checks the options.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A feature is out of range, not exactly one grant mode is wanted, or the timeout is not positive.</exception>

@@ -3,6 +3,8 @@
 using System.Collections.Concurrent;
 using System.Net.Sockets;
 using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using PvRing.Bus;
 using PvRing.Events;
 using PvRing.Memory;
@@ -30,6 +32,7 @@ public sealed class PvRingListener : IAsyncDisposable
     private readonly ConcurrentDictionary<int, Task> _pending = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _claims;
+    private readonly ILogger _logger;
     private int _disposed;
 
     private PvRingListener(string name, HostDirectory directory, PvRingListenerOptions options, XenStoreServer server, XenStoreClient store, EventDomain events)
@@ -40,6 +43,8 @@ public sealed class PvRingListener : IAsyncDisposable
         _server = server;
         _store = store;
         _events = events;
+        _logger = options.Logger ?? NullLogger.Instance;
+        PvRingLog.Listening(_logger, name, directory.Path);
         _claims = WatchClaimsAsync(_stop.Token);
     }
 
@@ -199,7 +204,8 @@ public sealed class PvRingListener : IAsyncDisposable
             {
                 await back.DisposeAsync().ConfigureAwait(false);
                 await ForgetAsync(device, ready).ConfigureAwait(false);
-            });
+            }, _options.Logger);
+            PvRingLog.Accepted(_logger, Name, domain, back.Features);
             if (!_accepted.Writer.TryWrite(connection))
             {
                 await connection.DisposeAsync().ConfigureAwait(false);
@@ -208,6 +214,11 @@ public sealed class PvRingListener : IAsyncDisposable
         catch (Exception e) when (e is PvRingException or OperationCanceledException)
         {
             // The front end went away or refused before connecting: forget its device.
+            if (!cancellationToken.IsCancellationRequested)
+            {
+                PvRingLog.FrontEndFailed(_logger, Name, domain, e.Message);
+            }
+
             await ForgetAsync(device, ready).ConfigureAwait(false);
         }
     }

@@ -1,5 +1,6 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
+using Microsoft.Extensions.Logging;
 using PvRing.Memory;
 
 namespace PvRing.Transport;
@@ -18,6 +19,9 @@ public sealed class PvRingListenerOptions
 
     /// <summary>How long a front end may take to negotiate once it has claimed its domain (default 10 s).</summary>
     public TimeSpan NegotiationTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Where lifecycle events go (listening, connected with the features, peer gone, protocol error); null for none.</summary>
+    public ILogger? Logger { get; init; }
 
     /// <summary>Checks the options.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A feature is out of range or the timeout is not positive.</exception>

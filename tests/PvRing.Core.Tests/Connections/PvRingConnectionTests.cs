@@ -167,6 +167,24 @@ public sealed class PvRingConnectionTests
         Assert.True(ended is PeerGoneException || (ended is null && back.IsPeerGone), $"ended with {ended?.GetType().Name ?? "a result"}");
     }
 
+    [Fact]
+    public async Task Loggers_Lifecycle_ListeningAcceptedConnectedPeerGone()
+    {
+        using var host = new TempHost();
+        var listenerLog = new ListLogger();
+        var frontLog = new ListLogger();
+        await using PvRingListener listener = await PvRingListener.StartAsync("log", new() { Host = host.Host, Logger = listenerLog });
+        Task<PvRingConnection> connecting = PvRingConnection.ConnectAsync("log", new() { Host = host.Host, Logger = frontLog });
+        await using PvRingConnection back = await listener.AcceptAsync().AsTask().WaitAsync(s_bound);
+        PvRingConnection front = await connecting.WaitAsync(s_bound);
+        await front.DisposeAsync();
+        Assert.Equal(0, await back.ReceiveAsync(new byte[16]).AsTask().WaitAsync(s_bound));
+        Assert.True(SpinWait.SpinUntil(() => listenerLog.Contains("the peer is gone"), s_bound), string.Join('\n', listenerLog.Messages));
+        Assert.True(listenerLog.Contains("listening in"));
+        Assert.True(listenerLog.Contains("accepted the front end of domain 1: ring-page-order=0"));
+        Assert.True(frontLog.Contains("connected as domain 1"));
+    }
+
     private static async Task<(PvRingConnection Front, PvRingConnection Back)> PairAsync(PvRingListener listener, TempHost host, string name)
     {
         Task<PvRingConnection> front = PvRingConnection.ConnectAsync(name, new() { Host = host.Host });

@@ -1,0 +1,22 @@
+// Licensed under the MIT License. See LICENSE in the repository root.
+
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+
+namespace PvRing.Core.Tests.Connections;
+
+/// <summary>An <see cref="ILogger"/> that keeps every message, for tests.</summary>
+internal sealed class ListLogger : ILogger
+{
+    public ConcurrentQueue<string> Messages { get; } = new();
+
+    public IDisposable? BeginScope<TState>(TState state)
+        where TState : notnull => null;
+
+    public bool IsEnabled(LogLevel logLevel) => true;
+
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+        Messages.Enqueue($"{logLevel}: {formatter(state, exception)}");
+
+    public bool Contains(string text) => Messages.Any(m => m.Contains(text, StringComparison.Ordinal));
+}
