@@ -129,9 +129,7 @@ public sealed class PvRingConnection : IAsyncDisposable
             ThrowPeerGone();
         }
 
-        return _frontQueue is not null
-            ? _frontQueue.TrySend(packet) || (_frontQueue.CompleteTransmits() > 0 && _frontQueue.TrySend(packet))
-            : _backQueue!.TrySend(packet);
+        return _frontQueue is not null ? _frontQueue.TrySend(packet) : _backQueue!.TrySend(packet);
     }
 
     /// <summary>Sends one packet, waiting for ring space as long as it takes (back-pressure: nothing is dropped).</summary>
@@ -330,6 +328,13 @@ public sealed class PvRingConnection : IAsyncDisposable
     {
         while (!TrySend(packet.Span))
         {
+            // The queue's sender contract: ids that came back since TrySend looked (deferred unmap returns them with a
+            // flush, not a response) mean "try again"; only when none did is there something to wait for.
+            if (_frontQueue is not null && _frontQueue.CompleteTransmits() > 0)
+            {
+                continue;
+            }
+
             if (await WaitAsync(SendDirection, cancellationToken).ConfigureAwait(false) == RingWaitResult.ChannelClosed)
             {
                 ThrowPeerGone();

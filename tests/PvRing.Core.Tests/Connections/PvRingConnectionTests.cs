@@ -167,6 +167,40 @@ public sealed class PvRingConnectionTests
         Assert.True(ended is PeerGoneException || (ended is null && back.IsPeerGone), $"ended with {ended?.GetType().Name ?? "a result"}");
     }
 
+    [Theory]
+    [InlineData(NetGrantModes.Copy)]
+    [InlineData(NetGrantModes.Map)]
+    [InlineData(NetGrantModes.DirectMap)]
+    [InlineData(NetGrantModes.DeferredUnmap)]
+    public async Task SendAsync_EveryGrantMode_ManyMorePacketsThanTheRingHolds(NetGrantModes mode)
+    {
+        using var host = new TempHost();
+        await using PvRingListener listener = await PvRingListener.StartAsync("modes", new() { Host = host.Host });
+        var wants = NetDeviceFeatures.All with { RingPageOrder = 0, GrantModes = mode };
+        Task<PvRingConnection> connecting = PvRingConnection.ConnectAsync("modes", new() { Host = host.Host, Wants = wants });
+        await using PvRingConnection back = await listener.AcceptAsync().AsTask().WaitAsync(s_bound);
+        await using PvRingConnection front = await connecting.WaitAsync(s_bound);
+        Assert.Equal(mode, front.Features.GrantModes);
+        const int Count = 3000;
+        Task sending = Task.Run(async () =>
+        {
+            var packet = new byte[4500];
+            for (int i = 0; i < Count; i++)
+            {
+                packet[0] = (byte)i;
+                await front.SendAsync(packet);
+            }
+        });
+        var buffer = new byte[65535];
+        for (int i = 0; i < Count; i++)
+        {
+            Assert.Equal(4500, await back.ReceiveAsync(buffer).AsTask().WaitAsync(s_bound));
+            Assert.Equal((byte)i, buffer[0]);
+        }
+
+        await sending.WaitAsync(s_bound);
+    }
+
     [Fact]
     public async Task Loggers_Lifecycle_ListeningAcceptedConnectedPeerGone()
     {
