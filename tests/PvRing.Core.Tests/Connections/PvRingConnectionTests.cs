@@ -219,6 +219,28 @@ public sealed class PvRingConnectionTests
         Assert.True(frontLog.Contains("connected as domain 1"));
     }
 
+    [Fact]
+    public async Task SendAsync_PeerProcessKilledWhileWaiting_EndsWithTheLibrarysException()
+    {
+        using var host = new TempHost();
+        await using PvRingListener listener = await PvRingListener.StartAsync("killsend", new() { Host = host.Host });
+        using ChildProcess peer = ChildProcess.StartPeer("api-hold", "killsend", host.Path);
+        await using PvRingConnection back = await listener.AcceptAsync().AsTask().WaitAsync(s_bound);
+        Assert.True(SpinWait.SpinUntil(() => peer.Output.Contains("connected") || peer.HasExited, s_bound), peer.Output);
+
+        // The peer reads one small packet at most: fill every buffer it posted, then a send has to wait.
+        var packet = new byte[60000];
+        while (back.TrySend(packet))
+        {
+        }
+
+        ValueTask sending = back.SendAsync(packet);
+        Assert.False(sending.IsCompleted);
+        peer.Kill();
+        Exception? ended = await Record.ExceptionAsync(async () => await sending.AsTask().WaitAsync(s_bound));
+        Assert.IsAssignableFrom<PvRingException>(ended);
+    }
+
     private static async Task<(PvRingConnection Front, PvRingConnection Back)> PairAsync(PvRingListener listener, TempHost host, string name)
     {
         Task<PvRingConnection> front = PvRingConnection.ConnectAsync(name, new() { Host = host.Host });
