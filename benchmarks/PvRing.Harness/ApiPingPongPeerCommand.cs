@@ -1,0 +1,56 @@
+// Licensed under the MIT License. See LICENSE in the repository root.
+
+using System.Net.Sockets;
+using PvRing.Memory;
+using PvRing.Transport;
+
+namespace PvRing.Harness;
+
+/// <summary>
+/// <c>apipingpong-peer api HOST NAME</c> or <c>apipingpong-peer socket PATH</c>: connects and echoes every packet (api) or
+/// every 64 bytes (socket) until the other side closes.
+/// </summary>
+internal sealed class ApiPingPongPeerCommand : IHarnessCommand
+{
+    public string Name => "apipingpong-peer";
+
+    public string Summary => "(internal) the echo side of apipingpong";
+
+    public int Run(string[] args) => args[0] == "api" ? EchoApiAsync(new HostDirectory(args[1]), args[2]).GetAwaiter().GetResult() : EchoSocketAsync(args[1]).GetAwaiter().GetResult();
+
+    private static async Task<int> EchoApiAsync(HostDirectory host, string name)
+    {
+        await using PvRingConnection connection = await PvRingConnection.ConnectAsync(name, new PvRingConnectionOptions { Host = host });
+        var buffer = new byte[NetPacketLimits.MaxPacketSize];
+        int length;
+        while ((length = await connection.ReceiveAsync(buffer)) > 0)
+        {
+            await connection.SendAsync(buffer.AsMemory(0, length));
+        }
+
+        return 0;
+    }
+
+    private static async Task<int> EchoSocketAsync(string path)
+    {
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        await socket.ConnectAsync(new UnixDomainSocketEndPoint(path));
+        var buffer = new byte[64];
+        while (true)
+        {
+            int received = 0;
+            while (received < buffer.Length)
+            {
+                int n = await socket.ReceiveAsync(buffer.AsMemory(received), SocketFlags.None);
+                if (n == 0)
+                {
+                    return 0;
+                }
+
+                received += n;
+            }
+
+            await socket.SendAsync(buffer, SocketFlags.None);
+        }
+    }
+}
