@@ -37,9 +37,11 @@ public sealed class PvRingConnection : IAsyncDisposable
     private int _disposed;
 
     private readonly ILogger _logger;
+    private readonly int _spinCount;
 
-    private PvRingConnection(NetFrontend front, Func<ValueTask> release, ILogger? logger)
+    private PvRingConnection(NetFrontend front, Func<ValueTask> release, ILogger? logger, int spinCount)
     {
+        _spinCount = spinCount;
         _front = front;
         _frontQueue = front.Queue;
         _release = release;
@@ -48,8 +50,9 @@ public sealed class PvRingConnection : IAsyncDisposable
         _ = CancelWhenDone(front.BackendGone);
     }
 
-    private PvRingConnection(NetBackend back, Func<ValueTask> release, ILogger? logger)
+    private PvRingConnection(NetBackend back, Func<ValueTask> release, ILogger? logger, int spinCount)
     {
+        _spinCount = spinCount;
         _back = back;
         _backQueue = back.Queue;
         _release = release;
@@ -107,7 +110,7 @@ public sealed class PvRingConnection : IAsyncDisposable
                 PvRingLog.Connected(logger, name, domain, front.Features);
             }
 
-            return new PvRingConnection(front, () => DisposeAllAsync(owned), options.Logger);
+            return new PvRingConnection(front, () => DisposeAllAsync(owned), options.Logger, options.SpinCount);
         }
         catch
         {
@@ -229,7 +232,7 @@ public sealed class PvRingConnection : IAsyncDisposable
     }
 
     /// <summary>Wraps an accepted back end; <paramref name="release"/> disposes it and cleans the device up.</summary>
-    internal static PvRingConnection ForBackEnd(NetBackend back, Func<ValueTask> release, ILogger? logger) => new(back, release, logger);
+    internal static PvRingConnection ForBackEnd(NetBackend back, Func<ValueTask> release, ILogger? logger, int spinCount) => new(back, release, logger, spinCount);
 
     [System.Diagnostics.CodeAnalysis.DoesNotReturn]
     private static void ThrowPeerGone() => throw new PvRingException("The peer closed the connection; the packet was not sent.");
@@ -318,6 +321,22 @@ public sealed class PvRingConnection : IAsyncDisposable
 
     private NetDirections ReceiveDirection => _frontQueue is not null ? NetDirections.Receive : NetDirections.Transmit;
 
+    /// <summary>Polls the ring of <paramref name="direction"/> up to the spin count; true as soon as it has work.</summary>
+    private bool Spin(NetDirections direction)
+    {
+        for (int i = 0; i < _spinCount; i++)
+        {
+            if (_frontQueue is not null ? ((INetQueueWork)_frontQueue).HasWork(direction) : ((INetQueueWork)_backQueue!).HasWork(direction))
+            {
+                return true;
+            }
+
+            Thread.SpinWait(1);
+        }
+
+        return false;
+    }
+
     private ValueTask<RingWaitResult> WaitAsync(NetDirections direction, CancellationToken cancellationToken) =>
         _frontQueue is not null
             ? _frontQueue.WaitAsync(direction, Timeout.InfiniteTimeSpan, cancellationToken)
@@ -330,7 +349,7 @@ public sealed class PvRingConnection : IAsyncDisposable
         {
             // The queue's sender contract: ids that came back since TrySend looked (deferred unmap returns them with a
             // flush, not a response) mean "try again"; only when none did is there something to wait for.
-            if (_frontQueue is not null && _frontQueue.CompleteTransmits() > 0)
+            if ((_frontQueue is not null && _frontQueue.CompleteTransmits() > 0) || Spin(SendDirection))
             {
                 continue;
             }
@@ -355,6 +374,11 @@ public sealed class PvRingConnection : IAsyncDisposable
             if (length > buffer.Length)
             {
                 throw TooSmall(length, buffer.Length);
+            }
+
+            if (!IsPeerGone && Spin(ReceiveDirection))
+            {
+                continue;
             }
 
             if (IsPeerGone || await WaitAsync(ReceiveDirection, cancellationToken).ConfigureAwait(false) == RingWaitResult.ChannelClosed)

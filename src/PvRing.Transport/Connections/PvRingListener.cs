@@ -204,7 +204,7 @@ public sealed class PvRingListener : IAsyncDisposable
             {
                 await back.DisposeAsync().ConfigureAwait(false);
                 await ForgetAsync(device, ready).ConfigureAwait(false);
-            }, _options.Logger);
+            }, _options.Logger, _options.SpinCount);
             PvRingLog.Accepted(_logger, Name, domain, back.Features);
             if (!_accepted.Writer.TryWrite(connection))
             {

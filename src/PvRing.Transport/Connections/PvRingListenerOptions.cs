@@ -20,6 +20,9 @@ public sealed class PvRingListenerOptions
     /// <summary>How long a front end may take to negotiate once it has claimed its domain (default 10 s).</summary>
     public TimeSpan NegotiationTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>How many polls an accepted connection's waiting send or receive makes before it awaits (see <see cref="PvRingConnectionOptions.SpinCount"/>).</summary>
+    public int SpinCount { get; init; } = Events.SpinThenBlockWait.DefaultSpinCount;
+
     /// <summary>Where lifecycle events go (listening, connected with the features, peer gone, protocol error); null for none.</summary>
     public ILogger? Logger { get; init; }
 
@@ -29,5 +32,6 @@ public sealed class PvRingListenerOptions
     {
         Offers.Validate();
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(NegotiationTimeout, TimeSpan.Zero, nameof(NegotiationTimeout));
+        ArgumentOutOfRangeException.ThrowIfNegative(SpinCount, nameof(SpinCount));
     }
 }
