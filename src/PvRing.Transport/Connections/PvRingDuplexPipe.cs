@@ -15,6 +15,10 @@ internal sealed class PvRingDuplexPipe : IDuplexPipe
 {
     private const long PauseThreshold = 1 << 20;
     private const long ResumeThreshold = PauseThreshold / 2;
+    private const int SegmentSize = 64 * 1024;
+
+    // Segments shorter than this are joined in the staging buffer rather than sent as many small packets.
+    private const int DirectSendMinimum = 16 * 1024;
 
     private readonly PvRingConnection _connection;
     private readonly Pipe _input;
@@ -26,7 +30,9 @@ internal sealed class PvRingDuplexPipe : IDuplexPipe
     public PvRingDuplexPipe(PvRingConnection connection)
     {
         _connection = connection;
-        var options = new PipeOptions(pauseWriterThreshold: PauseThreshold, resumeWriterThreshold: ResumeThreshold, useSynchronizationContext: false);
+        // Segments of 64 KiB: what the application writes mostly lands in segments a packet can take whole.
+        var options = new PipeOptions(
+            pauseWriterThreshold: PauseThreshold, resumeWriterThreshold: ResumeThreshold, minimumSegmentSize: SegmentSize, useSynchronizationContext: false);
         _input = new Pipe(options);
         _output = new Pipe(options);
         _receiving = Task.Run(ReceiveLoopAsync);
@@ -86,10 +92,22 @@ internal sealed class PvRingDuplexPipe : IDuplexPipe
                 ReadOnlySequence<byte> buffer = result.Buffer;
                 while (!buffer.IsEmpty)
                 {
-                    // One packet per up to 65535 bytes; the staging copy joins the pipe's small segments.
-                    int length = (int)Math.Min(buffer.Length, _staging.Length);
-                    buffer.Slice(0, length).CopyTo(_staging);
-                    await _connection.SendAsync(_staging.AsMemory(0, length)).ConfigureAwait(false);
+                    ReadOnlyMemory<byte> first = buffer.First;
+                    int length;
+                    if (first.Length >= DirectSendMinimum)
+                    {
+                        // A large segment goes out as it is (the send copies it into the granted frames once).
+                        length = Math.Min(first.Length, NetPacketLimits.MaxPacketSize);
+                        await _connection.SendAsync(first[..length]).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        // Small segments are joined into one packet of up to 65535 bytes through the staging buffer.
+                        length = (int)Math.Min(buffer.Length, _staging.Length);
+                        buffer.Slice(0, length).CopyTo(_staging);
+                        await _connection.SendAsync(_staging.AsMemory(0, length)).ConfigureAwait(false);
+                    }
+
                     buffer = buffer.Slice(length);
                 }
 
