@@ -38,23 +38,22 @@ internal sealed class ApiPingPongCommand : IHarnessCommand
             for (int rep = 0; rep < reps; rep++)
             {
                 // Alternate which goes first, so a drift of the machine does not favour one.
-                (double Median, double P99) first, second;
-                if (rep % 2 == 0)
+                (double Median, double P99) apiResult = default, socketResult = default;
+                foreach (bool apiTurn in rep % 2 == 0 ? new[] { true, false } : [false, true])
                 {
-                    first = MeasureApi(host, cpu, rounds);
-                    second = MeasureSocket(host, cpu, rounds);
-                    api.Add(first.Median);
-                    socket.Add(second.Median);
-                    Report(rep, first, second);
+                    if (apiTurn)
+                    {
+                        apiResult = MeasureApi(host, cpu, rounds);
+                    }
+                    else
+                    {
+                        socketResult = MeasureSocket(host, cpu, rounds);
+                    }
                 }
-                else
-                {
-                    second = MeasureSocket(host, cpu, rounds);
-                    first = MeasureApi(host, cpu, rounds);
-                    api.Add(first.Median);
-                    socket.Add(second.Median);
-                    Report(rep, first, second);
-                }
+
+                api.Add(apiResult.Median);
+                socket.Add(socketResult.Median);
+                Report(rep, apiResult, socketResult);
             }
 
             double ratio = Measurement.Median(api.Zip(socket, (a, s) => a / s).ToList());

@@ -36,11 +36,19 @@ internal sealed class ApiStreamCommand : IHarnessCommand
             var socketRates = new List<double>();
             for (int rep = 0; rep < reps; rep++)
             {
-                double pipe = rep % 2 == 0 ? MeasurePipe(host, cpu, bytes) : double.NaN;
-                double socket = MeasureSocket(host, cpu, bytes);
-                if (double.IsNaN(pipe))
+                // Alternate which goes first, so a drift of the machine does not favour one.
+                double pipe = 0;
+                double socket = 0;
+                foreach (bool pipeTurn in rep % 2 == 0 ? new[] { true, false } : [false, true])
                 {
-                    pipe = MeasurePipe(host, cpu, bytes);
+                    if (pipeTurn)
+                    {
+                        pipe = MeasurePipe(host, cpu, bytes);
+                    }
+                    else
+                    {
+                        socket = MeasureSocket(host, cpu, bytes);
+                    }
                 }
 
                 pipeRates.Add(pipe);
