@@ -3,62 +3,62 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Sockets;
+using PvRing.Events;
 using PvRing.Memory;
+using PvRing.Rings;
 using PvRing.Transport;
 
 namespace PvRing.Harness;
 
 /// <summary>
-/// <c>apipingpong [--rounds N] [--reps R] [--cpu C]</c>: the round trip of one 64-byte packet through the application API
-/// (<c>SendAsync</c> then <c>ReceiveAsync</c>, the default asynchronous waits) against a .NET Unix domain stream socket doing
-/// the same, in alternating blocks of one run. The peer (<c>apipingpong-peer</c>, pinned with taskset to
-/// <c>--cpu</c>, default 1) echoes. Run the harness itself under <c>taskset -c 0</c> so all of its threads stay on one CPU.
+/// <c>apipingpong [--rounds N] [--reps R] [--warmup-ms W] [--cpu C]</c>: the round trip of one 64-byte packet through the
+/// application API (<c>SendAsync</c> then <c>ReceiveAsync</c>, the default waits), against the ring-level round trip of
+/// <c>ringpingpong</c> (one 8-byte request through a bare ring, spin-then-block waits) and a .NET Unix domain stream
+/// socket doing the same, in one run, the order rotating per repetition. The peer (<c>apipingpong-peer</c>, pinned with
+/// taskset to <c>--cpu</c>, default 1) echoes. Every case first runs round trips for <c>--warmup-ms</c> (both processes
+/// then run tiered-up code), then times <c>--rounds</c> of them one by one. Run the harness under <c>taskset -c 0</c>.
 /// </summary>
 internal sealed class ApiPingPongCommand : IHarnessCommand
 {
     private const int Size = 64;
-    private const int Warmup = 2_000;
+    private static readonly TimeSpan s_limit = TimeSpan.FromSeconds(30);
+    private static readonly string[] s_cases = ["api", "ring", "socket"];
 
     public string Name => "apipingpong";
 
-    public string Summary => "64 B round trip through PvRingConnection.SendAsync/ReceiveAsync vs a Unix domain socket";
+    public string Summary => "64 B round trip through PvRingConnection.SendAsync/ReceiveAsync vs a bare ring and a Unix domain socket";
 
     public int Run(string[] args)
     {
-        var options = new HarnessOptions(args, "--rounds", "--reps", "--cpu");
-        int rounds = (int)options.Int("--rounds", 20_000, 100, 10_000_000);
+        var options = new HarnessOptions(args, "--rounds", "--reps", "--cpu", "--warmup-ms");
+        int rounds = (int)options.Int("--rounds", 50_000, 100, 10_000_000);
         int reps = (int)options.Int("--reps", 5, 1, 100);
         int cpu = (int)options.Int("--cpu", 1, 0, 1023);
+        var warmup = TimeSpan.FromMilliseconds(options.Int("--warmup-ms", 1_500, 0, 60_000));
         string hostPath = Path.Combine("/dev/shm", $"pvring-apipingpong-{Environment.ProcessId}");
         var host = new HostDirectory(hostPath);
         try
         {
-            var api = new List<double>();
-            var socket = new List<double>();
+            var medians = s_cases.ToDictionary(c => c, _ => new List<double>());
             for (int rep = 0; rep < reps; rep++)
             {
-                // Alternate which goes first, so a drift of the machine does not favour one.
-                (double Median, double P99) apiResult = default, socketResult = default;
-                foreach (bool apiTurn in rep % 2 == 0 ? new[] { true, false } : [false, true])
+                // Rotate the order, so a drift of the machine does not favour one case.
+                var results = new Dictionary<string, (double Median, double P99)>();
+                for (int i = 0; i < s_cases.Length; i++)
                 {
-                    if (apiTurn)
-                    {
-                        apiResult = MeasureApi(host, cpu, rounds);
-                    }
-                    else
-                    {
-                        socketResult = MeasureSocket(host, cpu, rounds);
-                    }
+                    string which = s_cases[(rep + i) % s_cases.Length];
+                    results[which] = Measure(which, host, cpu, rounds, warmup);
+                    medians[which].Add(results[which].Median);
                 }
 
-                api.Add(apiResult.Median);
-                socket.Add(socketResult.Median);
-                Report(rep, apiResult, socketResult);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  rep {rep + 1}: {string.Join("; ", s_cases.Select(c => $"{c} p50 {results[c].Median:0.000} us p99 {results[c].P99:0.000} us"))}; api/ring {results["api"].Median / results["ring"].Median:0.00}, api/socket {results["api"].Median / results["socket"].Median:0.000}"));
             }
 
-            double ratio = Measurement.Median(api.Zip(socket, (a, s) => a / s).ToList());
+            double toRing = Measurement.Median(medians["api"].Zip(medians["ring"], (a, r) => a / r).ToList());
+            double toSocket = Measurement.Median(medians["api"].Zip(medians["socket"], (a, s) => a / s).ToList());
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"median round trip: api {Measurement.Median(api):0.00} us, socket {Measurement.Median(socket):0.00} us, median ratio api/socket {ratio:0.000} ({reps} reps, {rounds} rounds each)"));
+                $"median round trip: api {Measurement.Median(medians["api"]):0.000} us, ring {Measurement.Median(medians["ring"]):0.000} us, socket {Measurement.Median(medians["socket"]):0.00} us; median ratios api/ring {toRing:0.00}, api/socket {toSocket:0.000} ({reps} reps, {rounds} rounds each after {warmup.TotalMilliseconds:0} ms of warm-up)"));
             return 0;
         }
         finally
@@ -67,17 +67,23 @@ internal sealed class ApiPingPongCommand : IHarnessCommand
         }
     }
 
-    private static void Report(int rep, (double Median, double P99) api, (double Median, double P99) socket) =>
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  rep {rep + 1}: api p50 {api.Median:0.00} us p99 {api.P99:0.00} us; socket p50 {socket.Median:0.00} us p99 {socket.P99:0.00} us; ratio {api.Median / socket.Median:0.000}"));
+    private static (double Median, double P99) Measure(string which, HostDirectory host, int cpu, int rounds, TimeSpan warmup) => which switch
+    {
+        "api" => MeasureApi(host, cpu, rounds, warmup),
+        "ring" => MeasureRing(host, cpu, rounds, warmup),
+        _ => MeasureSocket(host, cpu, rounds, warmup),
+    };
 
-    private static (double Median, double P99) MeasureApi(HostDirectory host, int cpu, int rounds)
+    private static Process StartPeer(int cpu, params string[] arguments) =>
+        Measurement.Start(cpu, "dotnet", [typeof(ApiPingPongCommand).Assembly.Location, "apipingpong-peer", .. arguments]);
+
+    private static (double Median, double P99) MeasureApi(HostDirectory host, int cpu, int rounds, TimeSpan warmup)
     {
         string name = $"pp{Environment.TickCount64 & 0xFFFFFF}";
-        using Process peer = Measurement.Start(cpu, "dotnet", typeof(ApiPingPongCommand).Assembly.Location, "apipingpong-peer", "api", host.Path, name);
+        using Process peer = StartPeer(cpu, "api", host.Path, name);
         try
         {
-            return RunApiAsync(host, name, rounds).GetAwaiter().GetResult();
+            return RunApiAsync(host, name, rounds, warmup).GetAwaiter().GetResult();
         }
         finally
         {
@@ -85,14 +91,15 @@ internal sealed class ApiPingPongCommand : IHarnessCommand
         }
     }
 
-    private static async Task<(double, double)> RunApiAsync(HostDirectory host, string name, int rounds)
+    private static async Task<(double, double)> RunApiAsync(HostDirectory host, string name, int rounds, TimeSpan warmup)
     {
         await using PvRingListener listener = await PvRingListener.StartAsync(name, new PvRingListenerOptions { Host = host });
         await using PvRingConnection connection = await listener.AcceptAsync();
         var packet = new byte[Size];
         var buffer = new byte[NetPacketLimits.MaxPacketSize];
-        var times = new double[rounds];
-        for (int i = -Warmup; i < rounds; i++)
+        var times = new long[rounds];
+        long warmEnd = Stopwatch.GetTimestamp() + (long)(warmup.TotalSeconds * Stopwatch.Frequency);
+        for (int i = 0; i < rounds; i++)
         {
             long start = Stopwatch.GetTimestamp();
             await connection.SendAsync(packet);
@@ -101,26 +108,90 @@ internal sealed class ApiPingPongCommand : IHarnessCommand
                 throw new InvalidOperationException("the echo came back with another length");
             }
 
-            if (i >= 0)
+            long end = Stopwatch.GetTimestamp();
+            if (end < warmEnd)
             {
-                times[i] = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+                i = -1; // still warming up: nothing recorded yet
+                continue;
             }
+
+            times[i] = end - start;
         }
 
         return Percentiles(times);
     }
 
-    private static (double Median, double P99) MeasureSocket(HostDirectory host, int cpu, int rounds)
+    private static (double Median, double P99) MeasureRing(HostDirectory host, int cpu, int rounds, TimeSpan warmup)
+    {
+        string name = $"ring{Environment.TickCount64 & 0xFFFFFF}";
+        using var domain = EventDomain.Create(host, 1);
+        using EventChannel channel = domain.AllocateUnbound(2);
+        using FrontRing<ulong, ulong> ring = RingFile.Create<ulong, ulong>(host, name, 0);
+        ring.Notifier = channel;
+        using Process peer = StartPeer(cpu, "ring", host.Path, name, channel.Port.ToString(CultureInfo.InvariantCulture));
+        try
+        {
+            var times = new long[rounds];
+            long warmEnd = Stopwatch.GetTimestamp() + (long)(warmup.TotalSeconds * Stopwatch.Frequency);
+            ulong sequence = 0;
+            for (int i = 0; i < rounds; i++)
+            {
+                long start = Stopwatch.GetTimestamp();
+                RingRoundTrip(ring, channel, sequence++);
+                long end = Stopwatch.GetTimestamp();
+                if (end < warmEnd)
+                {
+                    i = -1;
+                    continue;
+                }
+
+                times[i] = end - start;
+            }
+
+            return Percentiles(times);
+        }
+        finally
+        {
+            channel.Dispose(); // the peer's wait ends with the channel
+            _ = Measurement.Finish(peer, "apipingpong-peer");
+        }
+    }
+
+    /// <summary>One request out, one response back, as <c>ringpingpong</c>'s spin-then-block case does.</summary>
+    private static void RingRoundTrip(FrontRing<ulong, ulong> ring, EventChannel channel, ulong sequence)
+    {
+        using (SlotBatch<ulong> batch = ring.ClaimRequests(1))
+        {
+            batch[0] = sequence;
+        }
+
+        ulong response;
+        while (!ring.TryConsumeResponse(out response))
+        {
+            RingWaitResult result = ring.WaitForResponses(channel, new SpinThenBlockWait(), s_limit, CancellationToken.None);
+            if (result != RingWaitResult.WorkAvailable)
+            {
+                throw new InvalidOperationException($"Round trip {sequence} ended with {result}.");
+            }
+        }
+
+        if (response != ~sequence)
+        {
+            throw new InvalidOperationException($"Round trip {sequence} came back as {response}.");
+        }
+    }
+
+    private static (double Median, double P99) MeasureSocket(HostDirectory host, int cpu, int rounds, TimeSpan warmup)
     {
         string path = host.GetFilePath($"pp{Environment.TickCount64 & 0xFFFFFF}.sock");
         using var listening = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         listening.Bind(new UnixDomainSocketEndPoint(path));
         listening.Listen(1);
-        using Process peer = Measurement.Start(cpu, "dotnet", typeof(ApiPingPongCommand).Assembly.Location, "apipingpong-peer", "socket", path);
+        using Process peer = StartPeer(cpu, "socket", path);
         try
         {
             using Socket connection = listening.Accept();
-            return RunSocketAsync(connection, rounds).GetAwaiter().GetResult();
+            return RunSocketAsync(connection, rounds, warmup).GetAwaiter().GetResult();
         }
         finally
         {
@@ -129,12 +200,13 @@ internal sealed class ApiPingPongCommand : IHarnessCommand
         }
     }
 
-    private static async Task<(double, double)> RunSocketAsync(Socket connection, int rounds)
+    private static async Task<(double, double)> RunSocketAsync(Socket connection, int rounds, TimeSpan warmup)
     {
         var packet = new byte[Size];
         var buffer = new byte[Size];
-        var times = new double[rounds];
-        for (int i = -Warmup; i < rounds; i++)
+        var times = new long[rounds];
+        long warmEnd = Stopwatch.GetTimestamp() + (long)(warmup.TotalSeconds * Stopwatch.Frequency);
+        for (int i = 0; i < rounds; i++)
         {
             long start = Stopwatch.GetTimestamp();
             await connection.SendAsync(packet, SocketFlags.None);
@@ -150,19 +222,25 @@ internal sealed class ApiPingPongCommand : IHarnessCommand
                 received += n;
             }
 
-            if (i >= 0)
+            long end = Stopwatch.GetTimestamp();
+            if (end < warmEnd)
             {
-                times[i] = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+                i = -1;
+                continue;
             }
+
+            times[i] = end - start;
         }
 
         connection.Shutdown(SocketShutdown.Both);
         return Percentiles(times);
     }
 
-    private static (double Median, double P99) Percentiles(double[] times)
+    private static (double Median, double P99) Percentiles(long[] ticks)
     {
-        Array.Sort(times);
-        return (times[times.Length / 2], times[(int)(times.Length * 0.99)]);
+        Array.Sort(ticks);
+        return (Micros(ticks[ticks.Length / 2]), Micros(ticks[(int)(ticks.Length * 0.99)]));
     }
+
+    private static double Micros(long ticks) => ticks * 1e6 / Stopwatch.Frequency;
 }

@@ -1,14 +1,18 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
+using System.Globalization;
 using System.Net.Sockets;
+using PvRing.Events;
 using PvRing.Memory;
+using PvRing.Rings;
 using PvRing.Transport;
 
 namespace PvRing.Harness;
 
 /// <summary>
-/// <c>apipingpong-peer api HOST NAME</c> or <c>apipingpong-peer socket PATH</c>: connects and echoes every packet (api) or
-/// every 64 bytes (socket) until the other side closes.
+/// <c>apipingpong-peer api HOST NAME</c>, <c>apipingpong-peer ring HOST NAME PORT</c> or <c>apipingpong-peer socket PATH</c>:
+/// connects and echoes every packet (api), answers every request with its complement (ring) or echoes every 64 bytes
+/// (socket) until the other side closes.
 /// </summary>
 internal sealed class ApiPingPongPeerCommand : IHarnessCommand
 {
@@ -16,7 +20,30 @@ internal sealed class ApiPingPongPeerCommand : IHarnessCommand
 
     public string Summary => "(internal) the echo side of apipingpong";
 
-    public int Run(string[] args) => args[0] == "api" ? EchoApiAsync(new HostDirectory(args[1]), args[2]).GetAwaiter().GetResult() : EchoSocketAsync(args[1]).GetAwaiter().GetResult();
+    public int Run(string[] args) => args[0] switch
+    {
+        "api" => EchoApiAsync(new HostDirectory(args[1]), args[2]).GetAwaiter().GetResult(),
+        "ring" => ServeRing(new HostDirectory(args[1]), args[2], int.Parse(args[3], CultureInfo.InvariantCulture)),
+        _ => EchoSocketAsync(args[1]).GetAwaiter().GetResult(),
+    };
+
+    /// <summary>The back of the ring case: serves requests with spin-then-block waits until the front closes its channel.</summary>
+    private static int ServeRing(HostDirectory host, string name, int port)
+    {
+        using EventDomain domain = EventDomain.Create(host, 2);
+        using EventChannel channel = domain.BindInterdomain(1, port);
+        using BackRing<ulong, ulong> ring = RingFile.Attach<ulong, ulong>(host, name);
+        ring.Notifier = channel;
+        var handler = default(RingPingPongComplement);
+        while (true)
+        {
+            if (ring.ServeRequests(ref handler, int.MaxValue) == 0
+                && ring.WaitForRequests(channel, new SpinThenBlockWait(), TimeSpan.FromSeconds(30), CancellationToken.None) != RingWaitResult.WorkAvailable)
+            {
+                return 0;
+            }
+        }
+    }
 
     private static async Task<int> EchoApiAsync(HostDirectory host, string name)
     {

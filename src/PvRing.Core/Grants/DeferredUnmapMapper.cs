@@ -1,5 +1,6 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
+using System.Runtime.CompilerServices;
 using PvRing.Memory;
 using PvRing.Platform;
 using PvRing.Rings;
@@ -177,6 +178,7 @@ public sealed unsafe class DeferredUnmapMapper : IGrantMapper
 
     /// <inheritdoc/>
     /// <remarks>Maps the page; <see cref="Release(ref GrantLease)"/> queues its unmap for the front's next flush.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public GrantStatus Acquire(uint reference, int offset, int length, bool writable, out GrantLease lease)
     {
         lease = default;
@@ -195,6 +197,7 @@ public sealed unsafe class DeferredUnmapMapper : IGrantMapper
     }
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public GrantStatus Release(ref GrantLease lease)
     {
         if (!lease.IsHeld)

@@ -1,5 +1,6 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
+using System.Runtime.CompilerServices;
 using PvRing.Memory;
 using PvRing.Platform;
 
@@ -90,6 +91,7 @@ public sealed unsafe class DirectMapper : IGrantMapper
 
     /// <inheritdoc/>
     /// <remarks><paramref name="reference"/> is a frame number; the lease points into the arena mapped once.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public GrantStatus Acquire(uint reference, int offset, int length, bool writable, out GrantLease lease)
     {
         lease = default;
@@ -109,6 +111,7 @@ public sealed unsafe class DirectMapper : IGrantMapper
 
     /// <inheritdoc/>
     /// <remarks>Nothing to undo: the whole arena stays mapped.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public GrantStatus Release(ref GrantLease lease)
     {
         GrantStatus status = lease.IsHeld ? GrantStatus.Okay : GrantStatus.BadHandle;

@@ -90,6 +90,7 @@ public sealed unsafe class GrantCopier : IGrantMapper
     /// A read lease copies the range into a bounce page now (pin, copy, unpin); a writable lease hands out the bounce
     /// page and copies it to the granted page on release. <see cref="GrantStatus.NoSpace"/> when every bounce page is out.
     /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public GrantStatus Acquire(uint reference, int offset, int length, bool writable, out GrantLease lease)
     {
         lease = default;
@@ -119,6 +120,7 @@ public sealed unsafe class GrantCopier : IGrantMapper
     }
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public GrantStatus Release(ref GrantLease lease)
     {
         if (!lease.IsHeld)

@@ -112,6 +112,7 @@ public sealed unsafe class PersistentGrantMapper : IGrantMapper
     /// The cached mapping (mapped now on a miss). A lease stays valid until released only while the cache does not
     /// purge: size <see cref="PersistentGrantOptions.MaxGrants"/> at least as large as the pool the front grants.
     /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public GrantStatus Acquire(uint reference, int offset, int length, bool writable, out GrantLease lease)
     {
         lease = default;
@@ -131,6 +132,7 @@ public sealed unsafe class PersistentGrantMapper : IGrantMapper
 
     /// <inheritdoc/>
     /// <remarks>The mapping stays: that is the scheme.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public GrantStatus Release(ref GrantLease lease)
     {
         GrantStatus status = lease.IsHeld ? GrantStatus.Okay : GrantStatus.BadHandle;

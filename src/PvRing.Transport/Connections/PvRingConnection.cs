@@ -125,6 +125,7 @@ public sealed class PvRingConnection : IAsyncDisposable
     /// <exception cref="ArgumentException">The packet is empty or larger than the negotiated features allow.</exception>
     /// <exception cref="PvRingException">The peer closed the connection or went away; the packet was not sent.</exception>
     /// <exception cref="ObjectDisposedException">The connection was disposed.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TrySend(ReadOnlySpan<byte> packet)
     {
         if (IsPeerGone)
@@ -139,8 +140,9 @@ public sealed class PvRingConnection : IAsyncDisposable
     /// <exception cref="ArgumentException">The packet is empty or larger than the negotiated features allow.</exception>
     /// <exception cref="PvRingException">The peer closed the connection (a <see cref="PeerGoneException"/> if its process died); the packet was not sent.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; the packet was not sent.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public ValueTask SendAsync(ReadOnlyMemory<byte> packet, CancellationToken cancellationToken = default) =>
-        TrySend(packet.Span) ? ValueTask.CompletedTask : SendSlowAsync(packet, cancellationToken);
+        TrySend(packet.Span) || SpinSend(packet.Span) ? ValueTask.CompletedTask : SendSlowAsync(packet, cancellationToken);
 
     /// <summary>
     /// Takes the next packet into <paramref name="buffer"/> if one waits. True: <paramref name="length"/> bytes are there.
@@ -148,6 +150,7 @@ public sealed class PvRingConnection : IAsyncDisposable
     /// needs that many bytes; it stays for a call with a large enough buffer.
     /// </summary>
     /// <exception cref="PvRingProtocolException">The peer sent a malformed packet; the connection is broken.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryReceive(Span<byte> buffer, out int length)
     {
         try
@@ -171,9 +174,10 @@ public sealed class PvRingConnection : IAsyncDisposable
     /// <exception cref="PeerGoneException">The peer's process died.</exception>
     /// <exception cref="PvRingProtocolException">The peer sent a malformed packet; the connection is broken.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; nothing was taken.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        if (TryReceive(buffer.Span, out int length))
+        if (TryReceive(buffer.Span, out int length) || (length == 0 && SpinReceive(buffer.Span, out length)))
         {
             return new ValueTask<int>(length);
         }
@@ -321,12 +325,18 @@ public sealed class PvRingConnection : IAsyncDisposable
 
     private NetDirections ReceiveDirection => _frontQueue is not null ? NetDirections.Receive : NetDirections.Transmit;
 
-    /// <summary>Polls the ring of <paramref name="direction"/> up to the spin count; true as soon as it has work.</summary>
-    private bool Spin(NetDirections direction)
+    /// <summary>
+    /// The spin phase of a send that found the ring full, on the caller's thread and outside any state machine (so it runs
+    /// optimised code from the first call): polls up to the spin count and sends as soon as there is room. False: still
+    /// full, await.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private bool SpinSend(ReadOnlySpan<byte> packet)
     {
         for (int i = 0; i < _spinCount; i++)
         {
-            if (_frontQueue is not null ? ((INetQueueWork)_frontQueue).HasWork(direction) : ((INetQueueWork)_backQueue!).HasWork(direction))
+            // Ids that came back since TrySend looked (deferred unmap returns them with a flush) count as room, too.
+            if (((_frontQueue is not null && _frontQueue.CompleteTransmits() > 0) || HasWork(SendDirection)) && TrySend(packet))
             {
                 return true;
             }
@@ -336,6 +346,31 @@ public sealed class PvRingConnection : IAsyncDisposable
 
         return false;
     }
+
+    /// <summary>
+    /// The spin phase of a receive that found nothing: polls up to the spin count and receives as soon as a packet is
+    /// there. False with <paramref name="length"/> 0: nothing came, await; with a larger length: the packet does not fit.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private bool SpinReceive(Span<byte> buffer, out int length)
+    {
+        length = 0;
+        for (int i = 0; i < _spinCount && !IsPeerGone; i++)
+        {
+            if (HasWork(ReceiveDirection) && (TryReceive(buffer, out length) || length > 0))
+            {
+                return length <= buffer.Length;
+            }
+
+            Thread.SpinWait(1);
+        }
+
+        return false;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool HasWork(NetDirections direction) =>
+        _frontQueue is not null ? ((INetQueueWork)_frontQueue).HasWork(direction) : ((INetQueueWork)_backQueue!).HasWork(direction);
 
     private ValueTask<RingWaitResult> WaitAsync(NetDirections direction, CancellationToken cancellationToken) =>
         _frontQueue is not null
@@ -349,7 +384,7 @@ public sealed class PvRingConnection : IAsyncDisposable
         {
             // The queue's sender contract: ids that came back since TrySend looked (deferred unmap returns them with a
             // flush, not a response) mean "try again"; only when none did is there something to wait for.
-            if ((_frontQueue is not null && _frontQueue.CompleteTransmits() > 0) || Spin(SendDirection))
+            if (_frontQueue is not null && _frontQueue.CompleteTransmits() > 0)
             {
                 continue;
             }
@@ -374,11 +409,6 @@ public sealed class PvRingConnection : IAsyncDisposable
             if (length > buffer.Length)
             {
                 throw TooSmall(length, buffer.Length);
-            }
-
-            if (!IsPeerGone && Spin(ReceiveDirection))
-            {
-                continue;
             }
 
             if (IsPeerGone || await WaitAsync(ReceiveDirection, cancellationToken).ConfigureAwait(false) == RingWaitResult.ChannelClosed)

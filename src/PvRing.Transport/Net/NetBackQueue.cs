@@ -122,6 +122,7 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
     /// queued for a call with a larger buffer (nothing is lost).
     /// </summary>
     /// <exception cref="PvRingProtocolException">The peer's slots are malformed; nothing of that packet is delivered; the queue is broken.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryReceive(Span<byte> destination, out int length)
     {
         var copier = new NetPacketCopier(destination);
@@ -220,6 +221,7 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
     /// </summary>
     /// <exception cref="ArgumentException">The packet is empty or larger than the agreed features allow.</exception>
     /// <exception cref="PvRingProtocolException">A posted buffer's grant does not validate; the queue is broken.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TrySend(ReadOnlySpan<byte> packet)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
@@ -299,12 +301,14 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
     }
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     bool INetQueueWork.HasWork(NetDirections directions) =>
         (_deferred is not null && _deferred.IsFlushRequested)
         || ((directions & NetDirections.Transmit) != 0 && TransmitRing.UnconsumedRequests > 0)
         || ((directions & NetDirections.Receive) != 0 && ReceiveRing.UnconsumedRequests > 0);
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     bool INetQueueWork.ArmAndCheck(NetDirections directions)
     {
         bool work = _deferred is not null && _deferred.IsFlushRequested;
@@ -400,6 +404,7 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
     private static void ThrowBadGrant(string what, uint reference, ushort id, GrantStatus status) =>
         throw new PvRingProtocolException($"The front end's {what} does not validate: gref={reference} id={id} status={status}.");
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ServiceFlush()
     {
         if (_deferred is null || !_deferred.IsFlushRequested)
@@ -422,6 +427,7 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
     }
 
     /// <summary>Checks the chain starting at staged request <paramref name="start"/>; returns its slots, or 0 if it is not complete yet.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int ParseTransmitChain(int start, out int length)
     {
         NetifTxRequest first = _transmitStaged[start];
@@ -483,6 +489,7 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
     }
 
     /// <summary>Acquires every slot's page (read-only); on any failure releases what it took and throws.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void AcquireTransmit(int start, int slots)
     {
         NetifTxRequest first = _transmitStaged[start];

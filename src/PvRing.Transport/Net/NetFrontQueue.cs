@@ -124,6 +124,7 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
     /// </summary>
     /// <exception cref="ArgumentException">The packet is empty or larger than the agreed features allow.</exception>
     /// <exception cref="PvRingProtocolException">The back answered with an id it was not given; the queue is broken.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TrySend(ReadOnlySpan<byte> packet)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
@@ -178,6 +179,7 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
     /// with their responses).
     /// </summary>
     /// <exception cref="PvRingProtocolException">A response names an id that is not in flight; the queue is broken.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int CompleteTransmits()
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
@@ -220,6 +222,7 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
     /// queued for a call with a larger buffer (nothing is lost).
     /// </summary>
     /// <exception cref="PvRingProtocolException">The peer's slots are malformed; nothing of that packet is delivered; the queue is broken.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryReceive(Span<byte> destination, out int length)
     {
         var copier = new NetPacketCopier(destination);
@@ -311,11 +314,13 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
     }
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     bool INetQueueWork.HasWork(NetDirections directions) =>
         ((directions & NetDirections.Transmit) != 0 && (TransmitRing.UnconsumedResponses > 0 || _transmitIds.CanReclaim(_flush)))
         || ((directions & NetDirections.Receive) != 0 && (ReceiveRing.UnconsumedResponses > 0 || _receiveIds.CanReclaim(_flush)));
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     bool INetQueueWork.ArmAndCheck(NetDirections directions)
     {
         bool work = false;
@@ -423,6 +428,7 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
     /// Posts the free receive buffers in a batch once a batch is free, or at once when the back is running low (fewer
     /// than a batch posted): a front that sat on a few free buffers while the back had none would stall both.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void PostBuffers()
     {
         int free = _receiveIds.FreeCount;
@@ -445,6 +451,7 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
     }
 
     /// <summary>Checks the chain starting at staged response <paramref name="start"/>; returns its slots, or 0 if it is not complete yet.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int ParseReceiveChain(int start, out int length)
     {
         length = 0;

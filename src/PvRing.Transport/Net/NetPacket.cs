@@ -1,5 +1,7 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
+using System.Runtime.CompilerServices;
+
 namespace PvRing.Transport;
 
 /// <summary>
@@ -33,6 +35,7 @@ public readonly unsafe ref struct NetPacket
 
     /// <summary>Copies the whole packet to <paramref name="destination"/>; returns <see cref="Length"/>.</summary>
     /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than <see cref="Length"/>.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int CopyTo(Span<byte> destination)
     {
         if (destination.Length < Length)
