@@ -33,6 +33,7 @@ public sealed class PvRingConnection : IAsyncDisposable
     private readonly NetBackQueue? _backQueue;
     private readonly Func<ValueTask> _release;
     private readonly CancellationTokenSource _peerGone = new();
+    private readonly PvRingPacketLeases _leases;
     private PvRingDuplexPipe? _pipe;
     private int _disposed;
 
@@ -44,6 +45,7 @@ public sealed class PvRingConnection : IAsyncDisposable
         _spinCount = spinCount;
         _front = front;
         _frontQueue = front.Queue;
+        _leases = new PvRingPacketLeases(ReleaseSlot, front.Queue.ReceiveRing.Size);
         _release = release;
         _logger = logger ?? NullLogger.Instance;
         Features = front.Features;
@@ -55,6 +57,7 @@ public sealed class PvRingConnection : IAsyncDisposable
         _spinCount = spinCount;
         _back = back;
         _backQueue = back.Queue;
+        _leases = new PvRingPacketLeases(ReleaseSlot, back.Queue.TransmitRing.Size);
         _release = release;
         _logger = logger ?? NullLogger.Instance;
         Features = back.Features;
@@ -66,6 +69,9 @@ public sealed class PvRingConnection : IAsyncDisposable
 
     /// <summary>Whether this is the end that connected (the front end) rather than the one a listener accepted.</summary>
     public bool IsFrontEnd => _front is not null;
+
+    /// <summary>How many one-page packets <see cref="ReceivePacketAsync"/> lends in place at once (half the receiving ring, at most 64).</summary>
+    internal int SlotLendBudget => _leases.SlotBudget;
 
     /// <summary>Whether the peer has closed the connection or gone away.</summary>
     public bool IsPeerGone => _peerGone.IsCancellationRequested;
@@ -184,6 +190,76 @@ public sealed class PvRingConnection : IAsyncDisposable
 
         return length > buffer.Length ? ValueTask.FromException<int>(TooSmall(length, buffer.Length)) : ReceiveSlowAsync(buffer, cancellationToken);
     }
+
+    /// <summary>
+    /// Takes the next packet if one waits, lent without a copy where it fits in one page (see <see cref="PvRingPacket"/>);
+    /// dispose it when done. False: nothing waits.
+    /// </summary>
+    /// <exception cref="PvRingProtocolException">The peer sent a malformed packet; the connection is broken.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public bool TryReceivePacket(out PvRingPacket packet)
+    {
+        try
+        {
+            int length = 0;
+            if (_leases.CanLendSlot)
+            {
+                if (_frontQueue is not null)
+                {
+                    if (_frontQueue.TryTake(out PacketSegment segment, out int id, out length))
+                    {
+                        GrantLease none = default;
+                        packet = _leases.LendSlot(segment, id, ref none, 0);
+                        return true;
+                    }
+                }
+                else if (_backQueue!.TryTake(out PacketSegment segment, out GrantLease lease, out ushort id, out length))
+                {
+                    packet = _leases.LendSlot(segment, -1, ref lease, id);
+                    return true;
+                }
+            }
+            else
+            {
+                // Too many lent already: the next packet (if any) is copied; an empty buffer asks for its length.
+                _ = TryReceive([], out length);
+            }
+
+            if (length == 0)
+            {
+                packet = default;
+                return false;
+            }
+
+            // Several slots (or the zero-copy budget spent): gather it into a pooled buffer.
+            byte[] array = System.Buffers.ArrayPool<byte>.Shared.Rent(length);
+            if (!TryReceive(array, out int received))
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(array);
+                throw new InvalidOperationException("The packet that was waiting could not be taken."); // a concurrent receive: a misuse
+            }
+
+            packet = _leases.LendArray(array, received);
+            return true;
+        }
+        catch (PvRingProtocolException e)
+        {
+            Fail(e);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Receives the next packet, waiting for one, lent without a copy where it fits in one page (see
+    /// <see cref="PvRingPacket"/>, and its rules: dispose it, from the receiving code, before the next receive if you like,
+    /// and before the connection). An empty packet (<see cref="PvRingPacket.IsEmpty"/>) means the peer closed and every
+    /// packet it sent was taken.
+    /// </summary>
+    /// <exception cref="PeerGoneException">The peer's process died.</exception>
+    /// <exception cref="PvRingProtocolException">The peer sent a malformed packet; the connection is broken.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; nothing was taken.</exception>
+    public ValueTask<PvRingPacket> ReceivePacketAsync(CancellationToken cancellationToken = default) =>
+        TryReceivePacket(out PvRingPacket packet) || SpinReceivePacket(out packet) ? new ValueTask<PvRingPacket>(packet) : ReceivePacketSlowAsync(cancellationToken);
 
     /// <summary>
     /// The connection as a byte stream (<see cref="System.IO.Pipelines"/>): what the application writes to
@@ -368,6 +444,42 @@ public sealed class PvRingConnection : IAsyncDisposable
         return false;
     }
 
+    /// <summary>The spin phase of <see cref="ReceivePacketAsync"/>: polls up to the spin count and takes a packet as soon as one is there.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private bool SpinReceivePacket(out PvRingPacket packet)
+    {
+        packet = default;
+        for (int i = 0; i < _spinCount && !IsPeerGone; i++)
+        {
+            if (HasWork(ReceiveDirection) && TryReceivePacket(out packet))
+            {
+                return true;
+            }
+
+            Thread.SpinWait(1);
+        }
+
+        return false;
+    }
+
+    /// <summary>A zero-copy packet came back: its buffer goes back to the ring (front) or its slot is answered (back).</summary>
+    private void ReleaseSlot(PvRingPacketLeases.Entry entry)
+    {
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            return; // the rings and mappings are gone with the connection
+        }
+
+        if (_frontQueue is not null)
+        {
+            _frontQueue.ReleaseTaken(entry.FrontId);
+        }
+        else
+        {
+            _backQueue!.ReleaseTaken(ref entry.BackLease, entry.BackId);
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool HasWork(NetDirections direction) =>
         _frontQueue is not null ? ((INetQueueWork)_frontQueue).HasWork(direction) : ((INetQueueWork)_backQueue!).HasWork(direction);
@@ -415,6 +527,25 @@ public sealed class PvRingConnection : IAsyncDisposable
             {
                 // Whatever the peer sent before it closed is still in the ring: take it first, then report the end.
                 return TryReceive(buffer.Span, out length) ? length : length > buffer.Length ? throw TooSmall(length, buffer.Length) : 0;
+            }
+        }
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<PvRingPacket> ReceivePacketSlowAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            if (TryReceivePacket(out PvRingPacket packet))
+            {
+                return packet;
+            }
+
+            if (IsPeerGone || await WaitAsync(ReceiveDirection, cancellationToken).ConfigureAwait(false) == RingWaitResult.ChannelClosed)
+            {
+                // Whatever the peer sent before it closed is still in the ring: take it first, then report the end.
+                _ = TryReceivePacket(out packet);
+                return packet;
             }
         }
     }

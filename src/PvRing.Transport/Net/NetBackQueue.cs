@@ -137,6 +137,64 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
     }
 
     /// <summary>
+    /// Takes the next packet without copying it if it is complete and in one slot: <paramref name="segment"/> is the front's
+    /// page as the mapper leases it (a bounce page in copy mode), held with <paramref name="lease"/>; the slot is answered
+    /// only when <see cref="ReleaseTaken"/> gives it back. False with <paramref name="length"/> 0: nothing complete waits;
+    /// with a larger length: the next packet spans several slots (take it with <see cref="TryReceive"/>) and stays queued.
+    /// </summary>
+    /// <exception cref="PvRingProtocolException">A chain or a grant is malformed; nothing of that packet was delivered; the queue is broken.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal bool TryTake(out PacketSegment segment, out GrantLease lease, out ushort id, out int length)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        segment = default;
+        lease = default;
+        id = 0;
+        length = 0;
+        ServiceFlush();
+        _transmitStagedCount += TransmitRing.ConsumeRequests(_transmitStaged.AsSpan(_transmitStagedCount));
+        if (_transmitStagedCount == 0)
+        {
+            return false;
+        }
+
+        int slots = ParseTransmitChain(0, out length);
+        if (slots != 1)
+        {
+            length = slots == 0 ? 0 : length; // incomplete: nothing yet; several slots: the caller copies it
+            return false;
+        }
+
+        AcquireTransmit(0, 1);
+        lease = _transmitLeases[0];
+        _transmitLeases[0] = default;
+        segment = _segments[0];
+        id = _transmitStaged[0].Id;
+        _transmitStaged.AsSpan(1, _transmitStagedCount - 1).CopyTo(_transmitStaged);
+        _transmitStagedCount--;
+        PacketsReceived++;
+        BytesReceived += length;
+        return true;
+    }
+
+    /// <summary>Gives back a packet <see cref="TryTake"/> lent: releases its page and answers its slot. Nothing once disposed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal void ReleaseTaken(ref GrantLease lease, ushort id)
+    {
+        if (_disposed != 0)
+        {
+            return;
+        }
+
+        _ = _transmitMapper.Release(ref lease);
+        TransmitRing.ProduceResponse(new NetifTxResponse { Id = id, Status = NetifStatus.Okay });
+        if (TransmitRing.PushResponsesAndCheckNotify())
+        {
+            TransmitChannel.Notify();
+        }
+    }
+
+    /// <summary>
     /// Waits asynchronously until a ring of <paramref name="directions"/> has work (as <see cref="Wait{TWait}"/>, without
     /// spinning). Completes synchronously, allocating nothing, when work waits already.
     /// </summary>
@@ -301,6 +359,9 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
     }
 
     /// <inheritdoc/>
+    bool INetQueueWork.IsDisposed => Volatile.Read(ref _disposed) != 0;
+
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     bool INetQueueWork.HasWork(NetDirections directions) =>
         (_deferred is not null && _deferred.IsFlushRequested)
@@ -365,7 +426,8 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
             }
             else
             {
-                transmitMapper = GrantMapperFactory.Create(scheme, front, scheme == GrantScheme.Copy ? NetPacketLimits.MaxSlots : transmit.Size);
+                // The transmit side also lends up to MaxHeldPackets pages to the application (zero-copy receive).
+                transmitMapper = GrantMapperFactory.Create(scheme, front, scheme == GrantScheme.Copy ? NetPacketLimits.MaxSlots + NetPacketLimits.MaxHeldPackets : transmit.Size);
                 owned.Insert(0, transmitMapper);
                 receiveMapper = GrantMapperFactory.Create(scheme, front, scheme == GrantScheme.Copy ? NetPacketLimits.MaxSlots : receive.Size);
                 owned.Insert(0, receiveMapper);

@@ -17,6 +17,7 @@ internal sealed class NetBufferIds
     private const byte Free = 0;
     private const byte InFlight = 1;
     private const byte Returned = 2;
+    private const byte Held = 3;
 
     private readonly GrantDomain _grants;
     private readonly ushort _back;
@@ -98,7 +99,14 @@ internal sealed class NetBufferIds
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool IsInFlight(int id) => (uint)id < (uint)_state.Length && _state[id] == InFlight;
 
-    /// <summary>Records the answer for an in-flight id; <see cref="Reclaim"/> frees it.</summary>
+    /// <summary>
+    /// Records that the answer for an in-flight id arrived but its buffer is lent to the application: no further answer
+    /// for it is valid, and it is not reclaimed until <see cref="Answered"/> is called when the application gives it back.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Hold(int id) => _state[id] = Held;
+
+    /// <summary>Records the answer for an in-flight (or held) id; <see cref="Reclaim"/> frees it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Answered(int id)
     {

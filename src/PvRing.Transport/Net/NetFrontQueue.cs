@@ -44,6 +44,10 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
     private int _receiveStaged;
     private readonly PacketSegment[] _segments = new PacketSegment[NetPacketLimits.MaxSlots];
     private readonly int _refillBatch;
+
+    // Deferred unmap: answered ids come back only after a flush the back performs when it next runs, so answers are taken
+    // (and the flush requested) while half the ids are still free, not when they have run out.
+    private readonly int _transmitLowWater;
     private readonly bool _scatterGather;
     private int _disposed;
 
@@ -72,6 +76,7 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
         _transmitIds = new NetBufferIds(grants, back, agreed.GrantModes, transmitFirstFrame, transmitSize, readOnly: true, flushAt: Math.Max(1, transmitSize / 4));
         _receiveIds = new NetBufferIds(grants, back, agreed.GrantModes, transmitFirstFrame + (uint)transmitSize, receiveSize, readOnly: false, flushAt: _refillBatch);
         _transmitResponses = new NetifTxResponse[transmitSize];
+        _transmitLowWater = flush is null ? 0 : transmitSize / 2;
         _receiveResponses = new NetifRxResponse[receiveSize];
     }
 
@@ -134,7 +139,7 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
         }
 
         int slots = NetPacketLimits.SlotsFor(packet.Length);
-        if (_transmitIds.FreeCount < slots || TransmitRing.FreeRequests < slots)
+        if (_transmitIds.FreeCount < slots + _transmitLowWater || TransmitRing.FreeRequests < slots)
         {
             CompleteTransmits();
             if (_transmitIds.FreeCount < slots || TransmitRing.FreeRequests < slots)
@@ -237,6 +242,60 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
     }
 
     /// <summary>
+    /// Takes the next packet without copying it if it is complete and in one slot: <paramref name="segment"/> is the receive
+    /// buffer itself, which stays out of the ring (not posted again) until <see cref="ReleaseTaken"/> gives
+    /// <paramref name="id"/> back; no further answer for that id is accepted meanwhile. False with <paramref name="length"/>
+    /// 0: nothing complete waits; with a larger length: the next packet spans several slots (take it with
+    /// <see cref="TryReceive"/>) and stays queued.
+    /// </summary>
+    /// <exception cref="PvRingProtocolException">The back's slots are malformed; nothing of that packet is delivered; the queue is broken.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal bool TryTake(out PacketSegment segment, out int id, out int length)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        segment = default;
+        id = -1;
+        length = 0;
+        _ = _receiveIds.Reclaim(_flush, TransmitChannel, OtherChannel);
+        PostBuffers();
+        _receiveStaged += ReceiveRing.ConsumeResponses(_receiveResponses.AsSpan(_receiveStaged));
+        if (_receiveStaged == 0)
+        {
+            return false;
+        }
+
+        int slots = ParseReceiveChain(0, out length);
+        if (slots != 1)
+        {
+            length = slots == 0 ? 0 : length; // incomplete: nothing yet; several slots: the caller copies it
+            return false;
+        }
+
+        id = _receiveResponses[0].Id;
+        segment = _segments[0];
+        _receiveIds.Hold(id);
+        _receiveResponses.AsSpan(1, _receiveStaged - 1).CopyTo(_receiveResponses);
+        _receiveStaged--;
+        PacketsReceived++;
+        BytesReceived += length;
+        return true;
+    }
+
+    /// <summary>Gives back the buffer of a packet <see cref="TryTake"/> lent: it is reclaimed and posted again. Nothing once disposed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal void ReleaseTaken(int id)
+    {
+        if (_disposed != 0)
+        {
+            return;
+        }
+
+        _receiveIds.Answered(id);
+        _ = _receiveIds.Reclaim(_flush, TransmitChannel, OtherChannel);
+        PostBuffers();
+    }
+
+    /// <summary>
     /// Waits asynchronously until a ring of <paramref name="directions"/> has work (as <see cref="Wait{TWait}"/>, without
     /// spinning). Completes synchronously, allocating nothing, when work waits already.
     /// </summary>
@@ -312,6 +371,9 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         return NetQueueWaiter.Wait(this, directions, NetQueueWaiter.ChannelFor(directions, TransmitChannel, ReceiveChannel), strategy, timeout, cancellationToken);
     }
+
+    /// <inheritdoc/>
+    bool INetQueueWork.IsDisposed => Volatile.Read(ref _disposed) != 0;
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

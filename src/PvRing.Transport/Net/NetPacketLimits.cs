@@ -20,6 +20,12 @@ public static class NetPacketLimits
     /// <summary>The largest packet without <c>feature-sg</c>: one page.</summary>
     public const int MaxSingleSlotSize = XenPage.Size;
 
+    /// <summary>
+    /// How many single-slot packets a connection lends the application at once without copying
+    /// (<see cref="PvRingConnection.ReceivePacketAsync"/>); beyond that a leased packet is a pooled copy.
+    /// </summary>
+    internal const int MaxHeldPackets = 64;
+
     /// <summary>The slots a packet of <paramref name="length"/> bytes takes (one per 4 KiB page).</summary>
     public static int SlotsFor(int length) => Math.Max(1, (length + XenPage.Size - 1) >> XenPage.Shift);
 }

@@ -15,6 +15,12 @@ internal interface INetQueueWork
 
     /// <summary>Arms the event index of every ring of <paramref name="directions"/> (<c>RING_FINAL_CHECK_FOR_*</c>) and re-checks.</summary>
     bool ArmAndCheck(NetDirections directions);
+
+    /// <summary>
+    /// Whether the queue was disposed: its rings are unmapped, so a wait that its closing channel ended must not look at
+    /// them again. Set before the channels close, so a wait the close completed sees it.
+    /// </summary>
+    bool IsDisposed { get; }
 }
 
 /// <summary>
@@ -64,7 +70,7 @@ internal static class NetQueueWaiter
         }
 
         var sleep = new SpinThenBlockWait(0);
-        while (true)
+        while (!queue.IsDisposed)
         {
             if (queue.ArmAndCheck(directions))
             {
@@ -79,6 +85,11 @@ internal static class NetQueueWaiter
 
             TimeSpan wait = left < 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds((double)left / Stopwatch.Frequency);
             EventWaitResult result = channel.Wait(sleep, wait, cancellationToken);
+            if (queue.IsDisposed)
+            {
+                return RingWaitResult.ChannelClosed;
+            }
+
             if (result != EventWaitResult.Signaled)
             {
                 return queue.HasWork(directions) ? RingWaitResult.WorkAvailable
@@ -86,6 +97,8 @@ internal static class NetQueueWaiter
                     : RingWaitResult.ChannelClosed;
             }
         }
+
+        return RingWaitResult.ChannelClosed;
     }
 
     /// <summary>
@@ -100,7 +113,7 @@ internal static class NetQueueWaiter
     private static async ValueTask<RingWaitResult> WaitSlowAsync(INetQueueWork queue, NetDirections directions, EventChannel channel, TimeSpan timeout, CancellationToken cancellationToken)
     {
         long deadline = timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
-        while (true)
+        while (!queue.IsDisposed)
         {
             if (queue.ArmAndCheck(directions))
             {
@@ -115,6 +128,11 @@ internal static class NetQueueWaiter
 
             TimeSpan wait = left < 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds((double)left / Stopwatch.Frequency);
             EventWaitResult result = await channel.WaitAsync(wait, cancellationToken).ConfigureAwait(false);
+            if (queue.IsDisposed)
+            {
+                return RingWaitResult.ChannelClosed;
+            }
+
             if (result != EventWaitResult.Signaled)
             {
                 return queue.HasWork(directions) ? RingWaitResult.WorkAvailable
@@ -122,5 +140,7 @@ internal static class NetQueueWaiter
                     : RingWaitResult.ChannelClosed;
             }
         }
+
+        return RingWaitResult.ChannelClosed;
     }
 }
