@@ -11,9 +11,12 @@ namespace PvRing.Events;
 /// <remarks>
 /// Design: a three-state machine (idle, armed, completed). Whoever moves it from armed to completed with a
 /// compare-exchange (the dispatcher, the waiter's own re-check, cancellation, close) is the only one that sets
-/// the result; getting the result returns it to idle for the next wait.
+/// the result; getting the result returns it to idle for the next wait. A completion from another thread (the
+/// dispatcher, a cancellation, a close) queues this object itself to the thread pool (an
+/// <see cref="IThreadPoolWorkItem"/>, so nothing is allocated), which sets the result there and runs the continuation
+/// inline: the awaiter never runs on the dispatcher, and no per-wait closure or work item is made.
 /// </remarks>
-internal sealed class AsyncWaitSource : IValueTaskSource<EventWaitResult>
+internal sealed class AsyncWaitSource : IValueTaskSource<EventWaitResult>, IThreadPoolWorkItem
 {
     private const int Idle = 0;
     private const int Armed = 1;
@@ -35,11 +38,15 @@ internal sealed class AsyncWaitSource : IValueTaskSource<EventWaitResult>
     private CancellationToken _token;
     private CancellationTokenRegistration _registration;
     private int _state;
+    private EventWaitResult _pendingResult;
+    private Exception? _pendingError;
 
     internal AsyncWaitSource(EventChannel channel)
     {
         _channel = channel;
-        _core.RunContinuationsAsynchronously = true;
+
+        // Continuations run where the result is set: on a pool thread (Execute), or inline before the wait was returned.
+        _core.RunContinuationsAsynchronously = false;
     }
 
     /// <summary>The armed wait's deadline as a <see cref="System.Diagnostics.Stopwatch"/> timestamp.</summary>
@@ -62,8 +69,22 @@ internal sealed class AsyncWaitSource : IValueTaskSource<EventWaitResult>
 
     internal void Register(CancellationToken token) => _registration = token.UnsafeRegister(s_cancel, this);
 
-    /// <summary>Completes the armed wait with a result, or with <paramref name="error"/> when not null; false if not armed.</summary>
-    internal bool TryComplete(EventWaitResult result, Exception? error)
+    /// <summary>
+    /// Completes the armed wait with a result, or with <paramref name="error"/> when not null, through the thread pool; false
+    /// if not armed. For completions from another thread than the waiter's.
+    /// </summary>
+    internal bool TryComplete(EventWaitResult result, Exception? error) => TryComplete(result, error, inline: false);
+
+    /// <summary>
+    /// Completes the armed wait at once, on this thread: only for the waiter's own re-check before the wait's
+    /// <see cref="ValueTask{TResult}"/> is returned, when no continuation can be registered yet.
+    /// </summary>
+    internal bool TryCompleteInline(EventWaitResult result, Exception? error) => TryComplete(result, error, inline: true);
+
+    /// <summary>Sets the result queued by a completion from another thread, on a pool thread; runs the continuation here.</summary>
+    void IThreadPoolWorkItem.Execute() => SetResult(_pendingResult, _pendingError);
+
+    private bool TryComplete(EventWaitResult result, Exception? error, bool inline)
     {
         if (Interlocked.CompareExchange(ref _state, Completed, Armed) != Armed)
         {
@@ -74,6 +95,23 @@ internal sealed class AsyncWaitSource : IValueTaskSource<EventWaitResult>
         _registration.Unregister();
         _registration = default;
         _token = default;
+        if (inline)
+        {
+            SetResult(result, error);
+        }
+        else
+        {
+            _pendingResult = result;
+            _pendingError = error;
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        }
+
+        return true;
+    }
+
+    private void SetResult(EventWaitResult result, Exception? error)
+    {
+        _pendingError = null;
         if (error is null)
         {
             _core.SetResult(result);
@@ -82,8 +120,6 @@ internal sealed class AsyncWaitSource : IValueTaskSource<EventWaitResult>
         {
             _core.SetException(error);
         }
-
-        return true;
     }
 
     public EventWaitResult GetResult(short token)

@@ -62,18 +62,18 @@ public sealed partial class EventChannel
         try
         {
             PollOutcome outcome = Poll();
-            if (outcome != PollOutcome.None && !_async.TryComplete(ToResult(outcome), null))
+            if (outcome != PollOutcome.None && !_async.TryCompleteInline(ToResult(outcome), null))
             {
                 Repend();
             }
             else if (Volatile.Read(ref _disposed) != 0)
             {
-                _async.TryComplete(EventWaitResult.ChannelClosed, null);
+                _async.TryCompleteInline(EventWaitResult.ChannelClosed, null);
             }
         }
         catch (PvRingException e)
         {
-            _async.TryComplete(default, e);
+            _async.TryCompleteInline(default, e);
         }
 
         if (deadline != long.MaxValue)

@@ -5,11 +5,11 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
+using System.Threading.Tasks.Sources;
 using PvRing.Bus;
 using PvRing.Events;
 using PvRing.Grants;
 using PvRing.Memory;
-using PvRing.Rings;
 using PvRing.Store;
 
 namespace PvRing.Transport;
@@ -34,6 +34,9 @@ public sealed class PvRingConnection : IAsyncDisposable
     private readonly Func<ValueTask> _release;
     private readonly CancellationTokenSource _peerGone = new();
     private readonly PvRingPacketLeases _leases;
+    private readonly SendOperation _send;
+    private readonly ReceiveOperation _receive;
+    private readonly ReceivePacketOperation _receivePacket;
     private PvRingDuplexPipe? _pipe;
     private int _disposed;
 
@@ -46,6 +49,7 @@ public sealed class PvRingConnection : IAsyncDisposable
         _front = front;
         _frontQueue = front.Queue;
         _leases = new PvRingPacketLeases(ReleaseSlot, front.Queue.ReceiveRing.Size);
+        (_send, _receive, _receivePacket) = CreateOperations();
         _release = release;
         _logger = logger ?? NullLogger.Instance;
         Features = front.Features;
@@ -58,6 +62,7 @@ public sealed class PvRingConnection : IAsyncDisposable
         _back = back;
         _backQueue = back.Queue;
         _leases = new PvRingPacketLeases(ReleaseSlot, back.Queue.TransmitRing.Size);
+        (_send, _receive, _receivePacket) = CreateOperations();
         _release = release;
         _logger = logger ?? NullLogger.Instance;
         Features = back.Features;
@@ -148,7 +153,7 @@ public sealed class PvRingConnection : IAsyncDisposable
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; the packet was not sent.</exception>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public ValueTask SendAsync(ReadOnlyMemory<byte> packet, CancellationToken cancellationToken = default) =>
-        TrySend(packet.Span) || SpinSend(packet.Span) ? ValueTask.CompletedTask : SendSlowAsync(packet, cancellationToken);
+        TrySend(packet.Span) || SpinSend(packet.Span) ? ValueTask.CompletedTask : _send.StartAsync(packet, cancellationToken);
 
     /// <summary>
     /// Takes the next packet into <paramref name="buffer"/> if one waits. True: <paramref name="length"/> bytes are there.
@@ -188,7 +193,7 @@ public sealed class PvRingConnection : IAsyncDisposable
             return new ValueTask<int>(length);
         }
 
-        return length > buffer.Length ? ValueTask.FromException<int>(TooSmall(length, buffer.Length)) : ReceiveSlowAsync(buffer, cancellationToken);
+        return length > buffer.Length ? ValueTask.FromException<int>(TooSmall(length, buffer.Length)) : _receive.StartAsync(buffer, cancellationToken);
     }
 
     /// <summary>
@@ -259,7 +264,7 @@ public sealed class PvRingConnection : IAsyncDisposable
     /// <exception cref="PvRingProtocolException">The peer sent a malformed packet; the connection is broken.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; nothing was taken.</exception>
     public ValueTask<PvRingPacket> ReceivePacketAsync(CancellationToken cancellationToken = default) =>
-        TryReceivePacket(out PvRingPacket packet) || SpinReceivePacket(out packet) ? new ValueTask<PvRingPacket>(packet) : ReceivePacketSlowAsync(cancellationToken);
+        TryReceivePacket(out PvRingPacket packet) || SpinReceivePacket(out packet) ? new ValueTask<PvRingPacket>(packet) : _receivePacket.StartAsync(cancellationToken);
 
     /// <summary>
     /// The connection as a byte stream (<see cref="System.IO.Pipelines"/>): what the application writes to
@@ -484,70 +489,82 @@ public sealed class PvRingConnection : IAsyncDisposable
     private bool HasWork(NetDirections direction) =>
         _frontQueue is not null ? ((INetQueueWork)_frontQueue).HasWork(direction) : ((INetQueueWork)_backQueue!).HasWork(direction);
 
-    private ValueTask<RingWaitResult> WaitAsync(NetDirections direction, CancellationToken cancellationToken) =>
-        _frontQueue is not null
-            ? _frontQueue.WaitAsync(direction, Timeout.InfiniteTimeSpan, cancellationToken)
-            : _backQueue!.WaitAsync(direction, Timeout.InfiniteTimeSpan, cancellationToken);
-
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask SendSlowAsync(ReadOnlyMemory<byte> packet, CancellationToken cancellationToken)
+    private (SendOperation, ReceiveOperation, ReceivePacketOperation) CreateOperations()
     {
-        while (!TrySend(packet.Span))
-        {
-            // The queue's sender contract: ids that came back since TrySend looked (deferred unmap returns them with a
-            // flush, not a response) mean "try again"; only when none did is there something to wait for.
-            if (_frontQueue is not null && _frontQueue.CompleteTransmits() > 0)
-            {
-                continue;
-            }
-
-            if (await WaitAsync(SendDirection, cancellationToken).ConfigureAwait(false) == RingWaitResult.ChannelClosed)
-            {
-                ThrowPeerGone();
-            }
-        }
+        INetQueueWork queue = _frontQueue is not null ? _frontQueue : _backQueue!;
+        EventChannel transmit = _frontQueue?.TransmitChannel ?? _backQueue!.TransmitChannel;
+        EventChannel receive = _frontQueue?.ReceiveChannel ?? _backQueue!.ReceiveChannel;
+        EventChannel sendChannel = NetQueueWaiter.ChannelFor(SendDirection, transmit, receive);
+        EventChannel receiveChannel = NetQueueWaiter.ChannelFor(ReceiveDirection, transmit, receive);
+        return (new SendOperation(this, queue, sendChannel), new ReceiveOperation(this, queue, receiveChannel), new ReceivePacketOperation(this, queue, receiveChannel));
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<int> ReceiveSlowAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    /// <summary>A send waiting for ring space (back-pressure).</summary>
+    private sealed class SendOperation(PvRingConnection connection, INetQueueWork queue, EventChannel channel)
+        : PvRingWaitOperation<bool>(queue, connection.SendDirection, channel), IValueTaskSource
     {
-        while (true)
+        private ReadOnlyMemory<byte> _packet;
+
+        protected override string Kind => "send";
+
+        protected override bool PeerGone => connection.IsPeerGone;
+
+        public ValueTask StartAsync(ReadOnlyMemory<byte> packet, CancellationToken cancellationToken)
         {
-            if (TryReceive(buffer.Span, out int length))
-            {
-                return length;
-            }
-
-            if (length > buffer.Length)
-            {
-                throw TooSmall(length, buffer.Length);
-            }
-
-            if (IsPeerGone || await WaitAsync(ReceiveDirection, cancellationToken).ConfigureAwait(false) == RingWaitResult.ChannelClosed)
-            {
-                // Whatever the peer sent before it closed is still in the ring: take it first, then report the end.
-                return TryReceive(buffer.Span, out length) ? length : length > buffer.Length ? throw TooSmall(length, buffer.Length) : 0;
-            }
+            _packet = packet;
+            return new ValueTask(this, Start(cancellationToken));
         }
+
+        void IValueTaskSource.GetResult(short token) => GetResult(token);
+
+        protected override bool TryComplete(out bool result)
+        {
+            // The sender contract: ids that came back since TrySend looked (deferred unmap returns them with a flush, not a
+            // response) mean "try again" before waiting.
+            result = connection.TrySend(_packet.Span)
+                || (connection._frontQueue is not null && connection._frontQueue.CompleteTransmits() > 0 && connection.TrySend(_packet.Span));
+            return result;
+        }
+
+        protected override bool OnEnd() => throw new PvRingException("The peer closed the connection; the packet was not sent.");
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<PvRingPacket> ReceivePacketSlowAsync(CancellationToken cancellationToken)
+    /// <summary>A <see cref="ReceiveAsync"/> waiting for a packet.</summary>
+    private sealed class ReceiveOperation(PvRingConnection connection, INetQueueWork queue, EventChannel channel)
+        : PvRingWaitOperation<int>(queue, connection.ReceiveDirection, channel)
     {
-        while (true)
-        {
-            if (TryReceivePacket(out PvRingPacket packet))
-            {
-                return packet;
-            }
+        private Memory<byte> _buffer;
 
-            if (IsPeerGone || await WaitAsync(ReceiveDirection, cancellationToken).ConfigureAwait(false) == RingWaitResult.ChannelClosed)
-            {
-                // Whatever the peer sent before it closed is still in the ring: take it first, then report the end.
-                _ = TryReceivePacket(out packet);
-                return packet;
-            }
+        protected override string Kind => "receive";
+
+        protected override bool PeerGone => connection.IsPeerGone;
+
+        public ValueTask<int> StartAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+        {
+            _buffer = buffer;
+            return new ValueTask<int>(this, Start(cancellationToken));
         }
+
+        protected override bool TryComplete(out int result) =>
+            connection.TryReceive(_buffer.Span, out result) || (result > _buffer.Length ? throw TooSmall(result, _buffer.Length) : false);
+
+        // Whatever the peer sent before it closed is still in the ring: take it first, then report the end (0).
+        protected override int OnEnd() => TryComplete(out int length) ? length : 0;
+    }
+
+    /// <summary>A <see cref="ReceivePacketAsync"/> waiting for a packet.</summary>
+    private sealed class ReceivePacketOperation(PvRingConnection connection, INetQueueWork queue, EventChannel channel)
+        : PvRingWaitOperation<PvRingPacket>(queue, connection.ReceiveDirection, channel)
+    {
+        protected override string Kind => "receive";
+
+        protected override bool PeerGone => connection.IsPeerGone;
+
+        public ValueTask<PvRingPacket> StartAsync(CancellationToken cancellationToken) => new(this, Start(cancellationToken));
+
+        protected override bool TryComplete(out PvRingPacket result) => connection.TryReceivePacket(out result);
+
+        protected override PvRingPacket OnEnd() => TryComplete(out PvRingPacket packet) ? packet : default;
     }
 
     /// <summary>Lets a synchronous resource sit in the list of what a connection releases.</summary>
