@@ -16,6 +16,8 @@ const string Usage = """
     usage: PvRing.Rx --attach FILE [--count N] [--timeout SECONDS] [--wait MODE] [--host DIR]
            PvRing.Rx --store SOCKET [--store-owner self|external] [--max-order K] [feature switches] [packet switches]
                      [--grant-mode MODES] [--count N] [--timeout SECONDS] [--wait MODE] [--host DIR]
+           PvRing.Rx --name NAME [--max-order K] [feature switches] [packet switches] [--grant-mode MODES] [--count N]
+                     [--timeout SECONDS] [--host DIR]
       --attach FILE   ring file to serve: a name in the host directory, or a path; waits for it to appear; the classic
                       C-compatible ring of 12-byte requests, each answered with its id and NETIF_RSP_OKAY (no packets)
       --store SOCKET  instead of a ring file: host a xenstore-compatible store at SOCKET (0600; put it in a 0700
@@ -23,9 +25,11 @@ const string Usage = """
                       features below as the back end (domain 0), map what the front end (PvRing.Tx --store) grants,
                       print what was negotiated, and move numbered, checksummed packets; without --count, serve one
                       front end after another (re-creating the device each time) until SIGINT/SIGTERM
+    """ + ConnectionMode.Usage + """
+                      (as the listener: without --count, accept one front after another until SIGINT/SIGTERM)
       --store-owner W self (default): this process hosts the store; external: connect to a store already there
                       (for example `pvring store --socket SOCKET`)
-      --max-order K   with --store: the max-ring-page-order offered, 0..4 (default 4)
+      --max-order K   with --store or --name: the max-ring-page-order offered, 0..4 (default 4)
     """ + StoreMode.FeatureUsage + PacketOptions.Usage + """
       --grant-mode M  the grant modes offered: all (default) or a comma-separated list of copy, map, persistent,
                       direct, deferred (a front that wants another mode gets copy)
@@ -44,19 +48,26 @@ const string Usage = """
     (while connecting or before --count).
     """;
 
-var arguments = SampleArguments.Parse(args, Usage, ["--attach", "--store", "--store-owner", "--max-order", "--count", "--timeout", "--wait", "--host", .. StoreMode.FeatureOptions, .. PacketOptions.Names]);
+var arguments = SampleArguments.Parse(args, Usage, ["--attach", "--store", "--name", "--store-owner", "--max-order", "--count", "--timeout", "--wait", "--host", .. StoreMode.FeatureOptions, .. PacketOptions.Names]);
 string? file = arguments.GetString("--attach");
 string? storeSocket = arguments.GetString("--store");
-if ((file is null) == (storeSocket is null))
+string? meetingName = arguments.GetString("--name");
+if ((file is null ? 0 : 1) + (storeSocket is null ? 0 : 1) + (meetingName is null ? 0 : 1) != 1)
 {
-    SampleArguments.Fail(Usage, "give exactly one of --attach FILE and --store SOCKET");
+    SampleArguments.Fail(Usage, "give exactly one of --attach FILE, --store SOCKET and --name NAME");
     return SampleArguments.UsageExitCode;
 }
 
-if (storeSocket is null && (arguments.GetString("--store-owner") is not null || arguments.GetString("--max-order") is not null
+if (file is not null && (arguments.GetString("--store-owner") is not null || arguments.GetString("--max-order") is not null
     || StoreMode.FeatureOptions.Concat(PacketOptions.Names).Any(o => arguments.GetString(o) is not null)))
 {
-    SampleArguments.Fail(Usage, "--store-owner, --max-order, the feature and the packet switches need --store: a ring file is always classic, for C peers");
+    SampleArguments.Fail(Usage, "--store-owner, --max-order, the feature and the packet switches need --store or --name: a ring file is always classic, for C peers");
+    return SampleArguments.UsageExitCode;
+}
+
+if (meetingName is not null && (arguments.GetString("--store-owner") is not null || arguments.GetString("--wait") is not null))
+{
+    SampleArguments.Fail(Usage, "--store-owner and --wait are not for --name: the listener hosts its store, and a connection spins a little, then awaits");
     return SampleArguments.UsageExitCode;
 }
 
@@ -65,6 +76,14 @@ TimeSpan timeout = TimeSpan.FromSeconds(arguments.GetInt64("--timeout", 30, 1, 8
 WaitMode waitMode = arguments.GetWaitMode(Usage);
 
 using var interruption = new Interruption();
+if (meetingName is not null)
+{
+    int maxOrder = (int)arguments.GetInt64("--max-order", XenBusFeatures.RingPageOrder.Limit, 0, XenBusFeatures.RingPageOrder.Limit, Usage);
+    PacketOptions packets = PacketOptions.Parse(arguments, Usage, front: false);
+    NetDeviceFeatures offers = StoreMode.ParseFeatures(arguments, Usage, maxOrder) with { GrantModes = packets.GrantModes, ScatterGather = packets.ScatterGather };
+    return await ListenByNameAsync(meetingName, offers, packets);
+}
+
 if (storeSocket is not null)
 {
     string owner = arguments.GetString("--store-owner") ?? "self";
@@ -124,6 +143,48 @@ using (ring)
     Console.WriteLine($"Rx: attached to {host.GetFilePath(name)} ({ring.Size} slots)");
     Console.WriteLine(channel is null ? "Rx: no event channel sidecar: polling" : $"Rx: bound the front's event channel dom{frontDomainId}:{frontPort}");
     return Serve(ring, channel, () => host.Exists(name));
+}
+
+// Byte mode: the application API only. The listener hosts the store, claims domains and devices for the fronts; every
+// accepted connection moves packets until the count (then, with --count, the program ends) or until its front leaves.
+async Task<int> ListenByNameAsync(string meetingName, NetDeviceFeatures offers, PacketOptions packets)
+{
+    try
+    {
+        var options = new PvRingListenerOptions { Host = arguments.ResolveHost(Usage), Offers = offers, NegotiationTimeout = timeout };
+        await using PvRingListener listener = await PvRingListener.StartAsync(meetingName, options, interruption.Token);
+        Console.WriteLine($"Rx: listening as '{meetingName}' in {listener.DirectoryPath}; offering {offers}");
+        for (int served = 0; ; served++)
+        {
+            int code;
+            await using (PvRingConnection connection = await listener.AcceptAsync(interruption.Token))
+            {
+                code = await ConnectionMode.RunAsync("Rx", connection, packets, count ?? long.MaxValue, count is null ? Timeout.InfiniteTimeSpan : timeout, interruption.Token);
+            }
+
+            if (count is not null || interruption.Requested)
+            {
+                return count is null ? 0 : code;
+            }
+
+            Console.WriteLine($"Rx: front end {served + 1} done; waiting for the next one (SIGINT/SIGTERM ends)");
+        }
+    }
+    catch (OperationCanceledException) when (interruption.Requested)
+    {
+        Console.Error.WriteLine("Rx: interrupted");
+        return count is null ? 0 : Interruption.ExitCode;
+    }
+    catch (PvRingException e)
+    {
+        Console.Error.WriteLine($"Rx: {e.Message}");
+        return 1;
+    }
+    catch (ArgumentException e)
+    {
+        Console.Error.WriteLine($"error: {e.Message}");
+        return SampleArguments.UsageExitCode;
+    }
 }
 
 // Store mode: host (or join) the store, then as the toolstack and the back end serve one front end after another

@@ -17,51 +17,70 @@ const string Usage = """
     usage: PvRing.Tx --create FILE [--order K] [--count N] [--warmup W] [--timeout SECONDS] [--wait MODE] [--host DIR]
            PvRing.Tx --store SOCKET [--order K] [feature switches] [packet switches] [--grant-mode MODE] [--count N]
                      [--timeout SECONDS] [--wait MODE] [--host DIR]
+           PvRing.Tx --name NAME [--order K] [feature switches] [packet switches] [--grant-mode MODE] [--count N]
+                     [--timeout SECONDS] [--host DIR]
       --create FILE   ring file to create: a name in the host directory, or a path (its directory is the host); the
                       classic C-compatible ring of 12-byte requests (no packets, no grants)
       --store SOCKET  instead of a ring file: connect to the xenstore-compatible store at SOCKET as domain 1, negotiate
                       device vif/0 with the back end (PvRing.Rx --store), print what was negotiated, then move numbered,
                       checksummed packets through the rings, granted from this process's memory
+    """ + ConnectionMode.Usage + """
       --order K       ring size is 2^K pages (0..16 with --create, default 0: one page, 256 netif TX slots);
-                      with --store the ring-page-order wanted, 0..4, capped by the back end's max-ring-page-order
+                      with --store or --name the ring-page-order wanted, 0..4, capped by the back end's maximum
     """ + StoreMode.FeatureUsage + PacketOptions.Usage + """
       --grant-mode M  the grant mode wanted: copy, map, persistent (default), direct, deferred; the back's choice falls
                       back to copy when it does not offer M
-      --count N       requests (--create) or packets per direction (--store) to send (default 1000000 and 100000)
+      --count N       requests (--create) or packets per direction (--store, --name) to send (default 1000000 and 100000)
       --warmup W      --create only: send W requests first, checked but not timed, so the JIT has optimised the loop (default 0)
       --timeout S     give up after S seconds without progress (default 30)
       --wait MODE     when the ring is dry: block (default: spin, then sleep on the event channel), spin, yield;
-                      with a back that has no event channel (the C peer) Tx polls whatever the mode
+                      with a back that has no event channel (the C peer) Tx polls whatever the mode; --name always
+                      spins a little, then awaits (the connection's default)
       --host DIR      host directory for a bare FILE name, and of the grant table and arena (default $PVRING_HOST or /dev/shm/pvring-<uid>)
-    Exit codes: 0 every response (--create) or packet (--store) came back or arrived once, in order, intact;
+    Exit codes: 0 every response (--create) or packet (--store, --name) came back or arrived once, in order, intact;
     1 protocol or verification failure; 2 the back made no progress for the timeout, or left before the count;
     64 usage (also: a packet size larger than the negotiated features allow); 130 interrupted.
     """;
 
-var arguments = SampleArguments.Parse(args, Usage, ["--create", "--store", "--order", "--count", "--warmup", "--timeout", "--wait", "--host", .. StoreMode.FeatureOptions, .. PacketOptions.Names]);
+var arguments = SampleArguments.Parse(args, Usage, ["--create", "--store", "--name", "--order", "--count", "--warmup", "--timeout", "--wait", "--host", .. StoreMode.FeatureOptions, .. PacketOptions.Names]);
 string? storeSocket = arguments.GetString("--store");
 string? file = arguments.GetString("--create");
-if ((file is null) == (storeSocket is null))
+string? meetingName = arguments.GetString("--name");
+if ((file is null ? 0 : 1) + (storeSocket is null ? 0 : 1) + (meetingName is null ? 0 : 1) != 1)
 {
-    Fail("give exactly one of --create FILE and --store SOCKET");
+    Fail("give exactly one of --create FILE, --store SOCKET and --name NAME");
 }
 
-int order = (int)arguments.GetInt64("--order", 0, 0, storeSocket is null ? SharedRingLayout.MaxOrder : XenBusFeatures.RingPageOrder.Limit, Usage);
-long count = arguments.GetInt64("--count", storeSocket is null ? 1_000_000 : 100_000, 1, long.MaxValue / 2, Usage);
+bool packetMode = file is null;
+
+int order = (int)arguments.GetInt64("--order", 0, 0, !packetMode ? SharedRingLayout.MaxOrder : XenBusFeatures.RingPageOrder.Limit, Usage);
+long count = arguments.GetInt64("--count", !packetMode ? 1_000_000 : 100_000, 1, long.MaxValue / 2, Usage);
 long warmup = arguments.GetInt64("--warmup", 0, 0, long.MaxValue / 2, Usage);
 TimeSpan timeout = TimeSpan.FromSeconds(arguments.GetInt64("--timeout", 30, 1, 86_400, Usage));
 WaitMode waitMode = arguments.GetWaitMode(Usage);
-if (storeSocket is null && StoreMode.FeatureOptions.Concat(PacketOptions.Names).Any(o => arguments.GetString(o) is not null))
+if (!packetMode && StoreMode.FeatureOptions.Concat(PacketOptions.Names).Any(o => arguments.GetString(o) is not null))
 {
-    Fail("the feature and packet switches need --store: a ring file from --create is always classic, for C peers");
+    Fail("the feature and packet switches need --store or --name: a ring file from --create is always classic, for C peers");
 }
 
-if (storeSocket is not null && arguments.GetString("--warmup") is not null)
+if (packetMode && arguments.GetString("--warmup") is not null)
 {
-    Fail("--warmup is for --create: in store mode the packet loops are compiled fully optimised from the start");
+    Fail("--warmup is for --create: with packets the loops are compiled fully optimised from the start");
+}
+
+if (meetingName is not null && arguments.GetString("--wait") is not null)
+{
+    Fail("--wait is not for --name: a connection spins a little, then awaits");
 }
 
 using var interruption = new Interruption();
+if (meetingName is not null)
+{
+    PacketOptions packets = PacketOptions.Parse(arguments, Usage, front: true);
+    NetDeviceFeatures wants = StoreMode.ParseFeatures(arguments, Usage, order) with { GrantModes = packets.GrantModes, ScatterGather = packets.ScatterGather };
+    return await RunByNameAsync(meetingName, wants, packets);
+}
+
 if (storeSocket is not null)
 {
     PacketOptions packets = PacketOptions.Parse(arguments, Usage, front: true);
@@ -206,6 +225,38 @@ async Task<int> RunThroughStoreAsync(string socket, NetDeviceFeatures wants, Pac
     {
         Console.Error.WriteLine($"Tx: protocol failure: {e.Message}");
         return 1;
+    }
+}
+
+// Byte mode: the application API only; the listener (PvRing.Rx --name) hosts the store and does the toolstack's part.
+async Task<int> RunByNameAsync(string meetingName, NetDeviceFeatures wants, PacketOptions packets)
+{
+    try
+    {
+        var options = new PvRingConnectionOptions { Host = arguments.ResolveHost(Usage), Wants = wants, ConnectTimeout = timeout };
+        await using PvRingConnection connection = await PvRingConnection.ConnectAsync(meetingName, options, interruption.Token);
+        Console.WriteLine($"Tx: {DescribeJob(packets)}");
+        return await ConnectionMode.RunAsync("Tx", connection, packets, count, timeout, interruption.Token);
+    }
+    catch (TimeoutException e)
+    {
+        Console.Error.WriteLine($"Tx: {e.Message}");
+        return 2;
+    }
+    catch (XenBusNegotiationException e)
+    {
+        Console.Error.WriteLine($"Tx: negotiation failed: {e.Message}");
+        return 2;
+    }
+    catch (OperationCanceledException) when (interruption.Requested)
+    {
+        Console.Error.WriteLine("Tx: interrupted while connecting");
+        return Interruption.ExitCode;
+    }
+    catch (ArgumentException e)
+    {
+        Console.Error.WriteLine($"error: {e.Message}");
+        return SampleArguments.UsageExitCode;
     }
 }
 

@@ -57,35 +57,60 @@ internal static class PacketFormat
     /// </summary>
     public static string? Verify(NetPacket packet, long sequence, out long timestamp)
     {
-        timestamp = 0;
+        // Segment 0 holds the whole header: every segment but the last is a full 4 KiB page.
         ReadOnlySpan<byte> first = packet.GetSegment(0);
         if (packet.Length < HeaderSize)
         {
-            for (int i = 0; i < first.Length; i++)
-            {
-                if (first[i] != ShortPacketByte(sequence, i))
-                {
-                    return $"packet {sequence} ({packet.Length} bytes, too short for a header) differs at byte {i}: {first[i]} != {ShortPacketByte(sequence, i)}";
-                }
-            }
-
-            return null;
+            timestamp = 0;
+            return VerifyShort(first, sequence);
         }
 
-        // Segment 0 holds the whole header: every segment but the last is a full 4 KiB page.
-        uint seenSequence = BinaryPrimitives.ReadUInt32LittleEndian(first);
-        uint seenCrc = BinaryPrimitives.ReadUInt32LittleEndian(first[ChecksumOffset..]);
-        uint crc = Start(packet.Length);
-        crc = Append(crc, first[..ChecksumOffset]);
-        crc = Append(crc, first[TimestampOffset..]);
+        uint crc = HeaderChecksum(first, packet.Length);
         for (int i = 1; i < packet.SegmentCount; i++)
         {
             crc = Append(crc, packet.GetSegment(i));
         }
 
+        return Finish(first, packet.Length, packet.SegmentCount, crc, sequence, out timestamp);
+    }
+
+    /// <summary>The same check for a packet in one piece (the application API's <c>PvRingPacket</c>).</summary>
+    public static string? Verify(ReadOnlySpan<byte> packet, long sequence, out long timestamp)
+    {
+        if (packet.Length < HeaderSize)
+        {
+            timestamp = 0;
+            return VerifyShort(packet, sequence);
+        }
+
+        return Finish(packet, packet.Length, 1, HeaderChecksum(packet, packet.Length), sequence, out timestamp);
+    }
+
+    private static string? VerifyShort(ReadOnlySpan<byte> packet, long sequence)
+    {
+        for (int i = 0; i < packet.Length; i++)
+        {
+            if (packet[i] != ShortPacketByte(sequence, i))
+            {
+                return $"packet {sequence} ({packet.Length} bytes, too short for a header) differs at byte {i}: {packet[i]} != {ShortPacketByte(sequence, i)}";
+            }
+        }
+
+        return null;
+    }
+
+    // The checksum over the length and the first segment but its own four bytes; later segments are appended to it.
+    private static uint HeaderChecksum(ReadOnlySpan<byte> first, int length) =>
+        Append(Append(Start(length), first[..ChecksumOffset]), first[TimestampOffset..]);
+
+    private static string? Finish(ReadOnlySpan<byte> first, int length, int slots, uint crc, long sequence, out long timestamp)
+    {
+        timestamp = 0;
+        uint seenSequence = BinaryPrimitives.ReadUInt32LittleEndian(first);
+        uint seenCrc = BinaryPrimitives.ReadUInt32LittleEndian(first[ChecksumOffset..]);
         if (~crc != seenCrc)
         {
-            return $"packet {sequence} ({packet.Length} bytes in {packet.SegmentCount} slots) fails its CRC32C: carried 0x{seenCrc:x8}, computed 0x{~crc:x8}";
+            return $"packet {sequence} ({length} bytes in {slots} slots) fails its CRC32C: carried 0x{seenCrc:x8}, computed 0x{~crc:x8}";
         }
 
         if (seenSequence != (uint)sequence)

@@ -65,30 +65,41 @@ internal static class PacketSession
         {
             if (pump.SendsPackets)
             {
-                double seconds = Seconds(pump.FirstSendTimestamp, pump.LastSendTimestamp);
-                Console.WriteLine($"{side}: {sendName}: sent {pump.Sent:N0} packets, {pump.SentBytes:N0} bytes, in {seconds:0.000} s: {Rates(pump.Sent, pump.SentBytes, seconds)}");
-                Console.WriteLine($"result: side={side} ring={sendName} role=send packets={pump.Sent} bytes={pump.SentBytes} seconds={seconds:0.000000}");
+                ReportSent(side, sendName, pump.Sent, pump.SentBytes, pump.FirstSendTimestamp, pump.LastSendTimestamp);
             }
 
             if (pump.ReceivesPackets)
             {
-                double seconds = Seconds(pump.FirstReceiveTimestamp, pump.LastReceiveTimestamp);
-                LatencyHistogram latency = pump.Latency;
-                Console.WriteLine(
-                    $"{side}: {receiveName}: received {pump.Received:N0} packets, {pump.ReceivedBytes:N0} bytes, each verified (sequence, length, CRC32C), in {seconds:0.000} s: " +
-                    $"{Rates(pump.Received, pump.ReceivedBytes, seconds)}");
-                if (latency.Count > 0)
-                {
-                    Console.WriteLine(
-                        $"{side}: {receiveName}: one-way latency (send stamp to receive, one CLOCK_MONOTONIC) p50 {Micro(latency.PercentileNanoseconds(0.5))} us, " +
-                        $"p99 {Micro(latency.PercentileNanoseconds(0.99))} us, p99.9 {Micro(latency.PercentileNanoseconds(0.999))} us, max {Micro(latency.MaxNanoseconds)} us ({latency.Count:N0} samples)");
-                }
-
-                Console.WriteLine(
-                    $"result: side={side} ring={receiveName} role=receive packets={pump.Received} bytes={pump.ReceivedBytes} seconds={seconds:0.000000} " +
-                    $"p50_ns={latency.PercentileNanoseconds(0.5)} p99_ns={latency.PercentileNanoseconds(0.99)} p999_ns={latency.PercentileNanoseconds(0.999)}");
+                ReportReceived(side, receiveName, pump.Received, pump.ReceivedBytes, pump.FirstReceiveTimestamp, pump.LastReceiveTimestamp, pump.Latency);
             }
         }
+    }
+
+    /// <summary>Prints what one direction sent: packets/s and GB/s, and its <c>result:</c> line.</summary>
+    public static void ReportSent(string side, string ring, long packets, long bytes, long first, long last)
+    {
+        double seconds = Seconds(first, last);
+        Console.WriteLine($"{side}: {ring}: sent {packets:N0} packets, {bytes:N0} bytes, in {seconds:0.000} s: {Rates(packets, bytes, seconds)}");
+        Console.WriteLine($"result: side={side} ring={ring} role=send packets={packets} bytes={bytes} seconds={seconds:0.000000}");
+    }
+
+    /// <summary>Prints what one direction received: rates, one-way latency percentiles, and its <c>result:</c> line.</summary>
+    public static void ReportReceived(string side, string ring, long packets, long bytes, long first, long last, LatencyHistogram latency)
+    {
+        double seconds = Seconds(first, last);
+        Console.WriteLine(
+            $"{side}: {ring}: received {packets:N0} packets, {bytes:N0} bytes, each verified (sequence, length, CRC32C), in {seconds:0.000} s: " +
+            $"{Rates(packets, bytes, seconds)}");
+        if (latency.Count > 0)
+        {
+            Console.WriteLine(
+                $"{side}: {ring}: one-way latency (send stamp to receive, one CLOCK_MONOTONIC) p50 {Micro(latency.PercentileNanoseconds(0.5))} us, " +
+                $"p99 {Micro(latency.PercentileNanoseconds(0.99))} us, p99.9 {Micro(latency.PercentileNanoseconds(0.999))} us, max {Micro(latency.MaxNanoseconds)} us ({latency.Count:N0} samples)");
+        }
+
+        Console.WriteLine(
+            $"result: side={side} ring={ring} role=receive packets={packets} bytes={bytes} seconds={seconds:0.000000} " +
+            $"p50_ns={latency.PercentileNanoseconds(0.5)} p99_ns={latency.PercentileNanoseconds(0.99)} p999_ns={latency.PercentileNanoseconds(0.999)}");
     }
 
     private static double Seconds(long first, long last) => (double)(last - first) / Stopwatch.Frequency;

@@ -30,13 +30,24 @@ internal struct PacketVerifier : INetPacketHandler
     public void OnPacket(NetPacket packet)
     {
         long now = Stopwatch.GetTimestamp();
-        string? error = PacketFormat.Verify(packet, Received, out long sent);
+        Record(packet.Length, PacketFormat.Verify(packet, Received, out long sent), sent, now);
+    }
+
+    /// <summary>Checks and counts a packet in one piece (the application API's lent packet).</summary>
+    public void OnPacket(ReadOnlySpan<byte> packet)
+    {
+        long now = Stopwatch.GetTimestamp();
+        Record(packet.Length, PacketFormat.Verify(packet, Received, out long sent), sent, now);
+    }
+
+    private void Record(int length, string? error, long sent, long now)
+    {
         if (error is not null)
         {
             throw new InvalidDataException(error);
         }
 
-        if (packet.Length >= PacketFormat.HeaderSize)
+        if (length >= PacketFormat.HeaderSize)
         {
             _latency.Record(sent, now);
         }
@@ -48,6 +59,6 @@ internal struct PacketVerifier : INetPacketHandler
 
         LastTimestamp = now;
         Received++;
-        Bytes += packet.Length;
+        Bytes += length;
     }
 }
