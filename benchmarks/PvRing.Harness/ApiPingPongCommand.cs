@@ -30,35 +30,43 @@ internal sealed class ApiPingPongCommand : IHarnessCommand
 
     public int Run(string[] args)
     {
-        var options = new HarnessOptions(args, "--rounds", "--reps", "--cpu", "--warmup-ms");
+        var options = new HarnessOptions(args, "--rounds", "--reps", "--cpu", "--warmup-ms", "--cases");
         int rounds = (int)options.Int("--rounds", 50_000, 100, 10_000_000);
         int reps = (int)options.Int("--reps", 5, 1, 100);
         int cpu = (int)options.Int("--cpu", 1, 0, 1023);
         var warmup = TimeSpan.FromMilliseconds(options.Int("--warmup-ms", 1_500, 0, 60_000));
+        string[] cases = options.String("--cases", string.Join(',', s_cases)).Split(',');
+        if (cases.Length == 0 || cases.Any(c => !s_cases.Contains(c)))
+        {
+            throw new ArgumentException($"--cases is a comma-separated subset of {string.Join(", ", s_cases)}");
+        }
+
         string hostPath = Path.Combine("/dev/shm", $"pvring-apipingpong-{Environment.ProcessId}");
         var host = new HostDirectory(hostPath);
         try
         {
-            var medians = s_cases.ToDictionary(c => c, _ => new List<double>());
+            var medians = cases.ToDictionary(c => c, _ => new List<double>());
             for (int rep = 0; rep < reps; rep++)
             {
                 // Rotate the order, so a drift of the machine does not favour one case.
+                double probe = Probe(cpu);
                 var results = new Dictionary<string, (double Median, double P99)>();
-                for (int i = 0; i < s_cases.Length; i++)
+                for (int i = 0; i < cases.Length; i++)
                 {
-                    string which = s_cases[(rep + i) % s_cases.Length];
+                    string which = cases[(rep + i) % cases.Length];
                     results[which] = Measure(which, host, cpu, rounds, warmup);
                     medians[which].Add(results[which].Median);
                 }
 
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"  rep {rep + 1}: {string.Join("; ", s_cases.Select(c => $"{c} p50 {results[c].Median:0.000} us p99 {results[c].P99:0.000} us"))}; api/ring {results["api"].Median / results["ring"].Median:0.00}, api/socket {results["api"].Median / results["socket"].Median:0.000}"));
+                    $"  rep {rep + 1} (regime probe {probe:F0} ns: {(double.IsNaN(probe) ? "unknown" : probe < 250 ? "near" : "far")}): {string.Join("; ", cases.Select(c => $"{c} p50 {results[c].Median:0.000} us p99 {results[c].P99:0.000} us"))}{Ratios(results)}"));
             }
 
-            double toRing = Measurement.Median(medians["api"].Zip(medians["ring"], (a, r) => a / r).ToList());
-            double toSocket = Measurement.Median(medians["api"].Zip(medians["socket"], (a, s) => a / s).ToList());
+            string summary = string.Join(", ", cases.Select(c => string.Create(CultureInfo.InvariantCulture, $"{c} {Measurement.Median(medians[c]):0.000} us")));
+            string ratios = !medians.ContainsKey("api") ? string.Empty : string.Join(", ", new[] { "ring", "socket" }.Where(medians.ContainsKey).Select(b =>
+                string.Create(CultureInfo.InvariantCulture, $"api/{b} {Measurement.Median(medians["api"].Zip(medians[b], (a, x) => a / x).ToList()):0.000}")));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"median round trip: api {Measurement.Median(medians["api"]):0.000} us, ring {Measurement.Median(medians["ring"]):0.000} us, socket {Measurement.Median(medians["socket"]):0.00} us; median ratios api/ring {toRing:0.00}, api/socket {toSocket:0.000} ({reps} reps, {rounds} rounds each after {warmup.TotalMilliseconds:0} ms of warm-up)"));
+                $"median round trip: {summary}; median ratios {ratios} ({reps} reps, {rounds} rounds each after {warmup.TotalMilliseconds:0} ms of warm-up)"));
             return 0;
         }
         finally
@@ -66,6 +74,23 @@ internal sealed class ApiPingPongCommand : IHarnessCommand
             Directory.Delete(hostPath, recursive: true);
         }
     }
+
+    /// <summary>The cache-line round trip between this CPU (0, as taskset gives the harness) and the peer's, in ns; NaN without the C probe.</summary>
+    private static double Probe(int cpu)
+    {
+        try
+        {
+            return NativePeer.ProbeRoundTripNanoseconds(0, cpu);
+        }
+        catch (InvalidOperationException)
+        {
+            return double.NaN;
+        }
+    }
+
+    private static string Ratios(Dictionary<string, (double Median, double P99)> results) =>
+        !results.TryGetValue("api", out var api) ? string.Empty : string.Concat(new[] { "ring", "socket" }.Where(results.ContainsKey).Select(b =>
+            string.Create(CultureInfo.InvariantCulture, $"; api/{b} {api.Median / results[b].Median:0.000}")));
 
     private static (double Median, double P99) Measure(string which, HostDirectory host, int cpu, int rounds, TimeSpan warmup) => which switch
     {

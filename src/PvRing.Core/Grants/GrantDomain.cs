@@ -200,6 +200,7 @@ public sealed unsafe class GrantDomain : IDisposable
     /// a granted frame is shared with the grantee, so write it before granting and not while it is in use.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="frame"/> is outside the arena.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Span<byte> GetFrame(uint frame)
     {
         if (frame >= FrameCount)

@@ -19,7 +19,10 @@ namespace PvRing.Grants;
 public sealed unsafe class PersistentGrantMapper : IGrantMapper
 {
     private readonly MapTrack _track;
-    private readonly Dictionary<uint, int> _handles;
+    // The cache: the mapping handle of each grant reference (0: not mapped), indexed by reference (a table's entry
+    // count is bounded), so a hit is one array load, not a hash lookup.
+    private readonly int[] _handleOfReference;
+    private int _count;
     private readonly uint[] _referenceOfSlot;
     private readonly long[] _lastUse;
     private readonly int _purgeCount;
@@ -34,7 +37,7 @@ public sealed unsafe class PersistentGrantMapper : IGrantMapper
         options ??= new PersistentGrantOptions();
         options.Validate();
         _track = new MapTrack(domain, options.MaxGrants);
-        _handles = new Dictionary<uint, int>(options.MaxGrants);
+        _handleOfReference = new int[domain.EntryCount];
         _referenceOfSlot = new uint[options.MaxGrants];
         _lastUse = new long[options.MaxGrants];
         _purgeCount = Math.Max(1, options.MaxGrants * options.PurgePercent / 100);
@@ -44,7 +47,7 @@ public sealed unsafe class PersistentGrantMapper : IGrantMapper
     public GrantScheme Scheme => GrantScheme.Persistent;
 
     /// <summary>Grants currently kept mapped.</summary>
-    public int Count => _handles.Count;
+    public int Count => _count;
 
     /// <summary>Mappings made since creation (cache misses).</summary>
     public long MapCount { get; private set; }
@@ -56,10 +59,17 @@ public sealed unsafe class PersistentGrantMapper : IGrantMapper
     /// The page <paramref name="reference"/> names, mapped now if it is not cached; valid until the mapping is
     /// evicted (a later miss may evict it) or this mapper is disposed.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public GrantStatus GetPage(uint reference, out Span<byte> page)
     {
         page = default;
-        if (!_handles.TryGetValue(reference, out int handleValue))
+        if (reference >= (uint)_handleOfReference.Length)
+        {
+            return GrantStatus.BadGntref;
+        }
+
+        int handleValue = _handleOfReference[reference];
+        if (handleValue == 0)
         {
             GrantStatus status = MapNew(reference, out handleValue);
             if (status != GrantStatus.Okay)
@@ -144,13 +154,14 @@ public sealed unsafe class PersistentGrantMapper : IGrantMapper
     public void Dispose()
     {
         _track.UnmapAll();
-        _handles.Clear();
+        Array.Clear(_handleOfReference);
+        _count = 0;
     }
 
     private GrantStatus MapNew(uint reference, out int handleValue)
     {
         handleValue = 0;
-        if (_handles.Count == _track.Capacity)
+        if (_count == _track.Capacity)
         {
             Purge();
         }
@@ -163,7 +174,8 @@ public sealed unsafe class PersistentGrantMapper : IGrantMapper
 
         handleValue = handle.Value;
         _referenceOfSlot[handleValue - 1] = reference;
-        _handles.Add(reference, handleValue);
+        _handleOfReference[reference] = handleValue;
+        _count++;
         MapCount++;
         return GrantStatus.Okay;
     }
@@ -171,20 +183,22 @@ public sealed unsafe class PersistentGrantMapper : IGrantMapper
     private void Purge()
     {
         // Rare (only when the cache is full): repeated scans for the oldest keep it allocation-free.
-        for (int n = 0; n < _purgeCount && _handles.Count > 0; n++)
+        for (int n = 0; n < _purgeCount && _count > 0; n++)
         {
             int oldest = -1;
             long oldestUse = long.MaxValue;
-            foreach (int value in _handles.Values)
+            for (int slot = 0; slot < _referenceOfSlot.Length; slot++)
             {
-                if (_lastUse[value - 1] < oldestUse)
+                // A slot is live when its reference still points back at it.
+                if (_handleOfReference[_referenceOfSlot[slot]] == slot + 1 && _lastUse[slot] < oldestUse)
                 {
-                    oldestUse = _lastUse[value - 1];
-                    oldest = value;
+                    oldestUse = _lastUse[slot];
+                    oldest = slot + 1;
                 }
             }
 
-            _handles.Remove(_referenceOfSlot[oldest - 1]);
+            _handleOfReference[_referenceOfSlot[oldest - 1]] = 0;
+            _count--;
             _track.Unmap(new GrantHandle(oldest));
             EvictionCount++;
         }
