@@ -21,12 +21,16 @@ internal sealed class ApiStreamCommand : IHarnessCommand
 
     public string Summary => "64 KiB writes one way through PvRingConnection.Pipe vs a Unix domain socket, GB/s";
 
+    // The ring page order the writing front wants (--order, default 0, as a connection's default).
+    private static int s_order;
+
     public int Run(string[] args)
     {
-        var options = new HarnessOptions(args, "--mib", "--reps", "--cpu");
+        var options = new HarnessOptions(args, "--mib", "--reps", "--cpu", "--order");
         long bytes = options.Int("--mib", 512, 1, 1 << 20) << 20;
         int reps = (int)options.Int("--reps", 5, 1, 100);
         int cpu = (int)options.Int("--cpu", 1, 0, 1023);
+        s_order = (int)options.Int("--order", 0, 0, 4);
         string hostPath = Path.Combine("/dev/shm", $"pvring-apistream-{Environment.ProcessId}");
         var host = new HostDirectory(hostPath);
         try
@@ -70,7 +74,7 @@ internal sealed class ApiStreamCommand : IHarnessCommand
     private static double MeasurePipe(HostDirectory host, int cpu, long bytes)
     {
         string name = $"st{Environment.TickCount64 & 0xFFFFFF}";
-        using Process peer = Measurement.Start(cpu, "dotnet", typeof(ApiStreamCommand).Assembly.Location, "apistream-peer", "pipe", host.Path, name, bytes.ToString(CultureInfo.InvariantCulture));
+        using Process peer = Measurement.Start(cpu, "dotnet", typeof(ApiStreamCommand).Assembly.Location, "apistream-peer", "pipe", host.Path, name, bytes.ToString(CultureInfo.InvariantCulture), s_order.ToString(CultureInfo.InvariantCulture));
         try
         {
             return ReadPipeAsync(host, name, bytes).GetAwaiter().GetResult();

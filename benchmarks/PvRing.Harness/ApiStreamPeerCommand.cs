@@ -18,12 +18,13 @@ internal sealed class ApiStreamPeerCommand : IHarnessCommand
     public string Summary => "(internal) the writing side of apistream";
 
     public int Run(string[] args) => args[0] == "pipe"
-        ? WritePipeAsync(new HostDirectory(args[1]), args[2], long.Parse(args[3], CultureInfo.InvariantCulture)).GetAwaiter().GetResult()
+        ? WritePipeAsync(new HostDirectory(args[1]), args[2], long.Parse(args[3], CultureInfo.InvariantCulture), int.Parse(args[4], CultureInfo.InvariantCulture)).GetAwaiter().GetResult()
         : WriteSocket(args[1], long.Parse(args[2], CultureInfo.InvariantCulture));
 
-    private static async Task<int> WritePipeAsync(HostDirectory host, string name, long bytes)
+    private static async Task<int> WritePipeAsync(HostDirectory host, string name, long bytes, int order)
     {
-        await using PvRingConnection connection = await PvRingConnection.ConnectAsync(name, new PvRingConnectionOptions { Host = host });
+        var options = new PvRingConnectionOptions { Host = host, Wants = new PvRingConnectionOptions().Wants with { RingPageOrder = order } };
+        await using PvRingConnection connection = await PvRingConnection.ConnectAsync(name, options);
         PipeWriter output = connection.Pipe.Output;
         var chunk = new byte[Chunk];
         for (long sent = 0; sent < bytes; sent += Chunk)

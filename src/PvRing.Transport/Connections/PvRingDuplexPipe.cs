@@ -81,6 +81,20 @@ internal sealed class PvRingDuplexPipe : IDuplexPipe
         }
     }
 
+    /// <summary>The first packet of a segment of <paramref name="available"/> bytes: all of it if it fits, else an equal share in whole pages.</summary>
+    internal static int DirectPacketLength(int available)
+    {
+        if (available <= NetPacketLimits.MaxPacketSize)
+        {
+            return available;
+        }
+
+        int packets = (available + NetPacketLimits.MaxPacketSize - 1) / NetPacketLimits.MaxPacketSize;
+        int share = (available + packets - 1) / packets;
+        int pages = (share + Memory.XenPage.Size - 1) / Memory.XenPage.Size * Memory.XenPage.Size;
+        return Math.Min(pages, NetPacketLimits.MaxPacketSize);
+    }
+
     private async Task SendLoopAsync()
     {
         Exception? error = null;
@@ -96,8 +110,10 @@ internal sealed class PvRingDuplexPipe : IDuplexPipe
                     int length;
                     if (first.Length >= DirectSendMinimum)
                     {
-                        // A large segment goes out as it is (the send copies it into the granted frames once).
-                        length = Math.Min(first.Length, NetPacketLimits.MaxPacketSize);
+                        // A large segment goes out as it is (the send copies it into the granted frames once), in equal
+                        // page-multiple packets: a 64 KiB segment as two of 32 KiB, not 65535 bytes and a 1-byte rest
+                        // that would push every later byte through the staging buffer.
+                        length = DirectPacketLength(first.Length);
                         await _connection.SendAsync(first[..length]).ConfigureAwait(false);
                     }
                     else
