@@ -94,13 +94,13 @@ public sealed class PvRingConnection : IAsyncDisposable
         options ??= new PvRingConnectionOptions();
         options.Validate();
         HostDirectory directory = PvRingRendezvous.DirectoryOf(options.Host ?? HostDirectory.OpenDefault(), name);
-        string socket = directory.GetFilePath(PvRingRendezvous.SocketName);
         using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         bounded.CancelAfter(options.ConnectTimeout);
         int domain;
+        string socket = PvRingRendezvous.SocketOf(directory);
         try
         {
-            domain = await ClaimDomainAsync(socket, bounded.Token).ConfigureAwait(false);
+            (socket, domain) = await ClaimDomainAsync(directory, bounded.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -325,10 +325,13 @@ public sealed class PvRingConnection : IAsyncDisposable
     private static ArgumentException TooSmall(int needed, int length) =>
         new($"The next packet has {needed} bytes; the buffer holds {length}. The packet stays for a call with a larger buffer.", "buffer");
 
-    private static async Task<int> ClaimDomainAsync(string socket, CancellationToken cancellationToken)
+    /// <summary>Claims a domain from the listener of <paramref name="directory"/>; returns the store's socket with it.</summary>
+    private static async Task<(string Socket, int Domain)> ClaimDomainAsync(HostDirectory directory, CancellationToken cancellationToken)
     {
         while (true)
         {
+            // Looked up on every try: the listener may start, or switch to an external store, meanwhile.
+            string socket = PvRingRendezvous.SocketOf(directory);
             try
             {
                 await using XenStoreClient toolstack = await XenStoreClient.ConnectAsync(new XenStoreClientOptions { SocketPath = socket }, cancellationToken).ConfigureAwait(false);
@@ -340,7 +343,7 @@ public sealed class PvRingConnection : IAsyncDisposable
                     {
                         if (await toolstack.ExistsAsync(ready, cancellationToken).ConfigureAwait(false))
                         {
-                            return domain;
+                            return (socket, domain);
                         }
                     }
                 }

@@ -25,7 +25,7 @@ public sealed class PvRingListener : IAsyncDisposable
 {
     private readonly HostDirectory _directory;
     private readonly PvRingListenerOptions _options;
-    private readonly XenStoreServer _server;
+    private readonly XenStoreServer? _server;
     private readonly XenStoreClient _store;
     private readonly EventDomain _events;
     private readonly Channel<PvRingConnection> _accepted = Channel.CreateUnbounded<PvRingConnection>();
@@ -35,7 +35,7 @@ public sealed class PvRingListener : IAsyncDisposable
     private readonly ILogger _logger;
     private int _disposed;
 
-    private PvRingListener(string name, HostDirectory directory, PvRingListenerOptions options, XenStoreServer server, XenStoreClient store, EventDomain events)
+    private PvRingListener(string name, HostDirectory directory, PvRingListenerOptions options, XenStoreServer? server, XenStoreClient store, EventDomain events)
     {
         Name = name;
         _directory = directory;
@@ -63,24 +63,40 @@ public sealed class PvRingListener : IAsyncDisposable
         options ??= new PvRingListenerOptions();
         options.Validate();
         HostDirectory directory = PvRingRendezvous.DirectoryOf(options.Host ?? HostDirectory.OpenDefault(), name);
-        string socket = directory.GetFilePath(PvRingRendezvous.SocketName);
-        if (await IsListeningAsync(socket, cancellationToken).ConfigureAwait(false))
+        string socket = options.StoreSocket ?? directory.GetFilePath(PvRingRendezvous.SocketName);
+        if (options.StoreSocket is null && await IsListeningAsync(socket, cancellationToken).ConfigureAwait(false))
         {
             throw new PvRingException($"A PvRing listener named '{name}' is already running at {socket}.");
         }
 
-        // Nobody listens: whatever is in the directory was left by a listener and front ends that are gone.
-        foreach (string stale in Directory.EnumerateFileSystemEntries(directory.Path))
+        XenStoreClient? store = null;
+        if (options.StoreSocket is not null)
         {
-            File.Delete(stale);
+            // An external store (a `pvring store` daemon): one listener per store, recorded there with its process id.
+            store = await ConnectExternalAsync(name, socket, cancellationToken).ConfigureAwait(false);
         }
 
-        XenStoreServer server = XenStoreServer.Start(new XenStoreServerOptions { SocketPath = socket });
-        XenStoreClient? store = null;
+        XenStoreServer? server = null;
         EventDomain? events = null;
         try
         {
-            store = await XenStoreClient.ConnectAsync(new XenStoreClientOptions { SocketPath = socket }, cancellationToken).ConfigureAwait(false);
+            // Nobody listens: whatever is in the directory was left by a listener and front ends that are gone.
+            foreach (string stale in Directory.EnumerateFileSystemEntries(directory.Path))
+            {
+                File.Delete(stale);
+            }
+
+            if (store is null)
+            {
+                server = XenStoreServer.Start(new XenStoreServerOptions { SocketPath = socket });
+                store = await XenStoreClient.ConnectAsync(new XenStoreClientOptions { SocketPath = socket }, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                // Front ends find the store through the name: a private file (0600) holding its socket's path.
+                PvRingRendezvous.WriteStorePointer(directory, socket);
+            }
+
             events = EventDomain.Create(directory, 0);
             await store.WriteAsync(PvRingRendezvous.NextDomain, PvRingRendezvous.Number(PvRingRendezvous.FirstDomain), cancellationToken).ConfigureAwait(false);
             await store.MakeDirectoryAsync(PvRingRendezvous.Claims, cancellationToken).ConfigureAwait(false);
@@ -94,7 +110,11 @@ public sealed class PvRingListener : IAsyncDisposable
                 await store.DisposeAsync().ConfigureAwait(false);
             }
 
-            await server.DisposeAsync().ConfigureAwait(false);
+            if (server is not null)
+            {
+                await server.DisposeAsync().ConfigureAwait(false);
+            }
+
             throw;
         }
     }
@@ -135,9 +155,72 @@ public sealed class PvRingListener : IAsyncDisposable
         }
 
         _events.Dispose();
+        if (_server is null)
+        {
+            // The external store stays: leave it as we found it (no listener, no pointer to it).
+            File.Delete(_directory.GetFilePath(PvRingRendezvous.StorePointerName));
+            try
+            {
+                await _store.RemoveAsync(PvRingRendezvous.Root, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is XenStoreException or PvRingException or IOException)
+            {
+                // The store went first: nothing to tidy.
+            }
+        }
+
         await _store.DisposeAsync().ConfigureAwait(false);
-        await _server.DisposeAsync().ConfigureAwait(false);
+        if (_server is not null)
+        {
+            await _server.DisposeAsync().ConfigureAwait(false);
+        }
         _stop.Dispose();
+    }
+
+    /// <summary>Joins an external store as the toolstack; refuses when a live listener already uses it.</summary>
+    private static async Task<XenStoreClient> ConnectExternalAsync(string name, string socket, CancellationToken cancellationToken)
+    {
+        XenStoreClient store;
+        try
+        {
+            store = await XenStoreClient.ConnectAsync(new XenStoreClientOptions { SocketPath = socket }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is SocketException or IOException)
+        {
+            throw new PvRingException($"No store answered at {socket} (PvRingListenerOptions.StoreSocket): {e.Message}", e);
+        }
+
+        try
+        {
+            string? owner = await store.TryReadAsync(PvRingRendezvous.ListenerKey, cancellationToken).ConfigureAwait(false);
+            if (owner is not null && int.TryParse(owner, out int pid) && IsAlive(pid))
+            {
+                throw new PvRingException($"The store at {socket} already serves a PvRing listener (process {pid}); one listener per store.");
+            }
+
+            // A listener that died left its keys: start afresh.
+            await store.RemoveAsync(PvRingRendezvous.Root, cancellationToken).ConfigureAwait(false);
+            await store.WriteAsync(PvRingRendezvous.ListenerKey, PvRingRendezvous.Number(Environment.ProcessId), cancellationToken).ConfigureAwait(false);
+            return store;
+        }
+        catch
+        {
+            await store.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static bool IsAlive(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
     }
 
     private static async Task<bool> IsListeningAsync(string socket, CancellationToken cancellationToken)

@@ -17,6 +17,14 @@ public sealed class PvRingListenerOptions
     /// <summary>The host directory the name lives in (default <see cref="HostDirectory.OpenDefault"/>).</summary>
     public HostDirectory? Host { get; init; }
 
+    /// <summary>
+    /// An external xenstore-compatible store to use instead of hosting one (for example <c>pvring store --socket PATH</c>),
+    /// by its socket's full path; null (the default) hosts an embedded store in the name's directory. The listener records
+    /// the path in the name's directory (a 0600 file), so front ends still connect by name only. One listener per store:
+    /// its keys are <c>/pvring/*</c>, and a second listener on the same store is refused while the first one's process lives.
+    /// </summary>
+    public string? StoreSocket { get; init; }
+
     /// <summary>How long a front end may take to negotiate once it has claimed its domain (default 10 s).</summary>
     public TimeSpan NegotiationTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
@@ -28,9 +36,15 @@ public sealed class PvRingListenerOptions
 
     /// <summary>Checks the options.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A feature is out of range or the timeout is not positive.</exception>
+    /// <exception cref="ArgumentException"><see cref="StoreSocket"/> is not a full path.</exception>
     public void Validate()
     {
         Offers.Validate();
+        if (StoreSocket is not null && !Path.IsPathFullyQualified(StoreSocket))
+        {
+            throw new ArgumentException($"StoreSocket must be a full path, not '{StoreSocket}'.", nameof(StoreSocket));
+        }
+
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(NegotiationTimeout, TimeSpan.Zero, nameof(NegotiationTimeout));
         ArgumentOutOfRangeException.ThrowIfNegative(SpinCount, nameof(SpinCount));
     }

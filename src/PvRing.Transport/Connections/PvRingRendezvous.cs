@@ -21,6 +21,12 @@ internal static class PvRingRendezvous
     public const string Claims = Root + "/claims";
     public const string Ready = Root + "/ready";
 
+    /// <summary>With an external store: the process id of the listener that uses it (one per store).</summary>
+    public const string ListenerKey = Root + "/listener";
+
+    /// <summary>With an external store: the file in the name's directory that holds the store's socket path.</summary>
+    public const string StorePointerName = "store";
+
     /// <summary>The first domain id handed to a front end (0 is the listener).</summary>
     public const int FirstDomain = 1;
 
@@ -36,6 +42,49 @@ internal static class PvRingRendezvous
     {
         HostDirectory.ValidateName(name);
         return new HostDirectory(host.GetFilePath(name));
+    }
+
+    /// <summary>
+    /// The store socket of the name in <paramref name="directory"/>: the embedded store's, or the external one the listener
+    /// wrote in its pointer file.
+    /// </summary>
+    public static string SocketOf(HostDirectory directory)
+    {
+        string embedded = directory.GetFilePath(SocketName);
+        string pointer = directory.GetFilePath(StorePointerName);
+        if (!File.Exists(embedded) && File.Exists(pointer))
+        {
+            try
+            {
+                string path = File.ReadAllText(pointer).Trim();
+                return Path.IsPathFullyQualified(path) ? path : embedded;
+            }
+            catch (IOException)
+            {
+                return embedded; // the listener is going away: retry as if nobody listened
+            }
+        }
+
+        return embedded;
+    }
+
+    /// <summary>Writes the pointer file (0600, whole or not at all: written aside, then renamed into place).</summary>
+    public static void WriteStorePointer(HostDirectory directory, string socket)
+    {
+        string pointer = directory.GetFilePath(StorePointerName);
+        string aside = pointer + ".new";
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        using (var writer = new StreamWriter(aside, System.Text.Encoding.UTF8, options))
+        {
+            writer.Write(socket);
+        }
+
+        File.Move(aside, pointer, overwrite: true);
     }
 
     public static string Number(int value) => value.ToString(CultureInfo.InvariantCulture);
