@@ -24,17 +24,26 @@ internal sealed class ApiPingPongCommand : IHarnessCommand
     private static readonly TimeSpan s_limit = TimeSpan.FromSeconds(30);
     private static readonly string[] s_cases = ["api", "ring", "socket"];
 
+    // The ring features the api case's front wants: all (the default) or none.
+    private static string s_ringFeatures = "all";
+
     public string Name => "apipingpong";
 
     public string Summary => "64 B round trip through PvRingConnection.SendAsync/ReceiveAsync vs a bare ring and a Unix domain socket";
 
     public int Run(string[] args)
     {
-        var options = new HarnessOptions(args, "--rounds", "--reps", "--cpu", "--warmup-ms", "--cases");
+        var options = new HarnessOptions(args, "--rounds", "--reps", "--cpu", "--warmup-ms", "--cases", "--ring-features");
         int rounds = (int)options.Int("--rounds", 50_000, 100, 10_000_000);
         int reps = (int)options.Int("--reps", 5, 1, 100);
         int cpu = (int)options.Int("--cpu", 1, 0, 1023);
         var warmup = TimeSpan.FromMilliseconds(options.Int("--warmup-ms", 1_500, 0, 60_000));
+        s_ringFeatures = options.String("--ring-features", "all");
+        if (s_ringFeatures is not ("all" or "none"))
+        {
+            throw new ArgumentException("--ring-features is all (the connection's default) or none (the classic layout)");
+        }
+
         string[] cases = options.String("--cases", string.Join(',', s_cases)).Split(',');
         if (cases.Length == 0 || cases.Any(c => !s_cases.Contains(c)))
         {
@@ -105,7 +114,7 @@ internal sealed class ApiPingPongCommand : IHarnessCommand
     private static (double Median, double P99) MeasureApi(HostDirectory host, int cpu, int rounds, TimeSpan warmup)
     {
         string name = $"pp{Environment.TickCount64 & 0xFFFFFF}";
-        using Process peer = StartPeer(cpu, "api", host.Path, name);
+        using Process peer = StartPeer(cpu, "api", host.Path, name, s_ringFeatures);
         try
         {
             return RunApiAsync(host, name, rounds, warmup).GetAwaiter().GetResult();

@@ -10,7 +10,7 @@ using PvRing.Transport;
 namespace PvRing.Harness;
 
 /// <summary>
-/// <c>apipingpong-peer api HOST NAME</c>, <c>apipingpong-peer ring HOST NAME PORT</c> or <c>apipingpong-peer socket PATH</c>:
+/// <c>apipingpong-peer api HOST NAME all|none</c>, <c>apipingpong-peer ring HOST NAME PORT</c> or <c>apipingpong-peer socket PATH</c>:
 /// connects and echoes every packet (api), answers every request with its complement (ring) or echoes every 64 bytes
 /// (socket) until the other side closes.
 /// </summary>
@@ -22,7 +22,7 @@ internal sealed class ApiPingPongPeerCommand : IHarnessCommand
 
     public int Run(string[] args) => args[0] switch
     {
-        "api" => EchoApiAsync(new HostDirectory(args[1]), args[2]).GetAwaiter().GetResult(),
+        "api" => EchoApiAsync(new HostDirectory(args[1]), args[2], args[3]).GetAwaiter().GetResult(),
         "ring" => ServeRing(new HostDirectory(args[1]), args[2], int.Parse(args[3], CultureInfo.InvariantCulture)),
         _ => EchoSocketAsync(args[1]).GetAwaiter().GetResult(),
     };
@@ -45,9 +45,15 @@ internal sealed class ApiPingPongPeerCommand : IHarnessCommand
         }
     }
 
-    private static async Task<int> EchoApiAsync(HostDirectory host, string name)
+    private static async Task<int> EchoApiAsync(HostDirectory host, string name, string ringFeatures)
     {
-        await using PvRingConnection connection = await PvRingConnection.ConnectAsync(name, new PvRingConnectionOptions { Host = host });
+        var options = new PvRingConnectionOptions { Host = host };
+        if (ringFeatures == "none")
+        {
+            options = new PvRingConnectionOptions { Host = host, Wants = options.Wants with { RingFeatures = RingFeatures.None } };
+        }
+
+        await using PvRingConnection connection = await PvRingConnection.ConnectAsync(name, options);
         var buffer = new byte[NetPacketLimits.MaxPacketSize];
         int length;
         while ((length = await connection.ReceiveAsync(buffer)) > 0)
