@@ -179,6 +179,14 @@ public sealed class HostDirectory
             throw new PvRingException($"Host directory '{path}' is a symbolic link; PvRing needs a real directory.");
         }
 
+        if (OperatingSystem.IsLinux() && LinuxInterop.GetOwnerUserId(path) is uint owner && owner != LinuxInterop.GetEffectiveUserId())
+        {
+            // A private directory another user made first would let that user replace or read every file in it.
+            throw new PvRingException(
+                $"Host directory '{path}' belongs to user {owner}, not to this process's user {LinuxInterop.GetEffectiveUserId()}; " +
+                "PvRing uses only a directory of its own user (remove it, or choose another with PVRING_HOST).");
+        }
+
         if (!OperatingSystem.IsWindows() && (info.UnixFileMode & ForeignAccess) != 0)
         {
             throw new PvRingException(

@@ -27,6 +27,27 @@ internal static unsafe partial class LinuxInterop
     /// <summary><c>O_RDONLY | O_CLOEXEC</c> for <see cref="Open"/>.</summary>
     internal const int OpenReadOnlyCloseOnExec = 0x80000;
 
+    /// <summary>
+    /// The owner's user id of <paramref name="path"/> itself (a symbolic link is not followed), by <c>statx(2)</c>, whose
+    /// structure has one layout on every architecture (<c>stx_uid</c> at byte 20); null if it cannot be read.
+    /// </summary>
+    internal static uint? GetOwnerUserId(string path)
+    {
+        const int AtFileDescriptorCurrentDirectory = -100;
+        const int AtSymbolicLinkNoFollow = 0x100;
+        const uint StatxUid = 0x8;
+        byte* buffer = stackalloc byte[256];
+        if (Statx(AtFileDescriptorCurrentDirectory, path, AtSymbolicLinkNoFollow, StatxUid, buffer) != 0 || (*(uint*)buffer & StatxUid) == 0)
+        {
+            return null;
+        }
+
+        return *(uint*)(buffer + 20);
+    }
+
+    [LibraryImport(LibC, EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Statx(int directory, string path, int flags, uint mask, byte* buffer);
+
     /// <summary><c>geteuid(2)</c>: the effective user id of the process; it cannot fail.</summary>
     [LibraryImport(LibC, EntryPoint = "geteuid")]
     internal static partial uint GetEffectiveUserId();

@@ -54,6 +54,30 @@ public sealed class HostDirectoryTests
     }
 
     [Fact]
+    public void Constructor_PrivateDirectoryOfAnotherUser_RefusedNamingTheOwner()
+    {
+        using var host = new TempHost();
+        string directory = Path.Combine(host.Path, "theirs");
+        Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        Assert.Equal(PvRing.Platform.LinuxInterop.GetEffectiveUserId(), PvRing.Platform.LinuxInterop.GetOwnerUserId(directory));
+        _ = new HostDirectory(directory); // ours: accepted
+
+        if (PvRing.Platform.LinuxInterop.GetEffectiveUserId() != 0)
+        {
+            return; // only root can give a directory to another user; CI runs as root
+        }
+
+        // Another user (uid 4242) made the 0700 directory first: it could read or replace every file in it.
+        using (ChildProcess chown = ChildProcess.Start("chown", "4242", directory))
+        {
+            chown.AssertExit(0, TimeSpan.FromSeconds(30));
+        }
+
+        var e = Assert.Throws<PvRingException>(() => new HostDirectory(directory));
+        Assert.Contains("belongs to user 4242", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void CreateFile_Exists_ThrowsPvRingException()
     {
         using var host = new TempHost();
