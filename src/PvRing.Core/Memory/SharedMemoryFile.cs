@@ -1,6 +1,7 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
 using System.IO.MemoryMappedFiles;
+using PvRing.Platform;
 
 namespace PvRing.Memory;
 
@@ -128,9 +129,14 @@ public sealed unsafe class SharedMemoryFile : IDisposable
             ValidateLength(expected, nameof(expectedLength));
         }
 
-        var stream = new FileStream(path, System.IO.FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+        FileStream stream = OpenExisting(path);
         try
         {
+            if (!stream.CanSeek)
+            {
+                throw new PvRingException($"'{path}' is not a regular file (a FIFO or a device?): PvRing maps only files it or its peer created.");
+            }
+
             long length = stream.Length;
             if (expectedLength is long wanted && length != wanted)
             {
@@ -147,6 +153,44 @@ public sealed unsafe class SharedMemoryFile : IDisposable
         catch
         {
             stream.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Opens a file another process created, for mapping. On Linux never through a symbolic link (<c>O_NOFOLLOW</c>: a
+    /// link planted at the name would make this process map, and write, a file outside the host directory) and never
+    /// blocking (a FIFO); a socket, a link or a FIFO is the library's clear error, a missing file
+    /// <see cref="FileNotFoundException"/> as before.
+    /// </summary>
+    private static FileStream OpenExisting(string path)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return new FileStream(path, System.IO.FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+        }
+
+        int descriptor = LinuxInterop.Open(path, LinuxInterop.OpenSharedFileFlags, out int error);
+        if (descriptor < 0)
+        {
+            throw error switch
+            {
+                LinuxInterop.ENOENT => new FileNotFoundException($"Could not find file '{path}'.", path),
+                LinuxInterop.EACCES => new UnauthorizedAccessException($"Access to '{path}' is denied."),
+                LinuxInterop.ELOOP => new PvRingException($"'{path}' is a symbolic link: PvRing maps only files it or its peer created in the host directory."),
+                LinuxInterop.ENXIO => new PvRingException($"'{path}' is a socket or a device, not a shared-memory file."),
+                _ => new IOException($"Cannot open '{path}': errno {error}."),
+            };
+        }
+
+        var handle = new Microsoft.Win32.SafeHandles.SafeFileHandle(descriptor, ownsHandle: true);
+        try
+        {
+            return new FileStream(handle, FileAccess.ReadWrite, bufferSize: 0);
+        }
+        catch
+        {
+            handle.Dispose();
             throw;
         }
     }

@@ -24,7 +24,7 @@ internal static unsafe partial class LinuxInterop
     /// <summary><c>ETIMEDOUT</c>: <c>FUTEX_WAIT</c>'s timeout expired.</summary>
     internal const int ETIMEDOUT = 110;
 
-    /// <summary><c>O_RDONLY | O_CLOEXEC</c> for <see cref="Open"/>.</summary>
+    /// <summary><c>O_RDONLY | O_CLOEXEC</c> for <see cref="Open(byte*, int)"/>.</summary>
     internal const int OpenReadOnlyCloseOnExec = 0x80000;
 
     /// <summary>
@@ -79,6 +79,33 @@ internal static unsafe partial class LinuxInterop
     /// <summary><c>open(2)</c> of a NUL-terminated UTF-8 path.</summary>
     [LibraryImport(LibC, EntryPoint = "open", SetLastError = true)]
     internal static partial int Open(byte* path, int flags);
+
+    /// <summary><c>O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK</c>: a shared file opened for mapping, never through a symbolic link (<c>ELOOP</c>), never blocking on a FIFO.</summary>
+    internal const int OpenSharedFileFlags = 0x2 | 0x20000 | 0x80000 | 0x800;
+
+    /// <summary><c>ENOENT</c>: no such file.</summary>
+    internal const int ENOENT = 2;
+
+    /// <summary><c>EACCES</c>: permission denied.</summary>
+    internal const int EACCES = 13;
+
+    /// <summary><c>ENXIO</c>: opening a Unix socket (or a device without a driver).</summary>
+    internal const int ENXIO = 6;
+
+    /// <summary><c>ELOOP</c>: with <c>O_NOFOLLOW</c>, the path is a symbolic link.</summary>
+    internal const int ELOOP = 40;
+
+    /// <summary><c>open(2)</c> of <paramref name="path"/> with <paramref name="flags"/>; the descriptor, or -1 with <paramref name="error"/>.</summary>
+    internal static int Open(string path, int flags, out int error)
+    {
+        int length = System.Text.Encoding.UTF8.GetByteCount(path);
+        byte* bytes = stackalloc byte[length + 1];
+        System.Text.Encoding.UTF8.GetBytes(path, new Span<byte>(bytes, length));
+        bytes[length] = 0;
+        int descriptor = Open(bytes, flags);
+        error = descriptor < 0 ? Marshal.GetLastPInvokeError() : 0;
+        return descriptor;
+    }
 
     /// <summary><c>read(2)</c>.</summary>
     [LibraryImport(LibC, EntryPoint = "read", SetLastError = true)]

@@ -78,6 +78,43 @@ public sealed class HostDirectoryTests
     }
 
     [Fact]
+    public void OpenFile_SymbolicLinkFifoSocketOrMissing_ClearErrorsAndTheTargetUntouched()
+    {
+        using var host = new TempHost();
+        string outside = Path.Combine(Path.GetTempPath(), $"pvring-outside-{Environment.ProcessId}");
+        File.WriteAllBytes(outside, new byte[4096]);
+        try
+        {
+            // A peer (the same user) plants a link at a name this process will map and write.
+            File.CreateSymbolicLink(host.FilePath("arena-7"), outside);
+            var link = Assert.Throws<PvRingException>(() => host.Host.OpenFile("arena-7"));
+            Assert.Contains("symbolic link", link.Message, StringComparison.Ordinal);
+            Assert.Equal(new byte[4096], File.ReadAllBytes(outside));
+        }
+        finally
+        {
+            File.Delete(outside);
+        }
+
+        using (ChildProcess mkfifo = ChildProcess.Start("mkfifo", host.FilePath("fifo")))
+        {
+            mkfifo.AssertExit(0, TimeSpan.FromSeconds(30));
+        }
+
+        var fifo = Assert.Throws<PvRingException>(() => host.Host.OpenFile("fifo"));
+        Assert.Contains("not a regular file", fifo.Message, StringComparison.Ordinal);
+
+        using (var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified))
+        {
+            socket.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(host.FilePath("sock")));
+            var bound = Assert.Throws<PvRingException>(() => host.Host.OpenFile("sock"));
+            Assert.Contains("socket", bound.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Throws<FileNotFoundException>(() => host.Host.OpenFile("missing"));
+    }
+
+    [Fact]
     public void CreateFile_Exists_ThrowsPvRingException()
     {
         using var host = new TempHost();
