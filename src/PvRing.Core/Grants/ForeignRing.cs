@@ -58,6 +58,15 @@ public sealed unsafe class ForeignRing : IDisposable
             throw new ArgumentException($"A ring needs a power-of-two number of pages up to {1 << SharedRingLayout.MaxOrder}, not {references.Length}.", nameof(references));
         }
 
+        // A hostile front may name one page twice: the ring's pages would alias, and each slot write land twice.
+        for (int i = 1; i < references.Length; i++)
+        {
+            if (references[..i].Contains(references[i]))
+            {
+                throw new PvRingProtocolException($"The ring's pages {references[..i].IndexOf(references[i])} and {i} are the same grant reference {references[i]}.");
+            }
+        }
+
         IPageMapper mapper = PageMappers.Default;
         nuint length = (nuint)references.Length << XenPage.Shift;
         byte* range = mapper.Reserve(length, out int errno);

@@ -404,6 +404,15 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
     internal static NetBackQueue Attach(
         ForeignDomain front, EventDomain events, NetDeviceFeatures agreed, uint[] transmitReferences, uint[] receiveReferences, int transmitPort, int? receivePort)
     {
+        foreach (uint reference in transmitReferences)
+        {
+            if (Array.IndexOf(receiveReferences, reference) >= 0)
+            {
+                // The two rings would be one page: every transmit slot a receive slot as well.
+                throw new PvRingProtocolException($"The front end's tx and rx rings share grant reference {reference}.");
+            }
+        }
+
         var owned = new List<IDisposable>();
         try
         {

@@ -63,6 +63,34 @@ public sealed class GrantedRingTests
         Assert.True(domains.Front.TryEndAccess(good3));
     }
 
+    [Fact]
+    public void Map_APageRepeated_ProtocolErrorNamingBothPagesAndNothingPinned()
+    {
+        using var domains = new GrantTestDomains(arenaFrames: 16);
+        uint good0 = domains.Front.GrantAccess(GrantTestDomains.BackId, 1, readOnly: false);
+        uint good1 = domains.Front.GrantAccess(GrantTestDomains.BackId, 2, readOnly: false);
+
+        var e = Assert.Throws<PvRingProtocolException>(() => ForeignRing.Map(domains.Foreign, [good0, good1, good0, good1]));
+        Assert.Contains($"pages 0 and 2 are the same grant reference {good0}", e.Message, StringComparison.Ordinal);
+        Assert.True(domains.Front.TryEndAccess(good0));
+        Assert.True(domains.Front.TryEndAccess(good1));
+    }
+
+    [Fact]
+    public void BackQueueAttach_TxAndRxRingsShareAReference_ProtocolError()
+    {
+        using var domains = new GrantTestDomains(arenaFrames: 16);
+        uint tx = domains.Front.GrantAccess(GrantTestDomains.BackId, 1, readOnly: false);
+        uint shared = domains.Front.GrantAccess(GrantTestDomains.BackId, 2, readOnly: false);
+
+        // Refused before anything is mapped or bound (the event domain is not even looked at).
+        var e = Assert.Throws<PvRingProtocolException>(() => PvRing.Transport.NetBackQueue.Attach(
+            domains.Foreign, null!, PvRing.Transport.NetDeviceFeatures.All with { RingPageOrder = 1 }, [tx, shared], [shared, 3], 1, 2));
+        Assert.Contains($"tx and rx rings share grant reference {shared}", e.Message, StringComparison.Ordinal);
+        Assert.True(domains.Front.TryEndAccess(tx));
+        Assert.True(domains.Front.TryEndAccess(shared));
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(3)]
