@@ -16,6 +16,10 @@ internal sealed class StoreConnection
     private readonly Channel<byte[]> _outgoing = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _closed = new();
     private int _pendingEvents;
+    private long _pendingReplyBytes;
+
+    // Signalled by the write loop when replies drain, for a read loop that stopped because too many were queued.
+    private readonly SemaphoreSlim _replyRoom = new(0, 1);
 
     public StoreConnection(long id, Socket socket, int peerProcessId)
     {
@@ -42,7 +46,23 @@ internal sealed class StoreConnection
 
     public static string WatchKey(string path, string token) => path + "\0" + token;
 
-    public void Send(byte[] message) => _outgoing.Writer.TryWrite(message);
+    public void Send(byte[] message)
+    {
+        Interlocked.Add(ref _pendingReplyBytes, message.Length);
+        _outgoing.Writer.TryWrite(message);
+    }
+
+    /// <summary>Reply bytes queued and not yet written to the client.</summary>
+    public long PendingReplyBytes => Volatile.Read(ref _pendingReplyBytes);
+
+    /// <summary>Waits (the read loop, before its next request) until fewer than <paramref name="limit"/> reply bytes wait for the client.</summary>
+    public async ValueTask WaitForReplyRoomAsync(long limit)
+    {
+        while (Volatile.Read(ref _pendingReplyBytes) >= limit)
+        {
+            await _replyRoom.WaitAsync(_closed.Token).ConfigureAwait(false);
+        }
+    }
 
     /// <summary>Queues a watch event; false when the client lets too many pile up (the caller then drops it).</summary>
     public bool SendEvent(byte[] message, int limit)
@@ -66,6 +86,21 @@ internal sealed class StoreConnection
                 if (BitConverter.ToUInt32(message, XenStoreWire.TypeOffset) == (uint)XenStoreMessageType.WatchEvent)
                 {
                     Interlocked.Decrement(ref _pendingEvents);
+                }
+                else
+                {
+                    Interlocked.Add(ref _pendingReplyBytes, -message.Length);
+                    if (_replyRoom.CurrentCount == 0)
+                    {
+                        try
+                        {
+                            _replyRoom.Release();
+                        }
+                        catch (SemaphoreFullException)
+                        {
+                            // Already signalled: the waiter re-checks the backlog anyway.
+                        }
+                    }
                 }
             }
         }

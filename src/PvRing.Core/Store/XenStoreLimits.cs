@@ -35,6 +35,13 @@ public sealed class XenStoreLimits
     /// </summary>
     public int MaxPendingEventsPerConnection { get; init; } = 1024;
 
+    /// <summary>
+    /// Reply bytes queued to one connection that has not read them yet; past this the server stops reading that
+    /// connection's requests until it reads its replies (xenstored's rule), so a client that writes requests and never
+    /// reads cannot make the server grow without bound (default 1 MiB).
+    /// </summary>
+    public int MaxPendingReplyBytesPerConnection { get; init; } = 1 << 20;
+
     /// <summary>The most simultaneous connections (default 256).</summary>
     public int MaxConnections { get; init; } = 256;
 
@@ -48,6 +55,7 @@ public sealed class XenStoreLimits
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxWatchesPerConnection, 1, nameof(MaxWatchesPerConnection));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxTransactionsPerConnection, 1, nameof(MaxTransactionsPerConnection));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxPendingEventsPerConnection, 1, nameof(MaxPendingEventsPerConnection));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxPendingReplyBytesPerConnection, 4096, nameof(MaxPendingReplyBytesPerConnection));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxConnections, 1, nameof(MaxConnections));
     }
 }

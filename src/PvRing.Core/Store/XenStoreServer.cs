@@ -187,6 +187,18 @@ public sealed partial class XenStoreServer : IAsyncDisposable, IDisposable
         }
     }
 
+    /// <summary>The largest reply backlog of any connection now, in bytes (for tests of the bound).</summary>
+    internal long LargestPendingReplyBytes
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _connections.Values.Select(c => c.PendingReplyBytes).DefaultIfEmpty(0).Max();
+            }
+        }
+    }
+
     private async Task ServeAsync(StoreConnection connection)
     {
         byte[] header = new byte[XenStoreWire.HeaderSize];
@@ -194,6 +206,8 @@ public sealed partial class XenStoreServer : IAsyncDisposable, IDisposable
         {
             while (true)
             {
+                // A client that does not read its replies is not read from either: the backlog stays bounded.
+                await connection.WaitForReplyRoomAsync(_options.Limits.MaxPendingReplyBytesPerConnection).ConfigureAwait(false);
                 await connection.Stream.ReadExactlyAsync(header, connection.Closed).ConfigureAwait(false);
                 (uint type, uint requestId, uint transactionId, uint length) = XenStoreWire.ReadHeader(header);
                 if (length > XenStoreLimits.PayloadMax)

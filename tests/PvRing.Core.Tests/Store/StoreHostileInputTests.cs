@@ -29,6 +29,45 @@ public sealed class StoreHostileInputTests
         Assert.Equal("ok", await client.ReadAsync("/after", StoreTestHost.Bounded()));
     }
 
+    [Fact]
+    public async Task Serve_ClientWritesRequestsAndNeverReads_ReplyBacklogBoundedOthersServed()
+    {
+        const int Limit = 64 * 1024;
+        await using var host = StoreTestHost.Start(new XenStoreLimits { MaxPendingReplyBytesPerConnection = Limit });
+        XenStoreClient client = await host.ConnectAsync();
+        await client.WriteAsync("/big", new string('v', 4000), StoreTestHost.Bounded());
+
+        // 2,000 READs of a 4 KB value: 8 MB of replies the client never reads.
+        using Socket raw = await ConnectRawAsync(host);
+        raw.SendTimeout = 2000;
+        byte[] read = Encoding.ASCII.GetBytes("/big\0");
+        Task flooding = Task.Run(async () =>
+        {
+            try
+            {
+                for (uint i = 0; i < 2000; i++)
+                {
+                    await SendAsync(raw, 2, i, read);
+                }
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                // The kernel's buffers filled because the server stopped reading: what we want to see.
+            }
+        });
+
+        // The backlog grows to the limit (plus the reply that crossed it), then the server stops reading this client.
+        Assert.True(SpinWait.SpinUntil(() => host.Server.LargestPendingReplyBytes >= Limit, StoreTestHost.Timeout));
+        for (int i = 0; i < 20; i++)
+        {
+            Assert.InRange(host.Server.LargestPendingReplyBytes, 0, Limit + 4096 + 64);
+            Assert.Equal(new string('v', 4000), await client.ReadAsync("/big", StoreTestHost.Bounded()));
+        }
+
+        raw.Dispose();
+        await flooding.WaitAsync(StoreTestHost.Timeout);
+    }
+
     [Theory]
     [InlineData(99u, "x\0", "EINVAL")]
     [InlineData(11u, "/no-nul-separator", "EINVAL")]
