@@ -156,7 +156,11 @@ internal sealed class StoreTree
     /// Applies a transaction snapshot made from this tree. Returns false (and changes nothing) if a path the
     /// transaction touched changed here since the transaction first touched it.
     /// </summary>
-    public bool TryCommit(StoreTree transaction)
+    /// <exception cref="StoreOperationException">
+    /// EQUOTA: for an unprivileged <paramref name="caller"/>, the nodes its domain would own after the commit exceed the
+    /// quota (transactions committed one after another are each checked against what the others already added).
+    /// </exception>
+    public bool TryCommit(StoreTree transaction, StoreCaller caller)
     {
         foreach ((string path, long seen) in transaction._observed!)
         {
@@ -164,6 +168,25 @@ internal sealed class StoreTree
             if (now != seen)
             {
                 return false;
+            }
+        }
+
+        if (!caller.IsPrivileged)
+        {
+            // The quota was checked inside the transaction against its snapshot; concurrent transactions each saw the
+            // same count, so check again against the tree they commit into.
+            int added = 0;
+            foreach (string path in transaction._written!)
+            {
+                bool after = transaction._nodes.TryGetValue(path, out StoreNode? node) && node.Owner == caller.DomainId;
+                bool before = _nodes.TryGetValue(path, out StoreNode? old) && old.Owner == caller.DomainId;
+                added += (after ? 1 : 0) - (before ? 1 : 0);
+            }
+
+            int owned = OwnedBy(caller.DomainId);
+            if (added > 0 && owned + added > _limits.MaxNodesPerDomain)
+            {
+                throw new StoreOperationException(XenStoreErrorNames.Quota, $"domain {caller.DomainId} owns {owned} nodes and the transaction adds {added}; the quota is {_limits.MaxNodesPerDomain}");
             }
         }
 

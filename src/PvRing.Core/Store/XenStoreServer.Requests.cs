@@ -262,7 +262,7 @@ public sealed partial class XenStoreServer
 
         if (commit)
         {
-            if (!_tree.TryCommit(transaction.Snapshot))
+            if (!_tree.TryCommit(transaction.Snapshot, connection.Caller))
             {
                 throw new StoreOperationException(XenStoreErrorNames.Again, $"transaction {transactionId} conflicts with a change made since it started");
             }

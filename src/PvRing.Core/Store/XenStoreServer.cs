@@ -187,6 +187,15 @@ public sealed partial class XenStoreServer : IAsyncDisposable, IDisposable
         }
     }
 
+    /// <summary>The nodes domain <paramref name="domainId"/> owns now (for tests of the quota).</summary>
+    internal int NodesOwnedBy(int domainId)
+    {
+        lock (_gate)
+        {
+            return _tree.OwnedBy(domainId);
+        }
+    }
+
     /// <summary>The largest reply backlog of any connection now, in bytes (for tests of the bound).</summary>
     internal long LargestPendingReplyBytes
     {

@@ -124,6 +124,43 @@ public sealed class StoreHostileInputTests
     }
 
     [Fact]
+    public async Task CommitAsync_ConcurrentTransactionsTogetherOverNodeQuota_LaterCommitsEquota()
+    {
+        await using var host = StoreTestHost.Start(new XenStoreLimits { MaxNodesPerDomain = 12 });
+        XenStoreClient guest = await host.ConnectAsync(domainId: 2);
+
+        // One directory per transaction, so they do not conflict (each touches only its own parent).
+        for (int t = 0; t < 4; t++)
+        {
+            await guest.WriteAsync($"t{t}", "", StoreTestHost.Bounded());
+        }
+
+        // Each transaction alone fits (home + 4 directories + 5 = 10 of 12); together four would own 25.
+        var transactions = new List<XenStoreTransaction>();
+        for (int t = 0; t < 4; t++)
+        {
+            XenStoreTransaction transaction = await guest.StartTransactionAsync(StoreTestHost.Bounded());
+            for (int i = 0; i < 5; i++)
+            {
+                await transaction.WriteAsync($"t{t}/n{i}", "x", StoreTestHost.Bounded());
+            }
+
+            transactions.Add(transaction);
+        }
+
+        await transactions[0].CommitAsync(StoreTestHost.Bounded());
+        for (int t = 1; t < 4; t++)
+        {
+            var e = await Assert.ThrowsAsync<XenStoreException>(() => transactions[t].CommitAsync(StoreTestHost.Bounded()));
+            Assert.Equal("EQUOTA", e.ErrorName);
+        }
+
+        Assert.True(host.Server.NodesOwnedBy(2) <= 12, $"domain 2 owns {host.Server.NodesOwnedBy(2)} nodes");
+        Assert.True(await guest.ExistsAsync("t0/n4", StoreTestHost.Bounded()));
+        Assert.False(await guest.ExistsAsync("t1/n0", StoreTestHost.Bounded()));
+    }
+
+    [Fact]
     public async Task WatchAsync_DomainOverWatchQuota_ThrowsEquota()
     {
         await using var host = StoreTestHost.Start(new XenStoreLimits { MaxWatchesPerConnection = 1 });
