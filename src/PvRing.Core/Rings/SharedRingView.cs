@@ -62,6 +62,26 @@ internal readonly unsafe struct SharedRingView
     public byte* ResponseSlot(uint index) => ResponseSlots + ((index & Mask) * ResponseStride);
 
     /// <summary>
+    /// The fastest <see cref="ISlotLayout"/> whose strides and arrays are exactly this view's, for entries of
+    /// <typeparamref name="TRequest"/> and <typeparamref name="TResponse"/>.
+    /// </summary>
+    public SlotLayoutKind SlotLayout<TRequest, TResponse>()
+        where TRequest : unmanaged
+        where TResponse : unmanaged
+    {
+        if (RequestSlots == ResponseSlots)
+        {
+            // One union array: both strides are equal (RingGeometry.Validate).
+            return RequestStride == ConstantUnionSlots<TRequest, TResponse>.Stride ? SlotLayoutKind.ConstantUnion : SlotLayoutKind.Union;
+        }
+
+        return RequestStride == ConstantSplitSlots<TRequest, TResponse>.RequestStride(this)
+            && ResponseStride == ConstantSplitSlots<TRequest, TResponse>.ResponseStride(this)
+            ? SlotLayoutKind.ConstantSplit
+            : SlotLayoutKind.Geometry;
+    }
+
+    /// <summary>
     /// <c>RING_PUSH_*_AND_CHECK_NOTIFY</c> for either direction: publishes <paramref name="newProducer"/> and returns
     /// whether the peer's event index lies in (old, new], i.e. whether it asked to be woken.
     /// </summary>
