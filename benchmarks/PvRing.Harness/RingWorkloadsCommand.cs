@@ -215,15 +215,8 @@ internal sealed class RingWorkloadsCommand : IHarnessCommand
             int room = (int)Math.Min(Math.Min(ring.FreeRequests, outstanding - ring.OutstandingRequests), Math.Min(total - sent, batch));
             if (room > 0)
             {
-                using (SlotBatch<NetifTxRequest> slots = ring.ClaimRequests(room))
-                {
-                    for (int i = 0; i < slots.Count; i++)
-                    {
-                        long sequence = sent + i;
-                        slots[i] = new NetifTxRequest { GrantRef = (uint)sequence, Id = (ushort)sequence, Size = (ushort)(64 + (sequence % 1400)) };
-                    }
-                }
-
+                // PvRing.Tx's fill loop, out of line (inlined here the JIT kept the loop's locals on the stack).
+                RequestFill.Fill(ring, room, (ulong)sent);
                 sent += room;
                 publications++;
             }

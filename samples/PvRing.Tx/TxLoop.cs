@@ -58,7 +58,7 @@ internal static class TxLoop
             int room = (int)Math.Min(ring.FreeRequests, count - sent);
             if (room > 0)
             {
-                FillRequests(ring, room, (ulong)sent);
+                RequestFill.Fill(ring, room, (ulong)sent);
                 sent += room;
                 progress = true;
             }
@@ -114,26 +114,6 @@ internal static class TxLoop
         }
 
         return new TxResult(TxOutcome.Completed, received - warmup, Stopwatch.GetElapsedTime(start));
-    }
-
-    /// <summary>Claims <paramref name="room"/> slots, writes requests <paramref name="sent"/>.. into them and publishes them.</summary>
-    // Its own method: inlined into Run, whose try/catch regions and P/Invoke frame make the JIT keep locals on the stack,
-    // the fill loop stored and reloaded five of them per slot and kept the batch indexer's bounds check (DOTNET_JitDisasm).
-    // The sequence is unsigned, as in the C peer: a signed modulo by 1400 costs three more instructions per slot.
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void FillRequests(FrontRing<NetifTxRequest, NetifTxResponse> ring, int room, ulong sent)
-    {
-        using SlotBatch<NetifTxRequest> batch = ring.ClaimRequests(room);
-        for (int i = 0; i < batch.Count; i++)
-        {
-            ulong sequence = sent + (uint)i;
-            batch[i] = new NetifTxRequest
-            {
-                GrantRef = (uint)sequence,
-                Id = (ushort)sequence,
-                Size = (ushort)(64 + (sequence % 1400)),
-            };
-        }
     }
 
     [DoesNotReturn]
