@@ -195,6 +195,10 @@ public sealed unsafe class BackRing<TRequest, TResponse> : IDisposable, IBatchPu
     {
         SlotLayoutKind.ConstantUnion => ConsumeRequestsCore<ConstantUnionSlots<TRequest, TResponse>>(destination),
         SlotLayoutKind.ConstantSplit => ConsumeRequestsCore<ConstantSplitSlots<TRequest, TResponse>>(destination),
+        SlotLayoutKind.AlignedUnionNetwork => ConsumeRequestsCore<AlignedUnionSlots<TRequest, TResponse, NetworkSlotAlignment>>(destination),
+        SlotLayoutKind.AlignedUnionBlock => ConsumeRequestsCore<AlignedUnionSlots<TRequest, TResponse, BlockSlotAlignment>>(destination),
+        SlotLayoutKind.AlignedSplitNetwork => ConsumeRequestsCore<AlignedSplitSlots<TRequest, TResponse, NetworkSlotAlignment>>(destination),
+        SlotLayoutKind.AlignedSplitBlock => ConsumeRequestsCore<AlignedSplitSlots<TRequest, TResponse, BlockSlotAlignment>>(destination),
         _ => ConsumeRequestsCore<GeometrySlots>(destination),
     };
 
@@ -217,8 +221,11 @@ public sealed unsafe class BackRing<TRequest, TResponse> : IDisposable, IBatchPu
         where THandler : struct, IRequestHandler<TRequest, TResponse> => _slotLayout switch
         {
             SlotLayoutKind.ConstantUnion => ServeRequestsCore<THandler, ConstantUnionSlots<TRequest, TResponse>>(ref handler, maxCount),
-            SlotLayoutKind.Union => ServeRequestsCore<THandler, UnionSlots>(ref handler, maxCount),
             SlotLayoutKind.ConstantSplit => ServeRequestsCore<THandler, ConstantSplitSlots<TRequest, TResponse>>(ref handler, maxCount),
+            SlotLayoutKind.AlignedUnionNetwork => ServeRequestsCore<THandler, AlignedUnionSlots<TRequest, TResponse, NetworkSlotAlignment>>(ref handler, maxCount),
+            SlotLayoutKind.AlignedUnionBlock => ServeRequestsCore<THandler, AlignedUnionSlots<TRequest, TResponse, BlockSlotAlignment>>(ref handler, maxCount),
+            SlotLayoutKind.AlignedSplitNetwork => ServeRequestsCore<THandler, AlignedSplitSlots<TRequest, TResponse, NetworkSlotAlignment>>(ref handler, maxCount),
+            SlotLayoutKind.AlignedSplitBlock => ServeRequestsCore<THandler, AlignedSplitSlots<TRequest, TResponse, BlockSlotAlignment>>(ref handler, maxCount),
             _ => ServeRequestsCore<THandler, GeometrySlots>(ref handler, maxCount),
         };
 

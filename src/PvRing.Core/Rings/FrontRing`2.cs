@@ -261,6 +261,10 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable, IBatchP
     {
         SlotLayoutKind.ConstantUnion => ConsumeResponsesCore<ConstantUnionSlots<TRequest, TResponse>>(destination),
         SlotLayoutKind.ConstantSplit => ConsumeResponsesCore<ConstantSplitSlots<TRequest, TResponse>>(destination),
+        SlotLayoutKind.AlignedUnionNetwork => ConsumeResponsesCore<AlignedUnionSlots<TRequest, TResponse, NetworkSlotAlignment>>(destination),
+        SlotLayoutKind.AlignedUnionBlock => ConsumeResponsesCore<AlignedUnionSlots<TRequest, TResponse, BlockSlotAlignment>>(destination),
+        SlotLayoutKind.AlignedSplitNetwork => ConsumeResponsesCore<AlignedSplitSlots<TRequest, TResponse, NetworkSlotAlignment>>(destination),
+        SlotLayoutKind.AlignedSplitBlock => ConsumeResponsesCore<AlignedSplitSlots<TRequest, TResponse, BlockSlotAlignment>>(destination),
         _ => ConsumeResponsesCore<GeometrySlots>(destination),
     };
 
@@ -276,8 +280,11 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable, IBatchP
         where TConsumer : struct, IResponseConsumer<TResponse> => _slotLayout switch
         {
             SlotLayoutKind.ConstantUnion => ConsumeResponsesCore<TConsumer, ConstantUnionSlots<TRequest, TResponse>>(ref consumer, maxCount),
-            SlotLayoutKind.Union => ConsumeResponsesCore<TConsumer, UnionSlots>(ref consumer, maxCount),
             SlotLayoutKind.ConstantSplit => ConsumeResponsesCore<TConsumer, ConstantSplitSlots<TRequest, TResponse>>(ref consumer, maxCount),
+            SlotLayoutKind.AlignedUnionNetwork => ConsumeResponsesCore<TConsumer, AlignedUnionSlots<TRequest, TResponse, NetworkSlotAlignment>>(ref consumer, maxCount),
+            SlotLayoutKind.AlignedUnionBlock => ConsumeResponsesCore<TConsumer, AlignedUnionSlots<TRequest, TResponse, BlockSlotAlignment>>(ref consumer, maxCount),
+            SlotLayoutKind.AlignedSplitNetwork => ConsumeResponsesCore<TConsumer, AlignedSplitSlots<TRequest, TResponse, NetworkSlotAlignment>>(ref consumer, maxCount),
+            SlotLayoutKind.AlignedSplitBlock => ConsumeResponsesCore<TConsumer, AlignedSplitSlots<TRequest, TResponse, BlockSlotAlignment>>(ref consumer, maxCount),
             _ => ConsumeResponsesCore<TConsumer, GeometrySlots>(ref consumer, maxCount),
         };
 

@@ -72,12 +72,15 @@ internal readonly unsafe struct SharedRingView
         if (RequestSlots == ResponseSlots)
         {
             // One union array: both strides are equal (RingGeometry.Validate).
-            return RequestStride == ConstantUnionSlots<TRequest, TResponse>.Stride ? SlotLayoutKind.ConstantUnion : SlotLayoutKind.Union;
+            return Matches<ConstantUnionSlots<TRequest, TResponse>>() ? SlotLayoutKind.ConstantUnion
+                : Matches<AlignedUnionSlots<TRequest, TResponse, NetworkSlotAlignment>>() ? SlotLayoutKind.AlignedUnionNetwork
+                : Matches<AlignedUnionSlots<TRequest, TResponse, BlockSlotAlignment>>() ? SlotLayoutKind.AlignedUnionBlock
+                : SlotLayoutKind.Geometry;
         }
 
-        return RequestStride == ConstantSplitSlots<TRequest, TResponse>.RequestStride(this)
-            && ResponseStride == ConstantSplitSlots<TRequest, TResponse>.ResponseStride(this)
-            ? SlotLayoutKind.ConstantSplit
+        return Matches<ConstantSplitSlots<TRequest, TResponse>>() ? SlotLayoutKind.ConstantSplit
+            : Matches<AlignedSplitSlots<TRequest, TResponse, NetworkSlotAlignment>>() ? SlotLayoutKind.AlignedSplitNetwork
+            : Matches<AlignedSplitSlots<TRequest, TResponse, BlockSlotAlignment>>() ? SlotLayoutKind.AlignedSplitBlock
             : SlotLayoutKind.Geometry;
     }
 
@@ -118,6 +121,10 @@ internal readonly unsafe struct SharedRingView
         where TRequest : unmanaged
         where TResponse : unmanaged =>
         RingGeometry.Classic(SharedRingLayout.LengthForOrder(order), SharedRingLayout.EntrySize<TRequest, TResponse>());
+
+    private bool Matches<TSlots>()
+        where TSlots : struct, ISlotLayout =>
+        TSlots.RequestStride(in this) == RequestStride && TSlots.ResponseStride(in this) == ResponseStride && TSlots.ResponseSlots(in this) == ResponseSlots;
 
     private static SharedMemoryFile Checked(SharedMemoryFile memory)
     {

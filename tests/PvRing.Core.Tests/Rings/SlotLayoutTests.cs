@@ -42,12 +42,12 @@ public sealed unsafe class SlotLayoutTests
     [Theory]
     [InlineData(RingFeatures.None, nameof(SlotLayoutKind.ConstantUnion))]
     [InlineData(RingFeatures.SplitIndexes, nameof(SlotLayoutKind.ConstantUnion))]
-    [InlineData(RingFeatures.AlignedSlots, nameof(SlotLayoutKind.Union))]
-    [InlineData(RingFeatures.SplitIndexes | RingFeatures.AlignedSlots, nameof(SlotLayoutKind.Union))]
+    [InlineData(RingFeatures.AlignedSlots, nameof(SlotLayoutKind.AlignedUnionNetwork))]
+    [InlineData(RingFeatures.SplitIndexes | RingFeatures.AlignedSlots, nameof(SlotLayoutKind.AlignedUnionNetwork))]
     [InlineData(RingFeatures.SplitRings, nameof(SlotLayoutKind.ConstantSplit))]
     [InlineData(RingFeatures.SplitIndexes | RingFeatures.SplitRings, nameof(SlotLayoutKind.ConstantSplit))]
-    [InlineData(RingFeatures.AlignedSlots | RingFeatures.SplitRings, nameof(SlotLayoutKind.Geometry))]
-    [InlineData(RingFeatures.All, nameof(SlotLayoutKind.Geometry))]
+    [InlineData(RingFeatures.AlignedSlots | RingFeatures.SplitRings, nameof(SlotLayoutKind.AlignedSplitNetwork))]
+    [InlineData(RingFeatures.All, nameof(SlotLayoutKind.AlignedSplitNetwork))]
     public void SlotLayout_NetifTx_VariantGetsItsLayout(RingFeatures features, string expected)
     {
         using var mapping = new Mapping(RingVariantLayout.Length(new RingVariant(features)));
@@ -63,6 +63,37 @@ public sealed unsafe class SlotLayoutTests
         Assert.Equal((nuint)112, ConstantUnionSlots<BlkifRequest, BlkifResponse>.Stride);
     }
 
+    // blkif's 112-byte union pads to 128 for either kind, so the first aligned union layout fits; its 12-byte response
+    // pads to 16 for network slots and to 64 for block slots, so only the block layout fits split rings.
+    [Theory]
+    [InlineData(RingFeatures.AlignedSlots, nameof(SlotLayoutKind.AlignedUnionNetwork))]
+    [InlineData(RingFeatures.AlignedSlots | RingFeatures.SplitRings, nameof(SlotLayoutKind.AlignedSplitBlock))]
+    [InlineData(RingFeatures.All, nameof(SlotLayoutKind.AlignedSplitBlock))]
+    public void SlotLayout_Blkif_AlignedVariantGetsTheBlockLayout(RingFeatures features, string expected)
+    {
+        var variant = new RingVariant(features, 0, RingSlotKind.Block);
+        using var mapping = new Mapping(RingVariantLayout.Length(variant));
+        Assert.Equal(expected, View<BlkifRequest, BlkifResponse>(variant, mapping).SlotLayout<BlkifRequest, BlkifResponse>().ToString());
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    [InlineData(12)]
+    [InlineData(16)]
+    [InlineData(17)]
+    [InlineData(33)]
+    [InlineData(48)]
+    [InlineData(64)]
+    [InlineData(65)]
+    [InlineData(112)]
+    [InlineData(200)]
+    public void AlignedStride_ConstantForm_EqualsRingVariantLayouts(int entrySize)
+    {
+        Assert.Equal((nuint)RingVariantLayout.AlignedStride(entrySize, RingSlotKind.Network), AlignedSplitSlots<byte, byte, NetworkSlotAlignment>.AlignedStride(entrySize));
+        Assert.Equal((nuint)RingVariantLayout.AlignedStride(entrySize, RingSlotKind.Block), AlignedSplitSlots<byte, byte, BlockSlotAlignment>.AlignedStride(entrySize));
+    }
+
     private static void AssertLayoutMatchesView<TRequest, TResponse>(RingVariant variant)
         where TRequest : unmanaged
         where TResponse : unmanaged
@@ -72,8 +103,11 @@ public sealed unsafe class SlotLayoutTests
         (nuint request, nuint response, nint responseSlots) = view.SlotLayout<TRequest, TResponse>() switch
         {
             SlotLayoutKind.ConstantUnion => Addressing<ConstantUnionSlots<TRequest, TResponse>>(view),
-            SlotLayoutKind.Union => Addressing<UnionSlots>(view),
             SlotLayoutKind.ConstantSplit => Addressing<ConstantSplitSlots<TRequest, TResponse>>(view),
+            SlotLayoutKind.AlignedUnionNetwork => Addressing<AlignedUnionSlots<TRequest, TResponse, NetworkSlotAlignment>>(view),
+            SlotLayoutKind.AlignedUnionBlock => Addressing<AlignedUnionSlots<TRequest, TResponse, BlockSlotAlignment>>(view),
+            SlotLayoutKind.AlignedSplitNetwork => Addressing<AlignedSplitSlots<TRequest, TResponse, NetworkSlotAlignment>>(view),
+            SlotLayoutKind.AlignedSplitBlock => Addressing<AlignedSplitSlots<TRequest, TResponse, BlockSlotAlignment>>(view),
             _ => Addressing<GeometrySlots>(view),
         };
         Assert.Equal((view.RequestStride, view.ResponseStride, (nint)view.ResponseSlots), (request, response, responseSlots));
