@@ -207,20 +207,8 @@ internal sealed class RingVariantsCommand : IHarnessCommand
             int room = (int)Math.Min(ring.FreeRequests, total - sent);
             if (room > 0)
             {
-                using (SlotBatch<NetifTxRequest> batch = ring.ClaimRequests(room))
-                {
-                    for (int i = 0; i < batch.Count; i++)
-                    {
-                        long sequence = sent + i;
-                        batch[i] = new NetifTxRequest
-                        {
-                            GrantRef = (uint)sequence,
-                            Id = (ushort)sequence,
-                            Size = (ushort)(64 + (sequence % 1400)),
-                        };
-                    }
-                }
-
+                // PvRing.Tx's fill loop, out of line (inlined here the JIT kept the loop's locals on the stack).
+                RequestFill.Fill(ring, room, (ulong)sent);
                 sent += room;
             }
 

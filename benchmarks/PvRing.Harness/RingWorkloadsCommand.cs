@@ -34,8 +34,6 @@ internal sealed class RingWorkloadsCommand : IHarnessCommand
 
     private static readonly TimeSpan s_limit = TimeSpan.FromSeconds(60);
 
-    private static readonly RingFeatures[] s_variants =
-        [RingFeatures.SplitIndexes, RingFeatures.AlignedSlots, RingFeatures.SplitRings, RingFeatures.All];
 
     public string Name => "ringworkloads";
 
@@ -45,7 +43,7 @@ internal sealed class RingWorkloadsCommand : IHarnessCommand
 
     public int Run(string[] args)
     {
-        var options = new HarnessOptions(args, "--order", "--count", "--warmup", "--repeat", "--cpus", "--out", "--workloads");
+        var options = new HarnessOptions(args, "--order", "--count", "--warmup", "--repeat", "--cpus", "--out", "--workloads", "--variants");
         int order = (int)options.Int("--order", 0, 0, SharedRingLayout.MaxOrder - 2);
         long count = options.Int("--count", 2_000_000, 1000, long.MaxValue / 4);
         long warmup = options.Int("--warmup", 200_000, 0, long.MaxValue / 4);
@@ -54,6 +52,9 @@ internal sealed class RingWorkloadsCommand : IHarnessCommand
         string outDirectory = options.String("--out", Repository.ResultsDirectory);
         string[] names = options.String("--workloads", string.Join(',', RingWorkload.All.Select(w => w.Name))).Split(',');
         RingWorkload[] workloads = [.. names.Select(n => RingWorkload.All.SingleOrDefault(w => w.Name == n) ?? throw new ArgumentException($"unknown workload '{n}'"))];
+
+        // Each variant is a set of item letters: B (split indexes), C (aligned slots), I (split rings); BI is both B and I.
+        RingFeatures[] variants = [.. options.String("--variants", "B,C,I,BCI").Split(',').Select(ParseVariant)];
 
         // The schedule: per repetition, workload, comparison and variant four runs, ABBA, mirrored in odd repetitions.
         var cells = new List<Cell>();
@@ -65,7 +66,7 @@ internal sealed class RingWorkloadsCommand : IHarnessCommand
                 int classicOrder = workload.Name == "burst" ? Math.Max(order, BurstMinimumOrder) : order;
                 foreach (bool equalSlots in new[] { false, true })
                 {
-                    foreach (RingFeatures features in s_variants)
+                    foreach (RingFeatures features in variants)
                     {
                         var classic = RingVariant.Classic(classicOrder);
                         RingVariant variant = equalSlots ? EqualSlots(features, classicOrder) : new RingVariant(features, classicOrder);
@@ -87,7 +88,7 @@ internal sealed class RingWorkloadsCommand : IHarnessCommand
             $"{(int)r.Variant.Features} {r.Variant.Order} {r.Workload.BackBatch} {r.Total}")));
         Console.WriteLine(
             $"ringworkloads: order {order} (burst {Math.Max(order, BurstMinimumOrder)}), {count:N0} requests per run (divided per workload) after {warmup:N0} warm-up, " +
-            $"CPUs {front}/{back}, {repeat} reps x {workloads.Length} workloads x 2 comparisons x {s_variants.Length} variants x 4 runs = {runs.Count} runs");
+            $"CPUs {front}/{back}, {repeat} reps x {workloads.Length} workloads x 2 comparisons x {variants.Length} variants x 4 runs = {runs.Count} runs");
 
         Process peer = Measurement.Start(back, "dotnet", typeof(RingWorkloadsCommand).Assembly.Location, "ringworkloads-peer", hostPath);
         IReadOnlyList<int> affinity = CpuAffinity.GetCurrentThreadAffinity();
@@ -144,7 +145,7 @@ internal sealed class RingWorkloadsCommand : IHarnessCommand
             cell.Fill(runs);
         }
 
-        string table = Report(cells, workloads, order, count, warmup, front, back);
+        string table = Report(cells, workloads, variants, order, count, warmup, front, back);
         Console.WriteLine();
         Console.WriteLine(table);
         Directory.CreateDirectory(outDirectory);
@@ -215,15 +216,8 @@ internal sealed class RingWorkloadsCommand : IHarnessCommand
             int room = (int)Math.Min(Math.Min(ring.FreeRequests, outstanding - ring.OutstandingRequests), Math.Min(total - sent, batch));
             if (room > 0)
             {
-                using (SlotBatch<NetifTxRequest> slots = ring.ClaimRequests(room))
-                {
-                    for (int i = 0; i < slots.Count; i++)
-                    {
-                        long sequence = sent + i;
-                        slots[i] = new NetifTxRequest { GrantRef = (uint)sequence, Id = (ushort)sequence, Size = (ushort)(64 + (sequence % 1400)) };
-                    }
-                }
-
+                // PvRing.Tx's fill loop, out of line (inlined here the JIT kept the loop's locals on the stack).
+                RequestFill.Fill(ring, room, (ulong)sent);
                 sent += room;
                 publications++;
             }
@@ -267,8 +261,26 @@ internal sealed class RingWorkloadsCommand : IHarnessCommand
         RingFeatures.SplitIndexes => "B split-idx",
         RingFeatures.AlignedSlots => "C aligned",
         RingFeatures.SplitRings => "I split-rings",
-        _ => "B+C+I",
+        _ => string.Join('+', new[] { (RingFeatures.SplitIndexes, "B"), (RingFeatures.AlignedSlots, "C"), (RingFeatures.SplitRings, "I") }
+            .Where(item => (features & item.Item1) != 0).Select(item => item.Item2)),
     };
+
+    private static RingFeatures ParseVariant(string letters)
+    {
+        RingFeatures features = RingFeatures.None;
+        foreach (char letter in letters.Trim())
+        {
+            features |= char.ToUpperInvariant(letter) switch
+            {
+                'B' => RingFeatures.SplitIndexes,
+                'C' => RingFeatures.AlignedSlots,
+                'I' => RingFeatures.SplitRings,
+                _ => throw new ArgumentException($"unknown ring item '{letter}' in --variants (B, C, I)"),
+            };
+        }
+
+        return features == RingFeatures.None ? throw new ArgumentException("--variants: an empty variant") : features;
+    }
 
     /// <summary>
     /// Average 64-byte lines one request's slot (and, with split rings, its response's slot) spans, over a lap of the ring.
@@ -315,7 +327,7 @@ internal sealed class RingWorkloadsCommand : IHarnessCommand
             _ => "mixed",
         };
 
-    private static string Report(List<Cell> cells, RingWorkload[] workloads, int order, long count, long warmup, int front, int back)
+    private static string Report(List<Cell> cells, RingWorkload[] workloads, RingFeatures[] variants, int order, long count, long warmup, int front, int back)
     {
         var text = new StringBuilder();
         int repeat = cells.Max(c => c.Rep) + 1;
@@ -328,12 +340,12 @@ internal sealed class RingWorkloadsCommand : IHarnessCommand
         {
             text.AppendLine(equalSlots ? "**Equal slot counts** (variant at the smallest order with at least the classic's slots)" : "**Equal ring bytes** (same order)");
             text.AppendLine();
-            text.AppendLine($"| workload | classic req/s | {string.Join(" | ", s_variants.Select(ItemName))} |");
-            text.AppendLine($"|---|---:|{string.Concat(s_variants.Select(_ => "---:|"))}");
+            text.AppendLine($"| workload | classic req/s | {string.Join(" | ", variants.Select(ItemName))} |");
+            text.AppendLine($"|---|---:|{string.Concat(variants.Select(_ => "---:|"))}");
             foreach (RingWorkload workload in workloads)
             {
                 Cell[] row = [.. cells.Where(c => c.Workload == workload && c.EqualSlots == equalSlots)];
-                string ratios = string.Join(" | ", s_variants.Select(f =>
+                string ratios = string.Join(" | ", variants.Select(f =>
                 {
                     Cell[] reps = [.. row.Where(c => c.Features == f)];
                     double[] r = [.. reps.Select(c => c.Ratio)];
@@ -356,9 +368,9 @@ internal sealed class RingWorkloadsCommand : IHarnessCommand
         {
             foreach (bool equalSlots in new[] { false, true })
             {
-                foreach (RingFeatures f in equalSlots ? s_variants : [RingFeatures.None, .. s_variants])
+                foreach (RingFeatures f in equalSlots ? variants : [RingFeatures.None, .. variants])
                 {
-                    Cell[] reps = [.. cells.Where(c => c.Workload == workload && c.EqualSlots == equalSlots && c.Features == (f == RingFeatures.None ? s_variants[0] : f))];
+                    Cell[] reps = [.. cells.Where(c => c.Workload == workload && c.EqualSlots == equalSlots && c.Features == (f == RingFeatures.None ? variants[0] : f))];
                     RingVariant variant = f == RingFeatures.None ? reps[0].Classic : reps[0].Variant;
                     double frontBatch = Measurement.Median([.. reps.Select(c => f == RingFeatures.None ? c.ClassicFrontBatch : c.VariantFrontBatch)]);
                     double backBatch = Measurement.Median([.. reps.Select(c => f == RingFeatures.None ? c.ClassicBackBatch : c.VariantBackBatch)]);

@@ -13,16 +13,19 @@ internal struct EchoHandler : IRequestHandler<NetifTxRequest, NetifTxResponse>
 {
     public NetifTxRequest? Refused;
 
+    // The valid case first: the JIT's synthesized profile lays the first branch out as the fall-through, and with the
+    // refusal first it put the answer out of line, two taken jumps per request (DOTNET_JitDisasm): 6-13 % of ringpair's
+    // C# rate at order 4.
     public bool TryHandle(in NetifTxRequest request, out NetifTxResponse response)
     {
-        if (!NetifTxRequestValidator.IsValid(in request))
+        if (NetifTxRequestValidator.IsValid(in request))
         {
-            Refused = request;
-            response = default;
-            return false;
+            response = new NetifTxResponse { Id = request.Id, Status = NetifStatus.Okay };
+            return true;
         }
 
-        response = new NetifTxResponse { Id = request.Id, Status = NetifStatus.Okay };
-        return true;
+        Refused = request;
+        response = default;
+        return false;
     }
 }

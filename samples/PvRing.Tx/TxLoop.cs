@@ -58,20 +58,7 @@ internal static class TxLoop
             int room = (int)Math.Min(ring.FreeRequests, count - sent);
             if (room > 0)
             {
-                using (SlotBatch<NetifTxRequest> batch = ring.ClaimRequests(room))
-                {
-                    for (int i = 0; i < batch.Count; i++)
-                    {
-                        long sequence = sent + i;
-                        batch[i] = new NetifTxRequest
-                        {
-                            GrantRef = (uint)sequence,
-                            Id = (ushort)sequence,
-                            Size = (ushort)(64 + (sequence % 1400)),
-                        };
-                    }
-                }
-
+                RequestFill.Fill(ring, room, (ulong)sent);
                 sent += room;
                 progress = true;
             }

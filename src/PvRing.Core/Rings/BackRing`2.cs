@@ -27,6 +27,7 @@ public sealed unsafe class BackRing<TRequest, TResponse> : IDisposable, IBatchPu
 {
     private readonly SharedRingView _view;
     private readonly MappingLease _lease;
+    private readonly SlotLayoutKind _slotLayout;
 
     private uint _requestConsumer;
     private uint _responseProducerPrivate;
@@ -43,6 +44,7 @@ public sealed unsafe class BackRing<TRequest, TResponse> : IDisposable, IBatchPu
     {
         _view = view;
         _lease = lease;
+        _slotLayout = view.SlotLayout<TRequest, TResponse>();
 
         // BACK_RING_INIT / BACK_RING_ATTACH: private indices only; the shared header is the front's.
         _requestConsumer = startIndex;
@@ -188,32 +190,17 @@ public sealed unsafe class BackRing<TRequest, TResponse> : IDisposable, IBatchPu
     /// response slots), advances <c>req_cons</c> past them and returns how many were copied.
     /// </summary>
     /// <exception cref="PvRingProtocolException">The front published an impossible <c>req_prod</c>.</exception>
-    // Batch loops are compiled fully optimised at once: with tiered compilation a loop called once per
-    // batch can run for a long time in unoptimised code before it is promoted.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public int ConsumeRequests(Span<TRequest> destination)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int ConsumeRequests(Span<TRequest> destination) => _slotLayout switch
     {
-        ThrowIfDisposed();
-        uint consumer = _requestConsumer;
-        if (consumer == _requestProducerSeen && !RefreshRequestProducer())
-        {
-            return 0;
-        }
-
-        int count = (int)Math.Min((uint)destination.Length, Available(consumer));
-        destination = destination[..count];
-        byte* slots = _view.RequestSlots;
-        uint mask = _view.Mask;
-        nuint stride = _view.RequestStride;
-        for (int i = 0; i < destination.Length; i++)
-        {
-            // RING_COPY_REQUEST: one read of each slot, into the caller's private buffer.
-            destination[i] = Unsafe.ReadUnaligned<TRequest>(slots + (((consumer + (uint)i) & mask) * stride));
-        }
-
-        _requestConsumer = consumer + (uint)count;
-        return count;
-    }
+        SlotLayoutKind.ConstantUnion => ConsumeRequestsCore<ConstantUnionSlots<TRequest, TResponse>>(destination),
+        SlotLayoutKind.ConstantSplit => ConsumeRequestsCore<ConstantSplitSlots<TRequest, TResponse>>(destination),
+        SlotLayoutKind.AlignedUnionNetwork => ConsumeRequestsCore<AlignedUnionSlots<TRequest, TResponse, NetworkSlotAlignment>>(destination),
+        SlotLayoutKind.AlignedUnionBlock => ConsumeRequestsCore<AlignedUnionSlots<TRequest, TResponse, BlockSlotAlignment>>(destination),
+        SlotLayoutKind.AlignedSplitNetwork => ConsumeRequestsCore<AlignedSplitSlots<TRequest, TResponse, NetworkSlotAlignment>>(destination),
+        SlotLayoutKind.AlignedSplitBlock => ConsumeRequestsCore<AlignedSplitSlots<TRequest, TResponse, BlockSlotAlignment>>(destination),
+        _ => ConsumeRequestsCore<GeometrySlots>(destination),
+    };
 
     /// <summary>
     /// The back end's service loop in one call: for each waiting request (at most <paramref name="maxCount"/>,
@@ -229,60 +216,18 @@ public sealed unsafe class BackRing<TRequest, TResponse> : IDisposable, IBatchPu
     /// </remarks>
     /// <exception cref="PvRingProtocolException">The front published an impossible <c>req_prod</c>.</exception>
     /// <exception cref="InvalidOperationException">Requests consumed earlier still wait for their responses.</exception>
-    // Batch loops are compiled fully optimised at once: with tiered compilation a loop called once per
-    // batch can run for a long time in unoptimised code before it is promoted.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int ServeRequests<THandler>(ref THandler handler, int maxCount)
-        where THandler : struct, IRequestHandler<TRequest, TResponse>
-    {
-        ThrowIfDisposed();
-        uint consumer = _requestConsumer;
-        if (consumer == _requestProducerSeen && !RefreshRequestProducer())
+        where THandler : struct, IRequestHandler<TRequest, TResponse> => _slotLayout switch
         {
-            return 0;
-        }
-
-        if (_responseProducerPrivate != consumer)
-        {
-            // Responses go into the slots of the requests they answer, so earlier requests must be answered first.
-            ThrowHelper.ThrowRequestsPending(consumer, _responseProducerPrivate);
-        }
-
-        uint count = Math.Min((uint)Math.Max(maxCount, 0), Available(consumer));
-        byte* requests = _view.RequestSlots;
-        byte* responses = _view.ResponseSlots;
-        uint mask = _view.Mask;
-        nuint requestStride = _view.RequestStride;
-        nuint responseStride = _view.ResponseStride;
-        uint served = 0;
-        for (; served < count; served++)
-        {
-            nuint slot = (consumer + served) & mask;
-
-            // RING_COPY_REQUEST: one read of the shared slot; the handler only sees the private copy.
-            TRequest request = Unsafe.ReadUnaligned<TRequest>(requests + (slot * requestStride));
-            if (!handler.TryHandle(in request, out TResponse response))
-            {
-                break;
-            }
-
-            // Response slot i answers request slot i: the same slot with one union array, the same index in the
-            // response array (with its own stride) with split rings.
-            Unsafe.WriteUnaligned(responses + (slot * responseStride), response);
-        }
-
-        if (served != 0)
-        {
-            _requestConsumer = consumer + served;
-            _responseProducerPrivate = consumer + served;
-            if (PushResponsesAndCheckNotify())
-            {
-                Notifier?.Notify();
-            }
-        }
-
-        return (int)served;
-    }
+            SlotLayoutKind.ConstantUnion => ServeRequestsCore<THandler, ConstantUnionSlots<TRequest, TResponse>>(ref handler, maxCount),
+            SlotLayoutKind.ConstantSplit => ServeRequestsCore<THandler, ConstantSplitSlots<TRequest, TResponse>>(ref handler, maxCount),
+            SlotLayoutKind.AlignedUnionNetwork => ServeRequestsCore<THandler, AlignedUnionSlots<TRequest, TResponse, NetworkSlotAlignment>>(ref handler, maxCount),
+            SlotLayoutKind.AlignedUnionBlock => ServeRequestsCore<THandler, AlignedUnionSlots<TRequest, TResponse, BlockSlotAlignment>>(ref handler, maxCount),
+            SlotLayoutKind.AlignedSplitNetwork => ServeRequestsCore<THandler, AlignedSplitSlots<TRequest, TResponse, NetworkSlotAlignment>>(ref handler, maxCount),
+            SlotLayoutKind.AlignedSplitBlock => ServeRequestsCore<THandler, AlignedSplitSlots<TRequest, TResponse, BlockSlotAlignment>>(ref handler, maxCount),
+            _ => ServeRequestsCore<THandler, GeometrySlots>(ref handler, maxCount),
+        };
 
     /// <summary>
     /// <c>RING_GET_RESPONSE</c>: the response slot for <paramref name="index"/>, in shared memory.
@@ -400,6 +345,88 @@ public sealed unsafe class BackRing<TRequest, TResponse> : IDisposable, IBatchPu
         }
 
         return notify;
+    }
+
+    // The batch loops, one compiled per slot layout (ISlotLayout): fully optimised at once, because with tiered
+    // compilation a loop called once per batch can run for a long time in unoptimised code before it is promoted.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private int ConsumeRequestsCore<TSlots>(Span<TRequest> destination)
+        where TSlots : struct, ISlotLayout
+    {
+        ThrowIfDisposed();
+        uint consumer = _requestConsumer;
+        if (consumer == _requestProducerSeen && !RefreshRequestProducer())
+        {
+            return 0;
+        }
+
+        int count = (int)Math.Min((uint)destination.Length, Available(consumer));
+        destination = destination[..count];
+        byte* slots = _view.RequestSlots;
+        uint mask = _view.Mask;
+        nuint stride = TSlots.RequestStride(in _view);
+        for (int i = 0; i < destination.Length; i++)
+        {
+            // RING_COPY_REQUEST: one read of each slot, into the caller's private buffer.
+            destination[i] = Unsafe.ReadUnaligned<TRequest>(slots + (((consumer + (uint)i) & mask) * stride));
+        }
+
+        _requestConsumer = consumer + (uint)count;
+        return count;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private int ServeRequestsCore<THandler, TSlots>(ref THandler handler, int maxCount)
+        where THandler : struct, IRequestHandler<TRequest, TResponse>
+        where TSlots : struct, ISlotLayout
+    {
+        ThrowIfDisposed();
+        uint consumer = _requestConsumer;
+        if (consumer == _requestProducerSeen && !RefreshRequestProducer())
+        {
+            return 0;
+        }
+
+        if (_responseProducerPrivate != consumer)
+        {
+            // Responses go into the slots of the requests they answer, so earlier requests must be answered first.
+            ThrowHelper.ThrowRequestsPending(consumer, _responseProducerPrivate);
+        }
+
+        uint count = Math.Min((uint)Math.Max(maxCount, 0), Available(consumer));
+        byte* requests = _view.RequestSlots;
+        byte* responses = TSlots.ResponseSlots(in _view);
+        uint mask = _view.Mask;
+        nuint requestStride = TSlots.RequestStride(in _view);
+        nuint responseStride = TSlots.ResponseStride(in _view);
+        uint served = 0;
+        for (; served < count; served++)
+        {
+            nuint slot = (consumer + served) & mask;
+
+            // RING_COPY_REQUEST: one read of the shared slot; the handler only sees the private copy.
+            TRequest request = Unsafe.ReadUnaligned<TRequest>(requests + (slot * requestStride));
+            if (!handler.TryHandle(in request, out TResponse response))
+            {
+                break;
+            }
+
+            // Response slot i answers request slot i: the same slot with one union array, the same index in the
+            // response array (with its own stride) with split rings.
+            Unsafe.WriteUnaligned(responses + (slot * responseStride), response);
+        }
+
+        if (served != 0)
+        {
+            _requestConsumer = consumer + served;
+            _responseProducerPrivate = consumer + served;
+            if (PushResponsesAndCheckNotify())
+            {
+                Notifier?.Notify();
+            }
+        }
+
+        return (int)served;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -27,6 +27,7 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable, IBatchP
 {
     private readonly SharedRingView _view;
     private readonly MappingLease _lease;
+    private readonly SlotLayoutKind _slotLayout;
 
     private uint _requestProducerPrivate;
     private uint _responseConsumer;
@@ -43,6 +44,7 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable, IBatchP
     {
         _view = view;
         _lease = lease;
+        _slotLayout = view.SlotLayout<TRequest, TResponse>();
 
         if (initialize)
         {
@@ -254,32 +256,17 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable, IBatchP
     /// them and returns how many were copied (0 when none waits).
     /// </summary>
     /// <exception cref="PvRingProtocolException">The back published an impossible <c>rsp_prod</c>.</exception>
-    // Batch loops are compiled fully optimised at once: with tiered compilation a loop called once per
-    // batch can run for a long time in unoptimised code before it is promoted.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public int ConsumeResponses(Span<TResponse> destination)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int ConsumeResponses(Span<TResponse> destination) => _slotLayout switch
     {
-        ThrowIfDisposed();
-        uint consumer = _responseConsumer;
-        if (consumer == _responseProducerSeen && !RefreshResponseProducer())
-        {
-            return 0;
-        }
-
-        int count = (int)Math.Min((uint)destination.Length, RingIndex.Distance(consumer, _responseProducerSeen));
-        destination = destination[..count];
-        byte* slots = _view.ResponseSlots;
-        uint mask = _view.Mask;
-        nuint stride = _view.ResponseStride;
-        for (int i = 0; i < destination.Length; i++)
-        {
-            // RING_COPY_RESPONSE: one read of each slot, into the caller's private buffer.
-            destination[i] = Unsafe.ReadUnaligned<TResponse>(slots + (((consumer + (uint)i) & mask) * stride));
-        }
-
-        _responseConsumer = consumer + (uint)count;
-        return count;
-    }
+        SlotLayoutKind.ConstantUnion => ConsumeResponsesCore<ConstantUnionSlots<TRequest, TResponse>>(destination),
+        SlotLayoutKind.ConstantSplit => ConsumeResponsesCore<ConstantSplitSlots<TRequest, TResponse>>(destination),
+        SlotLayoutKind.AlignedUnionNetwork => ConsumeResponsesCore<AlignedUnionSlots<TRequest, TResponse, NetworkSlotAlignment>>(destination),
+        SlotLayoutKind.AlignedUnionBlock => ConsumeResponsesCore<AlignedUnionSlots<TRequest, TResponse, BlockSlotAlignment>>(destination),
+        SlotLayoutKind.AlignedSplitNetwork => ConsumeResponsesCore<AlignedSplitSlots<TRequest, TResponse, NetworkSlotAlignment>>(destination),
+        SlotLayoutKind.AlignedSplitBlock => ConsumeResponsesCore<AlignedSplitSlots<TRequest, TResponse, BlockSlotAlignment>>(destination),
+        _ => ConsumeResponsesCore<GeometrySlots>(destination),
+    };
 
     /// <summary>
     /// The front end's completion loop in one call: for each waiting response (at most <paramref name="maxCount"/>),
@@ -288,43 +275,18 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable, IBatchP
     /// the loop and stays unconsumed.
     /// </summary>
     /// <exception cref="PvRingProtocolException">The back published an impossible <c>rsp_prod</c>.</exception>
-    // Batch loops are compiled fully optimised at once: with tiered compilation a loop called once per
-    // batch can run for a long time in unoptimised code before it is promoted.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int ConsumeResponses<TConsumer>(ref TConsumer consumer, int maxCount)
-        where TConsumer : struct, IResponseConsumer<TResponse>
-    {
-        ThrowIfDisposed();
-        uint start = _responseConsumer;
-        if (start == _responseProducerSeen && !RefreshResponseProducer())
+        where TConsumer : struct, IResponseConsumer<TResponse> => _slotLayout switch
         {
-            return 0;
-        }
-
-        uint count = Math.Min((uint)Math.Max(maxCount, 0), RingIndex.Distance(start, _responseProducerSeen));
-        byte* slots = _view.ResponseSlots;
-        uint mask = _view.Mask;
-        nuint stride = _view.ResponseStride;
-
-        // The consumer is copied into a local for the loop so its fields live in registers (through the ref, every
-        // update is a memory read-modify-write per response); it is written back once. If it throws, neither rsp_cons
-        // nor the consumer changes, so the same responses are offered again by the next call.
-        TConsumer local = consumer;
-        uint consumed = 0;
-        for (; consumed < count; consumed++)
-        {
-            // RING_COPY_RESPONSE: one read of the shared slot; the consumer only sees the private copy.
-            TResponse response = Unsafe.ReadUnaligned<TResponse>(slots + (((start + consumed) & mask) * stride));
-            if (!local.TryConsume(in response))
-            {
-                break;
-            }
-        }
-
-        consumer = local;
-        _responseConsumer = start + consumed;
-        return (int)consumed;
-    }
+            SlotLayoutKind.ConstantUnion => ConsumeResponsesCore<TConsumer, ConstantUnionSlots<TRequest, TResponse>>(ref consumer, maxCount),
+            SlotLayoutKind.ConstantSplit => ConsumeResponsesCore<TConsumer, ConstantSplitSlots<TRequest, TResponse>>(ref consumer, maxCount),
+            SlotLayoutKind.AlignedUnionNetwork => ConsumeResponsesCore<TConsumer, AlignedUnionSlots<TRequest, TResponse, NetworkSlotAlignment>>(ref consumer, maxCount),
+            SlotLayoutKind.AlignedUnionBlock => ConsumeResponsesCore<TConsumer, AlignedUnionSlots<TRequest, TResponse, BlockSlotAlignment>>(ref consumer, maxCount),
+            SlotLayoutKind.AlignedSplitNetwork => ConsumeResponsesCore<TConsumer, AlignedSplitSlots<TRequest, TResponse, NetworkSlotAlignment>>(ref consumer, maxCount),
+            SlotLayoutKind.AlignedSplitBlock => ConsumeResponsesCore<TConsumer, AlignedSplitSlots<TRequest, TResponse, BlockSlotAlignment>>(ref consumer, maxCount),
+            _ => ConsumeResponsesCore<TConsumer, GeometrySlots>(ref consumer, maxCount),
+        };
 
     /// <summary><c>RING_RESPONSE_PROD_OVERFLOW</c>: whether <paramref name="producer"/> is an impossible <c>rsp_prod</c>.</summary>
     public bool IsResponseProducerOverflow(uint producer) => RingIndex.ProducerOverflows(producer, _responseConsumer, _view.Size);
@@ -359,6 +321,71 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable, IBatchP
         }
 
         return notify;
+    }
+
+    // The batch loops, one compiled per slot layout (ISlotLayout): fully optimised at once, because with tiered
+    // compilation a loop called once per batch can run for a long time in unoptimised code before it is promoted.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private int ConsumeResponsesCore<TSlots>(Span<TResponse> destination)
+        where TSlots : struct, ISlotLayout
+    {
+        ThrowIfDisposed();
+        uint consumer = _responseConsumer;
+        if (consumer == _responseProducerSeen && !RefreshResponseProducer())
+        {
+            return 0;
+        }
+
+        int count = (int)Math.Min((uint)destination.Length, RingIndex.Distance(consumer, _responseProducerSeen));
+        destination = destination[..count];
+        byte* slots = TSlots.ResponseSlots(in _view);
+        uint mask = _view.Mask;
+        nuint stride = TSlots.ResponseStride(in _view);
+        for (int i = 0; i < destination.Length; i++)
+        {
+            // RING_COPY_RESPONSE: one read of each slot, into the caller's private buffer.
+            destination[i] = Unsafe.ReadUnaligned<TResponse>(slots + (((consumer + (uint)i) & mask) * stride));
+        }
+
+        _responseConsumer = consumer + (uint)count;
+        return count;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private int ConsumeResponsesCore<TConsumer, TSlots>(ref TConsumer consumer, int maxCount)
+        where TConsumer : struct, IResponseConsumer<TResponse>
+        where TSlots : struct, ISlotLayout
+    {
+        ThrowIfDisposed();
+        uint start = _responseConsumer;
+        if (start == _responseProducerSeen && !RefreshResponseProducer())
+        {
+            return 0;
+        }
+
+        uint count = Math.Min((uint)Math.Max(maxCount, 0), RingIndex.Distance(start, _responseProducerSeen));
+        byte* slots = TSlots.ResponseSlots(in _view);
+        uint mask = _view.Mask;
+        nuint stride = TSlots.ResponseStride(in _view);
+
+        // The consumer is copied into a local for the loop so its fields live in registers (through the ref, every
+        // update is a memory read-modify-write per response); it is written back once. If it throws, neither rsp_cons
+        // nor the consumer changes, so the same responses are offered again by the next call.
+        TConsumer local = consumer;
+        uint consumed = 0;
+        for (; consumed < count; consumed++)
+        {
+            // RING_COPY_RESPONSE: one read of the shared slot; the consumer only sees the private copy.
+            TResponse response = Unsafe.ReadUnaligned<TResponse>(slots + (((start + consumed) & mask) * stride));
+            if (!local.TryConsume(in response))
+            {
+                break;
+            }
+        }
+
+        consumer = local;
+        _responseConsumer = start + consumed;
+        return (int)consumed;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -54,6 +54,8 @@ public static class SharedRingLayout
     /// <summary>
     /// The size of one slot: <c>sizeof(union { TRequest; TResponse; })</c> as a C compiler lays it out.
     /// </summary>
+    // Inlined so that a loop specialised for the entry types sees a constant (ConstantUnionSlots).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int EntrySize<TRequest, TResponse>()
         where TRequest : unmanaged
         where TResponse : unmanaged
@@ -109,6 +111,7 @@ public static class SharedRingLayout
         return 1 << BitOperations.Log2((uint)Math.Min(fit, 1L << 30));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static int AlignmentOf<T>()
         where T : unmanaged => Unsafe.SizeOf<AlignmentProbe<T>>() - Unsafe.SizeOf<T>();
 

@@ -62,6 +62,29 @@ internal readonly unsafe struct SharedRingView
     public byte* ResponseSlot(uint index) => ResponseSlots + ((index & Mask) * ResponseStride);
 
     /// <summary>
+    /// The fastest <see cref="ISlotLayout"/> whose strides and arrays are exactly this view's, for entries of
+    /// <typeparamref name="TRequest"/> and <typeparamref name="TResponse"/>.
+    /// </summary>
+    public SlotLayoutKind SlotLayout<TRequest, TResponse>()
+        where TRequest : unmanaged
+        where TResponse : unmanaged
+    {
+        if (RequestSlots == ResponseSlots)
+        {
+            // One union array: both strides are equal (RingGeometry.Validate).
+            return Matches<ConstantUnionSlots<TRequest, TResponse>>() ? SlotLayoutKind.ConstantUnion
+                : Matches<AlignedUnionSlots<TRequest, TResponse, NetworkSlotAlignment>>() ? SlotLayoutKind.AlignedUnionNetwork
+                : Matches<AlignedUnionSlots<TRequest, TResponse, BlockSlotAlignment>>() ? SlotLayoutKind.AlignedUnionBlock
+                : SlotLayoutKind.Geometry;
+        }
+
+        return Matches<ConstantSplitSlots<TRequest, TResponse>>() ? SlotLayoutKind.ConstantSplit
+            : Matches<AlignedSplitSlots<TRequest, TResponse, NetworkSlotAlignment>>() ? SlotLayoutKind.AlignedSplitNetwork
+            : Matches<AlignedSplitSlots<TRequest, TResponse, BlockSlotAlignment>>() ? SlotLayoutKind.AlignedSplitBlock
+            : SlotLayoutKind.Geometry;
+    }
+
+    /// <summary>
     /// <c>RING_PUSH_*_AND_CHECK_NOTIFY</c> for either direction: publishes <paramref name="newProducer"/> and returns
     /// whether the peer's event index lies in (old, new], i.e. whether it asked to be woken.
     /// </summary>
@@ -98,6 +121,10 @@ internal readonly unsafe struct SharedRingView
         where TRequest : unmanaged
         where TResponse : unmanaged =>
         RingGeometry.Classic(SharedRingLayout.LengthForOrder(order), SharedRingLayout.EntrySize<TRequest, TResponse>());
+
+    private bool Matches<TSlots>()
+        where TSlots : struct, ISlotLayout =>
+        TSlots.RequestStride(in this) == RequestStride && TSlots.ResponseStride(in this) == ResponseStride && TSlots.ResponseSlots(in this) == ResponseSlots;
 
     private static SharedMemoryFile Checked(SharedMemoryFile memory)
     {
