@@ -126,7 +126,7 @@ if (RingSidecar.TryRead(host, name, out ushort frontDomainId, out int frontPort)
         domain = EventDomain.Create(host, BackDomainId);
         channel = domain.BindInterdomain(frontDomainId, frontPort);
     }
-    catch (Exception e) when (e is PvRingException or IOException or UnauthorizedAccessException)
+    catch (Exception e) when (e is PvRingException or IOException or UnauthorizedAccessException or ArgumentException)
     {
         Console.Error.WriteLine($"Rx: cannot bind the front's event channel ({e.Message}); polling");
         domain?.Dispose();

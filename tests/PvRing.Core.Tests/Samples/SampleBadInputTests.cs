@@ -1,0 +1,51 @@
+// Licensed under the MIT License. See LICENSE in the repository root.
+
+using PvRing.Core.Tests.Infrastructure;
+using PvRing.Protocols.Netif;
+using PvRing.Rings;
+
+namespace PvRing.Core.Tests.Samples;
+
+/// <summary>Bad input at the samples' ring name gives a clear message and an exit code, never an unhandled exception.</summary>
+public sealed class SampleBadInputTests
+{
+    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public void Rx_SidecarPortOutOfRange_SaysSoAndPolls()
+    {
+        using var host = new TempHost();
+        using FrontRing<NetifTxRequest, NetifTxResponse> ring = RingFile.Create<NetifTxRequest, NetifTxResponse>(host.Host, "ring", 0);
+        File.WriteAllText(host.FilePath("ring.evtchn"), "frontend-id=1\nevent-channel=5000\n");
+        using ChildProcess rx = ChildProcess.StartDotnet("PvRing.Rx", "--attach", "ring", "--host", host.Path, "--count", "1", "--timeout", "2");
+
+        // No request comes: after the timeout Rx exits 2, having said why it polls.
+        rx.AssertExit(2, s_timeout);
+        Assert.Contains("cannot bind the front's event channel", rx.Output);
+        Assert.DoesNotContain("Unhandled exception", rx.Output);
+    }
+
+    [Theory]
+    [InlineData("fifo")]
+    [InlineData("link")]
+    public void Rx_FifoOrLinkAtTheRingName_ClearErrorExit1(string kind)
+    {
+        using var host = new TempHost();
+        if (kind == "fifo")
+        {
+            using ChildProcess mkfifo = ChildProcess.Start("mkfifo", host.FilePath("ring"));
+            mkfifo.AssertExit(0, s_timeout);
+        }
+        else
+        {
+            string outside = host.FilePath("elsewhere");
+            File.WriteAllBytes(outside, new byte[4096]);
+            File.CreateSymbolicLink(host.FilePath("ring"), outside);
+        }
+
+        using ChildProcess rx = ChildProcess.StartDotnet("PvRing.Rx", "--attach", "ring", "--host", host.Path, "--count", "1", "--timeout", "5");
+        rx.AssertExit(1, s_timeout);
+        Assert.Contains("cannot attach", rx.Output);
+        Assert.DoesNotContain("Unhandled exception", rx.Output);
+    }
+}
