@@ -26,7 +26,11 @@ public sealed class EventChannelStressTests
 
             // Every wait is bounded: a lost wake-up shows as TimedOut here, not as a hang.
             EventWaitResult result = channel.Wait(TimeSpan.FromSeconds(20));
-            Assert.True(result == EventWaitResult.Signaled, $"round trip {i}: {result}; counters {channel.Counters}");
+
+            // The last pong and the peer's close (it exits at once) may share one pending bit, which then reads as the
+            // close: events are hints, and a waiter re-checks its state after ChannelClosed as well.
+            bool lastCoalescedWithClose = i == RoundTrips - 1 && result == EventWaitResult.ChannelClosed;
+            Assert.True(result == EventWaitResult.Signaled || lastCoalescedWithClose, $"round trip {i}: {result}; counters {channel.Counters}");
             StressWorkload.RandomDelay(random);
         }
 
