@@ -99,6 +99,16 @@ try
 {
     domain = EventDomain.Create(host, FrontDomainId);
     channel = domain.AllocateUnbound(BackDomainId);
+
+    // EventDomain.Create refuses a live domain 1 and replaces a dead one's page: a ring whose sidecar names domain 1 is
+    // then a killed front's, and would block every new front. Remove it (a C front's ring has no sidecar: left alone).
+    if (host.Exists(name) && RingSidecar.TryRead(host, name, out ushort staleFront, out _) && staleFront == FrontDomainId)
+    {
+        host.Delete(name);
+        RingSidecar.Delete(host, name);
+        Console.WriteLine($"Tx: removed {host.GetFilePath(name)} and its sidecar, left by a front (domain {FrontDomainId}) whose process is gone");
+    }
+
     sidecar = RingSidecar.TryPublish(host, name, FrontDomainId, channel.Port);
 }
 catch (Exception e) when (e is PvRingException or IOException or UnauthorizedAccessException)

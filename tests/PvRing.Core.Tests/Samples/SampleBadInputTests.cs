@@ -48,4 +48,24 @@ public sealed class SampleBadInputTests
         Assert.Contains("cannot attach", rx.Output);
         Assert.DoesNotContain("Unhandled exception", rx.Output);
     }
+
+    [Fact]
+    public void Tx_RingLeftByAKilledFront_RemovedAndANewPairRuns()
+    {
+        using var host = new TempHost();
+        using (ChildProcess killed = ChildProcess.StartDotnet("PvRing.Tx", "--create", "ring", "--host", host.Path, "--timeout", "60"))
+        {
+            Assert.True(SpinWait.SpinUntil(() => killed.Output.Contains("Tx: created"), s_timeout), killed.Output);
+            killed.Kill();
+        }
+
+        Assert.True(File.Exists(host.FilePath("ring")) && File.Exists(host.FilePath("ring.evtchn")), "the killed front left its files");
+
+        using ChildProcess tx = ChildProcess.StartDotnet("PvRing.Tx", "--create", "ring", "--host", host.Path, "--count", "1000");
+        Assert.True(SpinWait.SpinUntil(() => tx.Output.Contains("Tx: created") || tx.HasExited, s_timeout), tx.Output);
+        using ChildProcess rx = ChildProcess.StartDotnet("PvRing.Rx", "--attach", "ring", "--host", host.Path, "--count", "1000");
+        tx.AssertExit(0, s_timeout);
+        rx.AssertExit(0, s_timeout);
+        Assert.Contains("left by a front (domain 1) whose process is gone", tx.Output);
+    }
 }
