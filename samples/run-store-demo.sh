@@ -11,6 +11,16 @@
 #   RX_SWITCHES / TX_SWITCHES  extra options for each side, for example
 #     RX_SWITCHES="--split-rings off" TX_SWITCHES="--split-event-channels off" samples/run-store-demo.sh
 set -euo pipefail
+if [ "${1:-}" = "-h" ] || [ "${1:-}" = "--help" ]; then
+    # The comment block above is the help.
+    sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'
+    exit 0
+fi
+for argument in "$@"; do
+    case "$argument" in
+        -*) echo "$0: unknown option '$argument' (see --help)" >&2; exit 64 ;;
+    esac
+done
 cd "$(dirname "$0")/.."
 count=${1:-200000}
 order=${2:-2}
