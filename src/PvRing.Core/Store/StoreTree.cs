@@ -6,10 +6,12 @@ namespace PvRing.Store;
 /// The node table and the operations of the xenstore protocol on it, with xenstored's permission rules.
 /// </summary>
 /// <remarks>
-/// Design: the server keeps one main tree; a transaction works on a snapshot made by <see cref="Snapshot"/>
-/// (a shallow copy: nodes are immutable). The snapshot remembers the generation of every path it looked at
-/// or changed, as it was when first touched; <see cref="TryCommit"/> refuses (EAGAIN) when any of those
-/// paths changed in the main tree since, otherwise copies the changed paths over. A parent whose child list
+/// Design: the server keeps one main tree; a transaction works on a view made by <see cref="Snapshot"/>: an
+/// overlay over the main tree that copies a node (immutable, so by reference) when it first touches its path, so
+/// starting a transaction costs nothing however large the tree is. The view remembers the generation of every
+/// path it looked at or changed, as it was when first touched, and reads it from its copy afterwards;
+/// <see cref="TryCommit"/> refuses (EAGAIN) when any of those paths changed in the main tree since, otherwise
+/// copies the changed paths over. A parent whose child list
 /// changed counts as changed, so two transactions adding children to one directory conflict, as in
 /// xenstored. The caller serialises all access (the server's lock).
 /// </remarks>
@@ -18,6 +20,12 @@ internal sealed class StoreTree
     private const long Absent = -1;
 
     private readonly Dictionary<string, StoreNode> _nodes;
+
+    // A transaction's view: the main tree, and the paths it touched (null: removed in this view).
+    private readonly StoreTree? _main;
+    private readonly Dictionary<string, StoreNode?>? _overlay;
+
+    // Nodes owned per domain: the counts (main tree) or the changes to the main tree's counts (a view).
     private readonly Dictionary<int, int> _owned;
     private readonly XenStoreLimits _limits;
     private readonly Dictionary<string, long>? _observed;
@@ -38,8 +46,10 @@ internal sealed class StoreTree
     private StoreTree(StoreTree main)
     {
         _limits = main._limits;
-        _nodes = new Dictionary<string, StoreNode>(main._nodes, StringComparer.Ordinal);
-        _owned = new Dictionary<int, int>(main._owned);
+        _main = main;
+        _nodes = [];
+        _overlay = new Dictionary<string, StoreNode?>(StringComparer.Ordinal);
+        _owned = [];
         _observed = new Dictionary<string, long>(StringComparer.Ordinal);
         _written = new HashSet<string>(StringComparer.Ordinal);
     }
@@ -48,7 +58,7 @@ internal sealed class StoreTree
 
     public StoreTree Snapshot() => new(this);
 
-    public int OwnedBy(int domainId) => _owned.GetValueOrDefault(domainId);
+    public int OwnedBy(int domainId) => (_main?.OwnedBy(domainId) ?? 0) + _owned.GetValueOrDefault(domainId);
 
     public byte[] Read(StoreCaller caller, string path) => Require(caller, path, XenStoreAccess.Read).Value;
 
@@ -178,21 +188,21 @@ internal sealed class StoreTree
             int added = 0;
             foreach (string path in transaction._written!)
             {
-                bool after = transaction._nodes.TryGetValue(path, out StoreNode? node) && node.Owner == caller.DomainId;
+                bool after = transaction._overlay![path] is StoreNode node && node.Owner == caller.DomainId;
                 bool before = _nodes.TryGetValue(path, out StoreNode? old) && old.Owner == caller.DomainId;
                 added += (after ? 1 : 0) - (before ? 1 : 0);
             }
 
-            int owned = OwnedBy(caller.DomainId);
-            if (added > 0 && owned + added > _limits.MaxNodesPerDomain)
+            int ownedNow = OwnedBy(caller.DomainId);
+            if (added > 0 && ownedNow + added > _limits.MaxNodesPerDomain)
             {
-                throw new StoreOperationException(XenStoreErrorNames.Quota, $"domain {caller.DomainId} owns {owned} nodes and the transaction adds {added}; the quota is {_limits.MaxNodesPerDomain}");
+                throw new StoreOperationException(XenStoreErrorNames.Quota, $"domain {caller.DomainId} owns {ownedNow} nodes and the transaction adds {added}; the quota is {_limits.MaxNodesPerDomain}");
             }
         }
 
         foreach (string path in transaction._written!)
         {
-            if (transaction._nodes.TryGetValue(path, out StoreNode? node))
+            if (transaction._overlay![path] is StoreNode node)
             {
                 Put(path, node);
             }
@@ -258,7 +268,15 @@ internal sealed class StoreTree
         }
 
         Touch(path);
-        _nodes.Remove(path);
+        if (_overlay is null)
+        {
+            _nodes.Remove(path);
+        }
+        else
+        {
+            _overlay[path] = null;
+        }
+
         Count(node.Owner, -1);
     }
 
@@ -279,16 +297,28 @@ internal sealed class StoreTree
 
     private StoreNode? Lookup(string path)
     {
-        StoreNode? node = _nodes.GetValueOrDefault(path);
-        _observed?.TryAdd(path, node?.Generation ?? Absent);
+        if (_overlay is null)
+        {
+            return _nodes.GetValueOrDefault(path);
+        }
+
+        if (_overlay.TryGetValue(path, out StoreNode? seen))
+        {
+            return seen;
+        }
+
+        // First touch: take the main tree's node now, remember its generation, and read this copy from then on.
+        StoreNode? node = _main!._nodes.GetValueOrDefault(path);
+        _observed!.TryAdd(path, node?.Generation ?? Absent);
+        _overlay[path] = node;
         return node;
     }
 
     private void Touch(string path)
     {
-        if (_observed is not null)
+        if (_overlay is not null)
         {
-            _observed.TryAdd(path, _nodes.TryGetValue(path, out StoreNode? node) ? node.Generation : Absent);
+            _ = Lookup(path);
             _written!.Add(path);
         }
     }
@@ -296,14 +326,22 @@ internal sealed class StoreTree
     private void Put(string path, StoreNode node)
     {
         Touch(path);
-        if (_nodes.TryGetValue(path, out StoreNode? old))
+        if ((_overlay is null ? _nodes.GetValueOrDefault(path) : _overlay[path]) is StoreNode old)
         {
             Count(old.Owner, -1);
         }
 
-        // In the main tree every change takes a fresh generation; in a snapshot the generation is assigned
+        // In the main tree every change takes a fresh generation; in a view the generation is assigned
         // when the commit copies the node into the main tree.
-        _nodes[path] = _observed is null ? node with { Generation = ++_generation } : node;
+        if (_overlay is null)
+        {
+            _nodes[path] = node with { Generation = ++_generation };
+        }
+        else
+        {
+            _overlay[path] = node;
+        }
+
         Count(node.Owner, +1);
     }
 

@@ -109,4 +109,37 @@ public sealed class StoreTransactionTests
         }, StoreTestHost.Bounded());
         Assert.Equal("still serving", await survivor.ReadAsync("/kept", StoreTestHost.Bounded()));
     }
+
+    [Fact]
+    public void Snapshot_LargeTree_CostsNothingUpFront_ReadsRepeatable_ConflictRefused()
+    {
+        var tree = new StoreTree(new XenStoreLimits());
+        var changes = new List<StoreChange>();
+        for (int i = 0; i < 20_000; i++)
+        {
+            tree.Write(StoreCaller.Privileged, $"/local/n{i}", [1], changes);
+        }
+
+        // Starting a transaction copies no node: its view fills as it touches paths.
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        StoreTree view = tree.Snapshot();
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated < 8 * 1024, $"a transaction over 20,000 nodes allocated {allocated} bytes at its start");
+
+        // What the view read first it reads again, though the main tree changed; and the commit is refused.
+        Assert.Equal([1], view.Read(StoreCaller.Privileged, "/local/n7"));
+        tree.Write(StoreCaller.Privileged, "/local/n7", [2], changes);
+        Assert.Equal([1], view.Read(StoreCaller.Privileged, "/local/n7"));
+        view.Write(StoreCaller.Privileged, "/local/n8", [3], changes);
+        Assert.False(tree.TryCommit(view, StoreCaller.Privileged));
+        Assert.Equal([1], tree.Read(StoreCaller.Privileged, "/local/n8"));
+
+        // A view that touched nothing changed commits its writes, removals included.
+        StoreTree second = tree.Snapshot();
+        second.Write(StoreCaller.Privileged, "/local/n9", [4], changes);
+        second.Remove(StoreCaller.Privileged, "/local/n10", changes);
+        Assert.True(tree.TryCommit(second, StoreCaller.Privileged));
+        Assert.Equal([4], tree.Read(StoreCaller.Privileged, "/local/n9"));
+        Assert.Throws<StoreOperationException>(() => tree.Read(StoreCaller.Privileged, "/local/n10"));
+    }
 }
