@@ -43,8 +43,8 @@ const string Usage = """
                       (default $PVRING_HOST or /dev/shm/pvring-<uid>)
     With --attach the order is inferred from the file size; each request is copied out of the ring, validated, and
     answered with its id and NETIF_RSP_OKAY. Exit codes: 0 done (without --count: interrupted after serving, or
-    the ring file removed); 1 protocol or verification failure (a bad packet); 2 timeout, or the front went away
-    before --count; 64 usage (also: a packet size larger than the negotiated features allow); 130 interrupted
+    the ring file removed); 1 protocol or verification failure (a bad packet); 2 timeout, the front went away
+    before --count, or (--attach) the front's process died; 64 usage (also: a packet size larger than the negotiated features allow); 130 interrupted
     (while connecting or before --count).
     """;
 
@@ -340,9 +340,10 @@ int Serve(BackRing<NetifTxRequest, NetifTxResponse> ring, EventChannel? channel,
         {
             RxOutcome.Completed => 0,
 
-            // Without --count the front leaving is the normal end; with it, the front left before the count.
+            // Without --count the front removing its ring is the normal end; with it, the front left before the count.
+            // A front whose process died is never a normal end (the docs' exit code 2).
             RxOutcome.FrontGone when count is null => 0,
-            RxOutcome.FrontGone or RxOutcome.TimedOut => 2,
+            RxOutcome.FrontGone or RxOutcome.FrontDied or RxOutcome.TimedOut => 2,
             _ => Interruption.ExitCode,
         };
     }

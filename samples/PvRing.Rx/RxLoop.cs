@@ -11,7 +11,12 @@ namespace PvRing.Rx;
 internal enum RxOutcome
 {
     Completed,
+
+    /// <summary>The front removed its ring file (an orderly end).</summary>
     FrontGone,
+
+    /// <summary>The front's process died (its event channel's peer check said so): never a normal end.</summary>
+    FrontDied,
     TimedOut,
     Interrupted,
 }
@@ -79,7 +84,7 @@ internal static class RxLoop
                 }
                 catch (PeerGoneException)
                 {
-                    return new RxResult(RxOutcome.FrontGone, served);
+                    return new RxResult(RxOutcome.FrontDied, served);
                 }
 
                 if (waited == RingWaitResult.TimedOut && count is not null)

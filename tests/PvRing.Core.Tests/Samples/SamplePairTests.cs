@@ -49,6 +49,22 @@ public sealed class SamplePairTests
     }
 
     [Fact]
+    public void Rx_ServingWithoutCount_FrontKilled_Exits2NotZero()
+    {
+        using var host = new TempHost();
+        string ring = host.FilePath("ring");
+        using ChildProcess rx = ChildProcess.StartDotnet("PvRing.Rx", "--attach", ring);
+        using ChildProcess tx = ChildProcess.StartDotnet("PvRing.Tx", "--create", ring, "--count", "1000000000");
+        Assert.True(SpinWait.SpinUntil(() => rx.Output.Contains("bound the front's event channel") || rx.HasExited, s_timeout), rx.Output);
+
+        tx.Kill();
+
+        // A front that removes its ring ends the service normally (0); one whose process died does not.
+        rx.AssertExit(2, s_timeout);
+        Assert.Contains("(FrontDied)", rx.Output);
+    }
+
+    [Fact]
     public void Rx_FrontKilledMidStream_ExitsWithErrorInsteadOfHanging()
     {
         using var host = new TempHost();
