@@ -250,7 +250,7 @@ async Task<int> ServeThroughStoreAsync(string socket, bool hostStore, NetDeviceF
     catch (XenBusNegotiationException e)
     {
         Console.Error.WriteLine($"Rx: negotiation failed: {e.Message}");
-        return e.InnerException is PvRingProtocolException ? 1 : 2;
+        return e.IsRefused || e.InnerException is PvRingProtocolException ? 1 : 2;
     }
     catch (OperationCanceledException) when (interruption.Requested)
     {

@@ -224,7 +224,7 @@ async Task<int> RunThroughStoreAsync(string socket, NetDeviceFeatures wants, Pac
     catch (XenBusNegotiationException e)
     {
         Console.Error.WriteLine($"Tx: negotiation failed: {e.Message}");
-        return 2;
+        return e.IsRefused || e.InnerException is PvRingProtocolException ? 1 : 2;
     }
     catch (OperationCanceledException) when (interruption.Requested)
     {
@@ -256,7 +256,7 @@ async Task<int> RunByNameAsync(string meetingName, NetDeviceFeatures wants, Pack
     catch (XenBusNegotiationException e)
     {
         Console.Error.WriteLine($"Tx: negotiation failed: {e.Message}");
-        return 2;
+        return e.IsRefused || e.InnerException is PvRingProtocolException ? 1 : 2;
     }
     catch (OperationCanceledException) when (interruption.Requested)
     {

@@ -97,7 +97,7 @@ public sealed class XenBusBackend
         if (front is XenbusState.Closing or XenbusState.Closed)
         {
             string? error = await _side.ReadPeerErrorAsync(cancellationToken).ConfigureAwait(false);
-            throw new XenBusNegotiationException($"The front end went to {front} instead of publishing its choices{(error is null ? "" : $": {error}")}.");
+            throw new XenBusNegotiationException($"The front end went to {front} instead of publishing its choices{(error is null ? "" : $": {error}")}.") { IsRefused = error is not null };
         }
 
         var values = new Dictionary<XenBusFeature, uint>();
@@ -128,7 +128,7 @@ public sealed class XenBusBackend
             catch (PvRingProtocolException e)
             {
                 XenBusNegotiationException refusal = await _side.RefuseAsync(e.Message, cancellationToken).ConfigureAwait(false);
-                throw new XenBusNegotiationException(refusal.Message, e);
+                throw new XenBusNegotiationException(refusal.Message, e) { IsRefused = true };
             }
         }
 

@@ -130,7 +130,7 @@ public sealed class XenBusFrontend
         if (back is XenbusState.Closing or XenbusState.Closed)
         {
             string? error = await _side.ReadPeerErrorAsync(cancellationToken).ConfigureAwait(false);
-            throw new XenBusNegotiationException($"The back end went to {back}{(error is null ? "" : $" with error '{error}'")}.");
+            throw new XenBusNegotiationException($"The back end went to {back}{(error is null ? "" : $" with error '{error}'")}.") { IsRefused = error is not null };
         }
     }
 }

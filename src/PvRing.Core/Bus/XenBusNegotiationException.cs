@@ -14,6 +14,12 @@ public sealed class XenBusNegotiationException : PvRingException
     {
     }
 
+    /// <summary>
+    /// Whether the negotiation was refused: one side found the other's keys invalid and wrote its <c>error</c> node (a
+    /// protocol failure), as opposed to a timeout, a peer that went away, or the store closing.
+    /// </summary>
+    public bool IsRefused { get; init; }
+
     /// <summary>Creates the exception with its cause.</summary>
     public XenBusNegotiationException(string message, Exception? innerException)
         : base(message, innerException)

@@ -52,7 +52,7 @@ internal sealed class XenBusSide(XenStoreClient store, string ownPath, string pe
             await t.WriteAsync(ownPath + "/state", ((int)XenbusState.Closing).ToString(CultureInfo.InvariantCulture), token).ConfigureAwait(false);
             return true;
         }, cancellationToken).ConfigureAwait(false);
-        return new XenBusNegotiationException($"The {role} refused the negotiation and wrote {ownPath}/error: {reason}.");
+        return new XenBusNegotiationException($"The {role} refused the negotiation and wrote {ownPath}/error: {reason}.") { IsRefused = true };
     }
 
     /// <summary>The peer's <c>error</c> node, if it wrote one.</summary>

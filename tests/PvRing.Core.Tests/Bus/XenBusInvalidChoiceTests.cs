@@ -47,6 +47,7 @@ public sealed class XenBusInvalidChoiceTests
         Assert.StartsWith("22 ", error);
         Assert.Contains(choiceKey, error);
         Assert.Contains(choiceKey, e.Message);
+        Assert.True(e.IsRefused);
         Assert.Equal(XenbusState.Closing, await back.GetStateAsync(StoreTestHost.Bounded()));
     }
 
@@ -61,8 +62,11 @@ public sealed class XenBusInvalidChoiceTests
         var front = new XenBusFrontend(setup.Front, setup.Device, new Dictionary<XenBusFeature, uint>(), BusTestDevice.Options);
         Task<XenBusNegotiation> frontDone = front.ConnectAsync(_ => new Dictionary<string, string> { ["ring-page-order"] = "3" }, StoreTestHost.Bounded());
 
-        await Assert.ThrowsAsync<XenBusNegotiationException>(() => backDone);
+        Assert.True((await Assert.ThrowsAsync<XenBusNegotiationException>(() => backDone)).IsRefused);
         var e = await Assert.ThrowsAsync<XenBusNegotiationException>(() => frontDone);
         Assert.Contains("ring-page-order 3 exceeds max-ring-page-order 2", e.Message);
+
+        // The front sees the back's refusal (its error node) as a refusal too: a protocol failure, not a timeout.
+        Assert.True(e.IsRefused);
     }
 }

@@ -30,6 +30,7 @@ public sealed class XenBusMalformedOfferTests
 
         var e = await Assert.ThrowsAsync<XenBusNegotiationException>(() => front.ConnectAsync(BusTestDevice.RingKeys, StoreTestHost.Bounded()));
         Assert.Contains(offerKey, e.Message);
+        Assert.True(e.IsRefused);
         string error = await setup.Back.ReadAsync($"{setup.Device.FrontendPath}/error", StoreTestHost.Bounded());
         Assert.StartsWith("22 ", error);
         Assert.Equal(XenbusState.Closing, await front.GetStateAsync(StoreTestHost.Bounded()));

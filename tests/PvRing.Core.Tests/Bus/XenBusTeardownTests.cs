@@ -78,6 +78,7 @@ public sealed class XenBusTeardownTests
         await setup.Front.DisposeAsync();
         var e = await Assert.ThrowsAsync<XenBusNegotiationException>(() => backDone);
         Assert.Contains("went away", e.Message);
+        Assert.False(e.IsRefused);
     }
 
     [Fact]
