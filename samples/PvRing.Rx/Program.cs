@@ -177,8 +177,9 @@ async Task<int> ListenByNameAsync(string meetingName, NetDeviceFeatures offers, 
     }
     catch (PvRingException e)
     {
+        // A protocol failure is 1; the store going away (its connection closed) is the peer side gone: 2.
         Console.Error.WriteLine($"Rx: {e.Message}");
-        return 1;
+        return e is PvRingProtocolException ? 1 : 2;
     }
     catch (ArgumentException e)
     {
@@ -259,8 +260,9 @@ async Task<int> ServeThroughStoreAsync(string socket, bool hostStore, NetDeviceF
     }
     catch (PvRingException e)
     {
+        // A protocol failure is 1; the store going away (its connection closed) is the peer side gone: 2.
         Console.Error.WriteLine($"Rx: {e.Message}");
-        return 1;
+        return e is PvRingProtocolException ? 1 : 2;
     }
     finally
     {

@@ -236,6 +236,12 @@ async Task<int> RunThroughStoreAsync(string socket, NetDeviceFeatures wants, Pac
         Console.Error.WriteLine($"Tx: protocol failure: {e.Message}");
         return 1;
     }
+    catch (PvRingException e)
+    {
+        // The store went away (its connection closed) or the back's memory could not be used: the run is over.
+        Console.Error.WriteLine($"Tx: {e.Message}");
+        return 2;
+    }
 }
 
 // Byte mode: the application API only; the listener (PvRing.Rx --name) hosts the store and does the toolstack's part.
@@ -267,6 +273,11 @@ async Task<int> RunByNameAsync(string meetingName, NetDeviceFeatures wants, Pack
     {
         Console.Error.WriteLine($"error: {e.Message}");
         return SampleArguments.UsageExitCode;
+    }
+    catch (PvRingException e)
+    {
+        Console.Error.WriteLine($"Tx: {e.Message}");
+        return e is PvRingProtocolException ? 1 : 2;
     }
 }
 

@@ -68,4 +68,22 @@ public sealed class SampleBadInputTests
         rx.AssertExit(0, s_timeout);
         Assert.Contains("left by a front (domain 1) whose process is gone", tx.Output);
     }
+
+    [Fact]
+    public void Tx_StoreDiesDuringNegotiation_ClearMessageExit2()
+    {
+        using var host = new TempHost();
+        string socket = host.FilePath("xs.sock");
+        using ChildProcess store = ChildProcess.StartDotnet("pvring", "store", "--socket", socket);
+        Assert.True(SpinWait.SpinUntil(() => File.Exists(socket) || store.HasExited, s_timeout), store.Output);
+
+        // Tx joins the store and waits for a back end that never comes; then the store dies under it.
+        using ChildProcess tx = ChildProcess.StartDotnet("PvRing.Tx", "--store", socket, "--host", host.Path, "--timeout", "30");
+        Assert.True(SpinWait.SpinUntil(() => tx.Output.Contains("connected to the store") || tx.HasExited, s_timeout), tx.Output);
+        store.Kill();
+
+        tx.AssertExit(2, s_timeout);
+        Assert.Contains("store", tx.Output);
+        Assert.DoesNotContain("Unhandled exception", tx.Output);
+    }
 }
