@@ -172,9 +172,19 @@ async Task<int> RunThroughStoreAsync(string socket, NetDeviceFeatures wants, Pac
 
     try
     {
+        // The event domain first: it refuses while a live process is domain 1, and replaces a dead one's page. Once it
+        // stands, any grant table, arena or flush page of domain 1 is a dead front's (both ends killed, so no back
+        // cleaned up after it), and would block this one: remove them.
+        using EventDomain events = EventDomain.Create(memoryHost, StoreMode.FrontDomainId);
+        int stale = GrantDomain.RemoveFiles(memoryHost, StoreMode.FrontDomainId)
+            + (DeferredUnmapFrontend.RemoveFile(memoryHost, StoreMode.FrontDomainId, StoreMode.BackDomainId) ? 1 : 0);
+        if (stale > 0)
+        {
+            Console.WriteLine($"Tx: removed {stale} file(s) a front (domain {StoreMode.FrontDomainId}) whose process is gone left in {memoryHost.Path}");
+        }
+
         // Both rings and one buffer frame per slot, granted from this domain's memory.
         using GrantDomain grants = GrantDomain.Create(memoryHost, StoreMode.FrontDomainId, NetFrontend.DomainOptionsFor(wants));
-        using EventDomain events = EventDomain.Create(memoryHost, StoreMode.FrontDomainId);
         await using XenStoreClient store = await StoreMode.ConnectAsync(socket, StoreMode.FrontDomainId, timeout, interruption.Token);
         var options = new NetFrontendOptions { Wants = wants, Bus = new XenBusOptions { Timeout = timeout } };
         Console.WriteLine($"Tx: connected to the store at {socket} as domain {StoreMode.FrontDomainId}; wants {wants}");

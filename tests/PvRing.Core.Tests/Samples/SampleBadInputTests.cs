@@ -86,4 +86,27 @@ public sealed class SampleBadInputTests
         Assert.Contains("store", tx.Output);
         Assert.DoesNotContain("Unhandled exception", tx.Output);
     }
+
+    [Fact]
+    public void TxStoreMode_BothEndsKilled_NextPairRemovesTheDeadFrontsFilesAndRuns()
+    {
+        using var host = new TempHost();
+        string socket = host.FilePath("xs.sock");
+        string[] both = ["--store", socket, "--host", host.Path];
+        using (ChildProcess rx = ChildProcess.StartDotnet("PvRing.Rx", both))
+        using (ChildProcess tx = ChildProcess.StartDotnet("PvRing.Tx", [.. both, "--count", "1000000000"]))
+        {
+            Assert.True(SpinWait.SpinUntil(() => tx.Output.Contains("Tx: negotiated") || tx.HasExited, s_timeout), tx.Output);
+            tx.Kill();
+            rx.Kill();
+        }
+
+        Assert.True(File.Exists(host.FilePath("arena-1")), "the killed front left its arena");
+        using ChildProcess rx2 = ChildProcess.StartDotnet("PvRing.Rx", [.. both, "--count", "1000"]);
+        using ChildProcess tx2 = ChildProcess.StartDotnet("PvRing.Tx", [.. both, "--count", "1000"]);
+        int code = tx2.WaitForExit(s_timeout);
+        Assert.True(code == 0, $"Tx exit code {code}:\n{tx2.Output}\nRx:\n{rx2.Output}");
+        rx2.AssertExit(0, s_timeout);
+        Assert.Contains("whose process is gone left in", tx2.Output);
+    }
 }
