@@ -9,10 +9,17 @@ namespace PvRing.Transport;
 public sealed class PvRingConnectionOptions
 {
     /// <summary>
-    /// The features wanted (default: every ring feature, one-page rings, scatter-gather, persistent grants). Split event
-    /// channels are always on: a connection's send and receive wait on their own channels.
+    /// The features wanted (default: every ring feature, four-page rings (<see cref="DefaultRingPageOrder"/>), scatter-gather,
+    /// persistent grants). Split event channels are always on: a connection's send and receive wait on their own channels.
     /// </summary>
-    public NetDeviceFeatures Wants { get; init; } = NetDeviceFeatures.All with { RingPageOrder = 0, GrantModes = NetGrantModes.Persistent };
+    public NetDeviceFeatures Wants { get; init; } = NetDeviceFeatures.All with { RingPageOrder = DefaultRingPageOrder, GrantModes = NetGrantModes.Persistent };
+
+    /// <summary>
+    /// The ring page order a connection wants by default: 2 (four pages per ring). Measured with <c>apistream</c>, bulk
+    /// bytes through the pipe ran ~1.4x faster than with one-page rings (more 64 KiB packets in flight); a 64 B round trip
+    /// does not depend on it. The listener may offer less.
+    /// </summary>
+    public const int DefaultRingPageOrder = 2;
 
     /// <summary>The host directory the name lives in (default <see cref="HostDirectory.OpenDefault"/>).</summary>
     public HostDirectory? Host { get; init; }

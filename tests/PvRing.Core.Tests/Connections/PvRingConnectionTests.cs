@@ -215,7 +215,7 @@ public sealed class PvRingConnectionTests
         Assert.Equal(0, await back.ReceiveAsync(new byte[16]).AsTask().WaitAsync(s_bound));
         Assert.True(SpinWait.SpinUntil(() => listenerLog.Contains("the peer is gone"), s_bound), string.Join('\n', listenerLog.Messages));
         Assert.True(listenerLog.Contains("listening in"));
-        Assert.True(listenerLog.Contains("accepted the front end of domain 1: ring-page-order=0"));
+        Assert.True(listenerLog.Contains("accepted the front end of domain 1: ring-page-order=2"));
         Assert.True(frontLog.Contains("connected as domain 1"));
     }
 
