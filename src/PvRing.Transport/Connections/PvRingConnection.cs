@@ -504,7 +504,7 @@ public sealed class PvRingConnection : IAsyncDisposable
 
     /// <summary>A send waiting for ring space (back-pressure).</summary>
     private sealed class SendOperation(PvRingConnection connection, INetQueueWork queue, EventChannel channel)
-        : PvRingWaitOperation<bool>(queue, connection.SendDirection, channel), IValueTaskSource
+        : NetWaitOperation<bool>(queue, connection.SendDirection, channel), IValueTaskSource
     {
         private ReadOnlyMemory<byte> _packet;
 
@@ -534,7 +534,7 @@ public sealed class PvRingConnection : IAsyncDisposable
 
     /// <summary>A <see cref="ReceiveAsync"/> waiting for a packet.</summary>
     private sealed class ReceiveOperation(PvRingConnection connection, INetQueueWork queue, EventChannel channel)
-        : PvRingWaitOperation<int>(queue, connection.ReceiveDirection, channel)
+        : NetWaitOperation<int>(queue, connection.ReceiveDirection, channel)
     {
         private Memory<byte> _buffer;
 
@@ -557,7 +557,7 @@ public sealed class PvRingConnection : IAsyncDisposable
 
     /// <summary>A <see cref="ReceivePacketAsync"/> waiting for a packet.</summary>
     private sealed class ReceivePacketOperation(PvRingConnection connection, INetQueueWork queue, EventChannel channel)
-        : PvRingWaitOperation<PvRingPacket>(queue, connection.ReceiveDirection, channel)
+        : NetWaitOperation<PvRingPacket>(queue, connection.ReceiveDirection, channel)
     {
         protected override string Kind => "receive";
 

@@ -47,6 +47,10 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
     private int _receiveStagedCount;
     private int _disposed;
 
+    // The reusable asynchronous wait of each event channel (one object when both rings share a channel).
+    private readonly NetQueueWaitOperation _transmitWait;
+    private readonly NetQueueWaitOperation _receiveWait;
+
     private NetBackQueue(
         NetDeviceFeatures agreed, BackRing<NetifTxRequest, NetifTxResponse> transmit, BackRing<NetifRxRequest, NetifRxResponse> receive,
         EventChannel transmitChannel, EventChannel? receiveChannel, IGrantMapper transmitMapper, IGrantMapper receiveMapper, IDisposable[] owned)
@@ -58,6 +62,8 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
         ReceiveChannel = receiveChannel ?? transmitChannel;
         TransmitRing.Notifier = TransmitChannel;
         ReceiveRing.Notifier = ReceiveChannel;
+        _transmitWait = new NetQueueWaitOperation(this, TransmitChannel);
+        _receiveWait = ReceiveChannel == TransmitChannel ? _transmitWait : new NetQueueWaitOperation(this, ReceiveChannel);
         _transmitMapper = transmitMapper;
         _receiveMapper = receiveMapper;
         _deferred = transmitMapper as DeferredUnmapMapper;
@@ -196,7 +202,8 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
 
     /// <summary>
     /// Waits asynchronously until a ring of <paramref name="directions"/> has work (as <see cref="Wait{TWait}"/>, without
-    /// spinning). Completes synchronously, allocating nothing, when work waits already.
+    /// spinning). Completes synchronously when work waits already; allocates nothing either way (one reusable wait per
+    /// event channel: await each before the next on the same channel).
     /// </summary>
     /// <exception cref="ArgumentException">The directions are on two channels, or none is given.</exception>
     /// <exception cref="PeerGoneException">The peer's process is gone.</exception>
@@ -204,7 +211,10 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
     public ValueTask<RingWaitResult> WaitAsync(NetDirections directions, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
-        return NetQueueWaiter.WaitAsync(this, directions, NetQueueWaiter.ChannelFor(directions, TransmitChannel, ReceiveChannel), timeout, cancellationToken);
+        EventChannel channel = NetQueueWaiter.ChannelFor(directions, TransmitChannel, ReceiveChannel);
+        return ((INetQueueWork)this).HasWork(directions)
+            ? new ValueTask<RingWaitResult>(RingWaitResult.WorkAvailable)
+            : (channel == TransmitChannel ? _transmitWait : _receiveWait).StartAsync(directions, timeout, cancellationToken);
     }
 
     // Delivers at most maxPackets complete packets; stops before one longer than maxLength and reports its length.

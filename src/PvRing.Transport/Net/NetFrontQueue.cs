@@ -51,6 +51,10 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
     private readonly bool _scatterGather;
     private int _disposed;
 
+    // The reusable asynchronous wait of each event channel (one object when both rings share a channel).
+    private readonly NetQueueWaitOperation _transmitWait;
+    private readonly NetQueueWaitOperation _receiveWait;
+
     private NetFrontQueue(
         GrantDomain grants, ushort back, NetDeviceFeatures agreed, uint firstFrame, GrantedRing transmitGrant, GrantedRing receiveGrant,
         EventChannel transmitChannel, EventChannel? receiveChannel, DeferredUnmapFrontend? flush)
@@ -67,6 +71,8 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
         ReceiveChannel = receiveChannel ?? transmitChannel;
         TransmitRing.Notifier = TransmitChannel;
         ReceiveRing.Notifier = ReceiveChannel;
+        _transmitWait = new NetQueueWaitOperation(this, TransmitChannel);
+        _receiveWait = ReceiveChannel == TransmitChannel ? _transmitWait : new NetQueueWaitOperation(this, ReceiveChannel);
 
         // Buffers follow the two rings: one transmit frame per transmit slot, then one receive frame per receive slot.
         uint transmitFirstFrame = firstFrame + (2u << agreed.RingPageOrder);
@@ -297,7 +303,8 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
 
     /// <summary>
     /// Waits asynchronously until a ring of <paramref name="directions"/> has work (as <see cref="Wait{TWait}"/>, without
-    /// spinning). Completes synchronously, allocating nothing, when work waits already.
+    /// spinning). Completes synchronously when work waits already; allocates nothing either way (one reusable wait per
+    /// event channel: await each before the next on the same channel).
     /// </summary>
     /// <exception cref="ArgumentException">The directions are on two channels, or none is given.</exception>
     /// <exception cref="PeerGoneException">The peer's process is gone.</exception>
@@ -305,7 +312,10 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
     public ValueTask<RingWaitResult> WaitAsync(NetDirections directions, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
-        return NetQueueWaiter.WaitAsync(this, directions, NetQueueWaiter.ChannelFor(directions, TransmitChannel, ReceiveChannel), timeout, cancellationToken);
+        EventChannel channel = NetQueueWaiter.ChannelFor(directions, TransmitChannel, ReceiveChannel);
+        return ((INetQueueWork)this).HasWork(directions)
+            ? new ValueTask<RingWaitResult>(RingWaitResult.WorkAvailable)
+            : (channel == TransmitChannel ? _transmitWait : _receiveWait).StartAsync(directions, timeout, cancellationToken);
     }
 
     // Delivers at most maxPackets complete packets; stops before one longer than maxLength and reports its length.

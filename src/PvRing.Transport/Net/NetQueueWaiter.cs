@@ -100,47 +100,32 @@ internal static class NetQueueWaiter
 
         return RingWaitResult.ChannelClosed;
     }
+}
 
-    /// <summary>
-    /// The asynchronous wait: no spinning (a spinning task would hold a pool thread); arms the rings and awaits the
-    /// channel. Completes synchronously, allocating nothing, when work waits already; the waiting path uses a pooled
-    /// state machine.
-    /// </summary>
-    public static ValueTask<RingWaitResult> WaitAsync(INetQueueWork queue, NetDirections directions, EventChannel channel, TimeSpan timeout, CancellationToken cancellationToken) =>
-        queue.HasWork(directions) ? new ValueTask<RingWaitResult>(RingWaitResult.WorkAvailable) : WaitSlowAsync(queue, directions, channel, timeout, cancellationToken);
+/// <summary>
+/// A queue's asynchronous wait on one event channel (<c>WaitAsync</c>): no spinning (a spinning task would hold a pool
+/// thread); it arms the rings and awaits the channel. Completes synchronously, allocating nothing, when work waits
+/// already; the waiting path reuses this object (one per channel), so it allocates nothing either.
+/// </summary>
+internal sealed class NetQueueWaitOperation(INetQueueWork queue, EventChannel channel)
+    : NetWaitOperation<RingWaitResult>(queue, NetDirections.Both, channel)
+{
+    private readonly INetQueueWork _queue = queue;
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private static async ValueTask<RingWaitResult> WaitSlowAsync(INetQueueWork queue, NetDirections directions, EventChannel channel, TimeSpan timeout, CancellationToken cancellationToken)
+    protected override string Kind => "WaitAsync";
+
+    protected override bool PeerGone => false;
+
+    public ValueTask<RingWaitResult> StartAsync(NetDirections directions, TimeSpan timeout, CancellationToken cancellationToken) =>
+        new(this, Start(directions, timeout, cancellationToken));
+
+    protected override bool TryComplete(out RingWaitResult result)
     {
-        long deadline = timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
-        while (!queue.IsDisposed)
-        {
-            if (queue.ArmAndCheck(directions))
-            {
-                return RingWaitResult.WorkAvailable;
-            }
-
-            long left = deadline == long.MaxValue ? -1 : deadline - Stopwatch.GetTimestamp();
-            if (deadline != long.MaxValue && left <= 0)
-            {
-                return RingWaitResult.TimedOut;
-            }
-
-            TimeSpan wait = left < 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds((double)left / Stopwatch.Frequency);
-            EventWaitResult result = await channel.WaitAsync(wait, cancellationToken).ConfigureAwait(false);
-            if (queue.IsDisposed)
-            {
-                return RingWaitResult.ChannelClosed;
-            }
-
-            if (result != EventWaitResult.Signaled)
-            {
-                return queue.HasWork(directions) ? RingWaitResult.WorkAvailable
-                    : result == EventWaitResult.TimedOut ? RingWaitResult.TimedOut
-                    : RingWaitResult.ChannelClosed;
-            }
-        }
-
-        return RingWaitResult.ChannelClosed;
+        result = RingWaitResult.WorkAvailable;
+        return _queue.HasWork(Directions);
     }
+
+    protected override RingWaitResult OnEnd() => RingWaitResult.ChannelClosed;
+
+    protected override RingWaitResult OnTimeout() => RingWaitResult.TimedOut;
 }

@@ -1,5 +1,6 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading.Tasks.Sources;
 using PvRing.Events;
@@ -7,25 +8,27 @@ using PvRing.Events;
 namespace PvRing.Transport;
 
 /// <summary>
-/// The awaited part of one direction of a connection (a send waiting for ring space, a receive waiting for a packet), as a
-/// reusable <see cref="IValueTaskSource{TResult}"/> in the manner of <c>SocketAsyncEventArgs</c>: one object per kind of
-/// call per connection, reset for every call, so a call that has to wait allocates nothing. The loop tries the call, arms
-/// the ring (<c>RING_FINAL_CHECK_*</c>), and awaits the direction's event channel with a cached continuation; the channel
-/// completes it on a pool thread, where the loop goes on and the caller's continuation runs inline.
+/// The awaited part of a call on one event channel of a queue (a send waiting for ring space, a receive waiting for a
+/// packet, a queue's <c>WaitAsync</c>), as a reusable <see cref="IValueTaskSource{TResult}"/> in the manner of
+/// <c>SocketAsyncEventArgs</c>: one object per kind of call per channel, reset for every call, so a call that has to wait
+/// allocates nothing. The loop tries the call, arms the rings (<c>RING_FINAL_CHECK_*</c>), and awaits the channel with a
+/// cached continuation; the channel completes it on a pool thread, where the loop goes on and the caller's continuation
+/// runs inline.
 /// </summary>
 /// <typeparam name="TResult">What the call returns.</typeparam>
-internal abstract class PvRingWaitOperation<TResult> : IValueTaskSource<TResult>
+internal abstract class NetWaitOperation<TResult> : IValueTaskSource<TResult>
 {
     private readonly INetQueueWork _queue;
-    private readonly NetDirections _direction;
     private readonly EventChannel _channel;
+    private NetDirections _direction;
+    private long _deadline = long.MaxValue;
     private readonly Action _onWaited;
     private ManualResetValueTaskSourceCore<TResult> _core;
     private ValueTaskAwaiter<EventWaitResult> _awaiter;
     private CancellationToken _cancellationToken;
     private int _busy;
 
-    protected PvRingWaitOperation(INetQueueWork queue, NetDirections direction, EventChannel channel)
+    protected NetWaitOperation(INetQueueWork queue, NetDirections direction, EventChannel channel)
     {
         _queue = queue;
         _direction = direction;
@@ -33,6 +36,9 @@ internal abstract class PvRingWaitOperation<TResult> : IValueTaskSource<TResult>
         _onWaited = OnWaited;
         _core.RunContinuationsAsynchronously = false;
     }
+
+    /// <summary>The rings of the call in progress.</summary>
+    protected NetDirections Directions => _direction;
 
     /// <summary>What this operation is, for the message when two calls overlap.</summary>
     protected abstract string Kind { get; }
@@ -56,14 +62,20 @@ internal abstract class PvRingWaitOperation<TResult> : IValueTaskSource<TResult>
 
     /// <summary>Starts the call: tries it, and waits as long as it cannot complete.</summary>
     /// <exception cref="InvalidOperationException">A call of this kind is still in progress on the connection.</exception>
-    protected short Start(CancellationToken cancellationToken)
+    protected short Start(CancellationToken cancellationToken) => Start(_direction, Timeout.InfiniteTimeSpan, cancellationToken);
+
+    /// <summary>Starts the call on <paramref name="directions"/> (rings of this channel), ending with <see cref="OnTimeout"/> after <paramref name="timeout"/>.</summary>
+    /// <exception cref="InvalidOperationException">A call of this kind is still in progress on the channel.</exception>
+    protected short Start(NetDirections directions, TimeSpan timeout, CancellationToken cancellationToken)
     {
         if (Interlocked.Exchange(ref _busy, 1) != 0)
         {
-            throw new InvalidOperationException($"Another {Kind} is in progress on this connection; await it before starting the next.");
+            throw new InvalidOperationException($"Another {Kind} is in progress on this channel; await it before starting the next.");
         }
 
         _core.Reset();
+        _direction = directions;
+        _deadline = timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
         _cancellationToken = cancellationToken;
         short version = _core.Version;
         Run();
@@ -78,6 +90,9 @@ internal abstract class PvRingWaitOperation<TResult> : IValueTaskSource<TResult>
 
     /// <summary>Whether the peer closed or went away (the call then ends after one more try).</summary>
     protected abstract bool PeerGone { get; }
+
+    /// <summary>The result when the timeout passed with nothing to do (only for calls started with one).</summary>
+    protected virtual TResult OnTimeout() => throw new TimeoutException($"The {Kind} timed out.");
 
     private void Run()
     {
@@ -102,7 +117,20 @@ internal abstract class PvRingWaitOperation<TResult> : IValueTaskSource<TResult>
                     continue;
                 }
 
-                ValueTask<EventWaitResult> wait = _channel.WaitAsync(Timeout.InfiniteTimeSpan, _cancellationToken);
+                TimeSpan left = Timeout.InfiniteTimeSpan;
+                if (_deadline != long.MaxValue)
+                {
+                    long ticks = _deadline - Stopwatch.GetTimestamp();
+                    if (ticks <= 0)
+                    {
+                        _core.SetResult(OnTimeout());
+                        return;
+                    }
+
+                    left = TimeSpan.FromSeconds((double)ticks / Stopwatch.Frequency);
+                }
+
+                ValueTask<EventWaitResult> wait = _channel.WaitAsync(left, _cancellationToken);
                 if (!wait.IsCompleted)
                 {
                     _awaiter = wait.GetAwaiter();
@@ -148,7 +176,7 @@ internal abstract class PvRingWaitOperation<TResult> : IValueTaskSource<TResult>
             return true;
         }
 
-        _core.SetResult(OnEnd());
+        _core.SetResult(result == EventWaitResult.TimedOut && !_queue.IsDisposed ? OnTimeout() : OnEnd());
         return false;
     }
 }
