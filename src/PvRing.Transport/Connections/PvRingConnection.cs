@@ -44,29 +44,30 @@ public sealed class PvRingConnection : IAsyncDisposable
     private readonly int _spinCount;
 
     private PvRingConnection(NetFrontend front, Func<ValueTask> release, ILogger? logger, int spinCount)
+        : this(front, null, front.Queue.ReceiveRing.Size, front.Features, front.BackendGone, release, logger, spinCount)
     {
-        _spinCount = spinCount;
-        _front = front;
-        _frontQueue = front.Queue;
-        _leases = new PvRingPacketLeases(ReleaseSlot, front.Queue.ReceiveRing.Size);
-        (_send, _receive, _receivePacket) = CreateOperations();
-        _release = release;
-        _logger = logger ?? NullLogger.Instance;
-        Features = front.Features;
-        _ = CancelWhenDone(front.BackendGone);
     }
 
     private PvRingConnection(NetBackend back, Func<ValueTask> release, ILogger? logger, int spinCount)
+        : this(null, back, back.Queue.TransmitRing.Size, back.Features, back.FrontendGone, release, logger, spinCount)
+    {
+    }
+
+    // One end of either kind: exactly one of front and back; receiveRingSize is the ring its packets arrive on.
+    private PvRingConnection(
+        NetFrontend? front, NetBackend? back, int receiveRingSize, NetDeviceFeatures features, Task peerGone, Func<ValueTask> release, ILogger? logger, int spinCount)
     {
         _spinCount = spinCount;
+        _front = front;
         _back = back;
-        _backQueue = back.Queue;
-        _leases = new PvRingPacketLeases(ReleaseSlot, back.Queue.TransmitRing.Size);
+        _frontQueue = front?.Queue;
+        _backQueue = back?.Queue;
+        _leases = new PvRingPacketLeases(ReleaseSlot, receiveRingSize);
         (_send, _receive, _receivePacket) = CreateOperations();
         _release = release;
         _logger = logger ?? NullLogger.Instance;
-        Features = back.Features;
-        _ = CancelWhenDone(back.FrontendGone);
+        Features = features;
+        _ = CancelWhenDone(peerGone);
     }
 
     /// <summary>What both ends agreed.</summary>
@@ -419,8 +420,10 @@ public sealed class PvRingConnection : IAsyncDisposable
     {
         for (int i = 0; i < _spinCount; i++)
         {
-            // Ids that came back since TrySend looked (deferred unmap returns them with a flush) count as room, too.
-            if (((_frontQueue is not null && _frontQueue.CompleteTransmits() > 0) || HasWork(SendDirection)) && TrySend(packet))
+            // The front's room is the ids that come back (with responses, or with a flush in deferred unmap): taking them
+            // is the poll, so the shared index is read once per round; the back's is buffers the front posted.
+            bool room = _frontQueue is not null ? _frontQueue.CompleteTransmits() > 0 : HasWork(SendDirection);
+            if (room && TrySend(packet))
             {
                 return true;
             }
