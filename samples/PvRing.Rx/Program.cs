@@ -175,16 +175,9 @@ async Task<int> ListenByNameAsync(string meetingName, NetDeviceFeatures offers, 
         Console.Error.WriteLine("Rx: interrupted");
         return count is null ? 0 : Interruption.ExitCode;
     }
-    catch (PvRingException e)
+    catch (Exception e) when (RunFailure.IsReported(e))
     {
-        // A protocol failure is 1; the store going away (its connection closed) is the peer side gone: 2.
-        Console.Error.WriteLine($"Rx: {e.Message}");
-        return e is PvRingProtocolException ? 1 : 2;
-    }
-    catch (ArgumentException e)
-    {
-        Console.Error.WriteLine($"error: {e.Message}");
-        return SampleArguments.UsageExitCode;
+        return RunFailure.Report("Rx", e);
     }
 }
 
@@ -243,26 +236,14 @@ async Task<int> ServeThroughStoreAsync(string socket, bool hostStore, NetDeviceF
             Console.WriteLine($"Rx: front end {served + 1} released; serving the next one (SIGINT/SIGTERM ends)");
         }
     }
-    catch (TimeoutException e)
-    {
-        Console.Error.WriteLine($"Rx: {e.Message}");
-        return 2;
-    }
-    catch (XenBusNegotiationException e)
-    {
-        Console.Error.WriteLine($"Rx: negotiation failed: {e.Message}");
-        return e.IsRefused || e.InnerException is PvRingProtocolException ? 1 : 2;
-    }
     catch (OperationCanceledException) when (interruption.Requested)
     {
         Console.Error.WriteLine("Rx: interrupted");
         return count is null ? 0 : Interruption.ExitCode;
     }
-    catch (PvRingException e)
+    catch (Exception e) when (RunFailure.IsReported(e))
     {
-        // A protocol failure is 1; the store going away (its connection closed) is the peer side gone: 2.
-        Console.Error.WriteLine($"Rx: {e.Message}");
-        return e is PvRingProtocolException ? 1 : 2;
+        return RunFailure.Report("Rx", e);
     }
     finally
     {

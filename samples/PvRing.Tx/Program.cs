@@ -226,31 +226,14 @@ async Task<int> RunThroughStoreAsync(string socket, NetDeviceFeatures wants, Pac
             : $"Tx: no progress for {timeout.TotalSeconds:0} s; is PvRing.Rx running with the same --direction?");
         return 2;
     }
-    catch (TimeoutException e)
-    {
-        Console.Error.WriteLine($"Tx: {e.Message}");
-        return 2;
-    }
-    catch (XenBusNegotiationException e)
-    {
-        Console.Error.WriteLine($"Tx: negotiation failed: {e.Message}");
-        return e.IsRefused || e.InnerException is PvRingProtocolException ? 1 : 2;
-    }
     catch (OperationCanceledException) when (interruption.Requested)
     {
         Console.Error.WriteLine("Tx: interrupted while connecting");
         return Interruption.ExitCode;
     }
-    catch (PvRingProtocolException e)
+    catch (Exception e) when (RunFailure.IsReported(e))
     {
-        Console.Error.WriteLine($"Tx: protocol failure: {e.Message}");
-        return 1;
-    }
-    catch (PvRingException e)
-    {
-        // The store went away (its connection closed) or the back's memory could not be used: the run is over.
-        Console.Error.WriteLine($"Tx: {e.Message}");
-        return 2;
+        return RunFailure.Report("Tx", e);
     }
 }
 
@@ -264,30 +247,14 @@ async Task<int> RunByNameAsync(string meetingName, NetDeviceFeatures wants, Pack
         Console.WriteLine($"Tx: {DescribeJob(packets)}");
         return await ConnectionMode.RunAsync("Tx", connection, packets, count, timeout, interruption.Token);
     }
-    catch (TimeoutException e)
-    {
-        Console.Error.WriteLine($"Tx: {e.Message}");
-        return 2;
-    }
-    catch (XenBusNegotiationException e)
-    {
-        Console.Error.WriteLine($"Tx: negotiation failed: {e.Message}");
-        return e.IsRefused || e.InnerException is PvRingProtocolException ? 1 : 2;
-    }
     catch (OperationCanceledException) when (interruption.Requested)
     {
         Console.Error.WriteLine("Tx: interrupted while connecting");
         return Interruption.ExitCode;
     }
-    catch (ArgumentException e)
+    catch (Exception e) when (RunFailure.IsReported(e))
     {
-        Console.Error.WriteLine($"error: {e.Message}");
-        return SampleArguments.UsageExitCode;
-    }
-    catch (PvRingException e)
-    {
-        Console.Error.WriteLine($"Tx: {e.Message}");
-        return e is PvRingProtocolException ? 1 : 2;
+        return RunFailure.Report("Tx", e);
     }
 }
 
