@@ -5,25 +5,13 @@
 #   default: 10,000,000 timed requests after 2,000,000 warm-up requests (checked, not timed, so the JIT has
 #   optimised the loops), ring order 0 (one page, 256 netif TX slots)
 set -euo pipefail
-if [ "${1:-}" = "-h" ] || [ "${1:-}" = "--help" ]; then
-    # The comment block above is the help.
-    sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'
-    exit 0
-fi
-for argument in "$@"; do
-    case "$argument" in
-        -*) echo "$0: unknown option '$argument' (see --help)" >&2; exit 64 ;;
-    esac
-done
+. "$(dirname "$0")/lib/demo-common.sh"
+demo_arguments "$0" "$@"
 cd "$(dirname "$0")/.."
 count=${1:-10000000}
 order=${2:-0}
 warmup=${3:-2000000}
-export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
-
-dotnet build samples/PvRing.Rx -c Release -v quiet -nologo >/dev/null
-dotnet build samples/PvRing.Tx -c Release -v quiet -nologo >/dev/null
-bin=bin/Release/net10.0
+demo_build
 ring="demo-$$"
 
 # Pin the two processes to two different CPUs when the machine has them, so the ring's cache lines really

@@ -11,32 +11,16 @@
 #   RX_SWITCHES / TX_SWITCHES  extra options for each side, for example
 #     RX_SWITCHES="--split-rings off" TX_SWITCHES="--split-event-channels off" samples/run-store-demo.sh
 set -euo pipefail
-if [ "${1:-}" = "-h" ] || [ "${1:-}" = "--help" ]; then
-    # The comment block above is the help.
-    sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'
-    exit 0
-fi
-for argument in "$@"; do
-    case "$argument" in
-        -*) echo "$0: unknown option '$argument' (see --help)" >&2; exit 64 ;;
-    esac
-done
+. "$(dirname "$0")/lib/demo-common.sh"
+demo_arguments "$0" "$@"
 cd "$(dirname "$0")/.."
 count=${1:-200000}
 order=${2:-2}
 mode=${3:-persistent}
 direction=${4:-both}
 size=${5:-64-1500}
-export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
-
-dotnet build samples/PvRing.Rx -c Release -v quiet -nologo >/dev/null
-dotnet build samples/PvRing.Tx -c Release -v quiet -nologo >/dev/null
-bin=bin/Release/net10.0
-parent="${PVRING_HOST:-/dev/shm/pvring-$(id -u)}"
-host="$parent/store-demo-$$"
-[ -d "$parent" ] || mkdir -m 0700 "$parent"
-mkdir -m 0700 "$host"
-trap 'rm -rf "$host"' EXIT
+demo_build
+demo_host store-demo
 socket="$host/xenstored.sock"
 
 pin_rx=() pin_tx=()
