@@ -29,38 +29,55 @@ public sealed unsafe class DeferredUnmapFrontend : IDisposable
         _completed = (uint*)(page.Pointer + UnmapFlushLayout.CompletedOffset);
     }
 
-    /// <summary>Creates the flush page shared by front <paramref name="frontDomainId"/> and back <paramref name="backDomainId"/>.</summary>
+    /// <summary>
+    /// Creates flush page <paramref name="page"/> shared by front <paramref name="frontDomainId"/> and back
+    /// <paramref name="backDomainId"/>: one per queue of a device (0 for the first or only one), each answered by that
+    /// queue's <see cref="DeferredUnmapMapper"/>.
+    /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="host"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="page"/> is not 0 to 255.</exception>
     /// <exception cref="PvRingException">The page exists already.</exception>
-    public static DeferredUnmapFrontend Create(HostDirectory host, ushort frontDomainId, ushort backDomainId)
+    public static DeferredUnmapFrontend Create(HostDirectory host, ushort frontDomainId, ushort backDomainId, int page = 0)
     {
         ArgumentNullException.ThrowIfNull(host);
-        string name = GrantTableLayout.FlushFileName(frontDomainId, backDomainId);
-        SharedMemoryFile page = host.CreateTemporaryFile(name, XenPage.Size, out string temporary);
+        ArgumentOutOfRangeException.ThrowIfNegative(page);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(page, GrantTableLayout.MaxFlushPages);
+        string name = GrantTableLayout.FlushFileName(frontDomainId, backDomainId, page);
+        SharedMemoryFile file = host.CreateTemporaryFile(name, XenPage.Size, out string temporary);
         try
         {
             host.PublishTemporary(temporary, name);
         }
         catch
         {
-            page.Dispose();
+            file.Dispose();
             throw;
         }
 
-        return new DeferredUnmapFrontend(host, name, page);
+        return new DeferredUnmapFrontend(host, name, file);
     }
 
     /// <summary>
-    /// Removes the flush page a front <paramref name="frontDomainId"/> left for back <paramref name="backDomainId"/> when its
-    /// process died (the toolstack's clean-up). Returns whether there was one.
+    /// Removes the flush pages (every queue's) a front <paramref name="frontDomainId"/> left for back
+    /// <paramref name="backDomainId"/> when its process died (the toolstack's clean-up). Returns whether there was one.
     /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="host"/> is null.</exception>
     public static bool RemoveFile(HostDirectory host, ushort frontDomainId, ushort backDomainId)
     {
         ArgumentNullException.ThrowIfNull(host);
-        string name = GrantTableLayout.FlushFileName(frontDomainId, backDomainId);
-        bool existed = host.Exists(name);
-        host.Delete(name);
+        bool existed = false;
+        for (int page = 0; page < GrantTableLayout.MaxFlushPages; page++)
+        {
+            string name = GrantTableLayout.FlushFileName(frontDomainId, backDomainId, page);
+            if (!host.Exists(name))
+            {
+                break; // queues are numbered from 0 without gaps
+            }
+
+            existed = true;
+            host.Delete(name);
+        }
+
         return existed;
     }
 

@@ -36,14 +36,19 @@ public sealed unsafe class DeferredUnmapMapper : IGrantMapper
     /// flush page (<see cref="DeferredUnmapFrontend.Create"/>) first.
     /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="domain"/> is null.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxMappings"/> is not 1 to 65536.</exception>
+    /// <param name="domain">The front's grants.</param>
+    /// <param name="maxMappings">The most pages mapped at once.</param>
+    /// <param name="flushPage">Which of the front's flush pages this mapper answers (its queue; 0 for the first or only one).</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxMappings"/> is not 1 to 65536, or <paramref name="flushPage"/> not 0 to 255.</exception>
     /// <exception cref="PvRingProtocolException">The front's flush page is missing or malformed.</exception>
-    public DeferredUnmapMapper(ForeignDomain domain, int maxMappings = 1024)
+    public DeferredUnmapMapper(ForeignDomain domain, int maxMappings = 1024, int flushPage = 0)
     {
         ArgumentNullException.ThrowIfNull(domain);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxMappings, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(maxMappings, 65536);
-        string name = GrantTableLayout.FlushFileName(domain.DomainId, domain.LocalDomainId);
+        ArgumentOutOfRangeException.ThrowIfNegative(flushPage);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(flushPage, GrantTableLayout.MaxFlushPages);
+        string name = GrantTableLayout.FlushFileName(domain.DomainId, domain.LocalDomainId, flushPage);
         try
         {
             _flushPage = domain.Host.OpenFile(name, XenPage.Size);

@@ -234,6 +234,20 @@ public sealed unsafe class GrantDomain : IDisposable
     /// <summary>The host directory the domain's files live in.</summary>
     public HostDirectory Host => _host;
 
+    /// <summary>
+    /// Makes the arena and grant table prefer NUMA node <paramref name="node"/> (hackathon item H, see
+    /// <see cref="Platform.NumaMemory"/>): call it before the frames are first written, so they are allocated on the node
+    /// whichever end touches them first.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="node"/> is not a valid node id.</exception>
+    /// <exception cref="PvRingException">The kernel refused (no such node).</exception>
+    public void PreferNumaNode(int node)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        Platform.NumaMemory.PreferNode(_arena, node);
+        Platform.NumaMemory.PreferNode(_table, node);
+    }
+
     /// <summary>Unmaps the arena and table and removes their files; mappings a grantee made stay valid until it unmaps them.</summary>
     public void Dispose()
     {

@@ -10,11 +10,15 @@ public static class GrantMapperFactory
     /// <paramref name="capacity"/> pages held at once: bounce pages (copy), live mappings (map, deferred unmap), or cached
     /// grants (persistent: at least the front's pool, so nothing is purged while leased). Direct map needs no capacity.
     /// </summary>
+    /// <param name="scheme">The negotiated scheme.</param>
+    /// <param name="domain">The front's grants.</param>
+    /// <param name="capacity">The most pages held at once.</param>
+    /// <param name="flushPage">Deferred unmap: the front's flush page of this mapper's queue (0 for the first or only one).</param>
     /// <exception cref="ArgumentNullException"><paramref name="domain"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="capacity"/> is not 1 to 65536, or the scheme is unknown.</exception>
     /// <exception cref="PvRingProtocolException">Deferred unmap: the front's flush page is missing or malformed.</exception>
     /// <exception cref="PvRingException">Direct map: the front's arena cannot be mapped.</exception>
-    public static IGrantMapper Create(GrantScheme scheme, ForeignDomain domain, int capacity)
+    public static IGrantMapper Create(GrantScheme scheme, ForeignDomain domain, int capacity, int flushPage = 0)
     {
         ArgumentNullException.ThrowIfNull(domain);
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
@@ -25,7 +29,7 @@ public static class GrantMapperFactory
             GrantScheme.Map => new GrantMapper(domain, capacity),
             GrantScheme.Persistent => new PersistentGrantMapper(domain, new PersistentGrantOptions { MaxGrants = capacity }),
             GrantScheme.DirectMap => new DirectMapper(domain),
-            GrantScheme.DeferredUnmap => new DeferredUnmapMapper(domain, capacity),
+            GrantScheme.DeferredUnmap => new DeferredUnmapMapper(domain, capacity, flushPage),
             _ => throw new ArgumentOutOfRangeException(nameof(scheme), scheme, "Not a grant scheme."),
         };
     }

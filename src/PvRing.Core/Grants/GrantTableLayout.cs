@@ -49,6 +49,13 @@ internal static class GrantTableLayout
     /// <summary>The arena file of <paramref name="domid"/>.</summary>
     public static string ArenaFileName(ushort domid) => $"arena-{domid}";
 
-    /// <summary>The deferred-unmap flush page shared by a front and a back.</summary>
-    public static string FlushFileName(ushort frontDomid, ushort backDomid) => $"gntflush-{frontDomid}-{backDomid}";
+    /// <summary>The most flush pages one front and back share (one per queue of a device).</summary>
+    public const int MaxFlushPages = 256;
+
+    /// <summary>
+    /// The deferred-unmap flush page <paramref name="page"/> shared by a front and a back: one per queue, since each queue's
+    /// mapper flushes its own unmaps (page 0 keeps the single-queue name).
+    /// </summary>
+    public static string FlushFileName(ushort frontDomid, ushort backDomid, int page = 0) =>
+        page == 0 ? $"gntflush-{frontDomid}-{backDomid}" : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"gntflush-{frontDomid}-{backDomid}-{page}");
 }

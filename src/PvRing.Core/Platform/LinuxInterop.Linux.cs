@@ -60,6 +60,10 @@ internal static unsafe partial class LinuxInterop
     [LibraryImport(LibC, EntryPoint = "syscall", SetLastError = true)]
     internal static partial long SyscallFutex(long number, uint* address, int operation, uint value, Timespec* timeout, uint* address2, uint value3);
 
+    /// <summary><c>syscall(2)</c> with the mbind argument list: <c>mbind(addr, len, mode, nodemask, maxnode, flags)</c> (fixed parameters, as above).</summary>
+    [LibraryImport(LibC, EntryPoint = "syscall", SetLastError = true)]
+    internal static partial long SyscallMbind(long number, byte* address, nuint length, int mode, ulong* nodeMask, ulong maxNode, uint flags);
+
     /// <summary><c>sched_setaffinity(2)</c>; pid 0 is the calling thread.</summary>
     [LibraryImport(LibC, EntryPoint = "sched_setaffinity", SetLastError = true)]
     internal static partial int SchedSetAffinity(int pid, nuint cpuSetSize, ulong* mask);

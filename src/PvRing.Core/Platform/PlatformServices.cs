@@ -10,6 +10,7 @@ internal static class PlatformServices
 {
     private static readonly Lazy<IFutex> s_futex = new(() => OperatingSystem.IsLinux() ? new LinuxFutex() : throw NotSupported("futex waits on shared memory"));
     private static readonly Lazy<IThreadAffinity> s_affinity = new(() => OperatingSystem.IsLinux() ? new LinuxThreadAffinity() : throw NotSupported("thread pinning"));
+    private static readonly Lazy<INumaMemory> s_numa = new(() => OperatingSystem.IsLinux() ? new LinuxNumaMemory() : throw NotSupported("NUMA memory binding"));
     private static readonly Lazy<IProcessLiveness> s_liveness = new(() => OperatingSystem.IsLinux() ? new LinuxProcessLiveness() : throw NotSupported("peer liveness checks"));
 
     /// <summary>The futex implementation.</summary>
@@ -17,6 +18,9 @@ internal static class PlatformServices
 
     /// <summary>The thread-affinity implementation.</summary>
     internal static IThreadAffinity Affinity => s_affinity.Value;
+
+    /// <summary>The NUMA memory-policy implementation.</summary>
+    internal static INumaMemory Numa => s_numa.Value;
 
     /// <summary>The process-liveness implementation.</summary>
     internal static IProcessLiveness Liveness => s_liveness.Value;

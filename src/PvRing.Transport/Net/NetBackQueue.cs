@@ -410,9 +410,9 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
         }
     }
 
-    /// <summary>Maps the rings named by the front's references, binds its ports and creates the mode's mapper.</summary>
+    /// <summary>Maps the rings named by the front's references, binds its ports and creates the mode's mapper (queue <paramref name="index"/>'s flush page in deferred unmap).</summary>
     internal static NetBackQueue Attach(
-        ForeignDomain front, EventDomain events, NetDeviceFeatures agreed, uint[] transmitReferences, uint[] receiveReferences, int transmitPort, int? receivePort)
+        ForeignDomain front, EventDomain events, NetDeviceFeatures agreed, int index, uint[] transmitReferences, uint[] receiveReferences, int transmitPort, int? receivePort)
     {
         foreach (uint reference in transmitReferences)
         {
@@ -434,13 +434,13 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
             EventChannel? receiveChannel = receivePort is int port ? Own(owned, events.BindInterdomain(front.DomainId, port)) : null;
             // Room for every page the front can have out at once on a ring (one buffer per slot), so nothing is purged or
             // refused while it is leased; copy mode needs one packet's bounce pages. Deferred unmap and direct map share
-            // one mapper (one flush page, one arena mapping; both thread-safe), the others get one per ring.
+            // one mapper (the queue's flush page, one arena mapping; both thread-safe), the others get one per ring.
             IGrantMapper transmitMapper;
             IGrantMapper receiveMapper;
             GrantScheme scheme = agreed.GrantScheme;
             if (scheme is GrantScheme.DeferredUnmap or GrantScheme.DirectMap)
             {
-                transmitMapper = receiveMapper = GrantMapperFactory.Create(scheme, front, transmit.Size + receive.Size);
+                transmitMapper = receiveMapper = GrantMapperFactory.Create(scheme, front, transmit.Size + receive.Size, flushPage: index);
                 owned.Insert(0, transmitMapper);
             }
             else

@@ -10,7 +10,7 @@ using PvRing.Store;
 namespace PvRing.Transport;
 
 /// <summary>
-/// The back end of a netif device, connected: a shell over its queues (<see cref="NetBackQueue"/>, one today), each with
+/// The back end of a netif device, connected: a shell over its queues (<see cref="NetBackQueue"/>, as many as agreed), each with
 /// the front end's transmit and receive rings mapped into this process, its event channel(s) bound and the grant mapper
 /// of the agreed mode. Create it with <see cref="ConnectAsync"/>.
 /// </summary>
@@ -55,10 +55,16 @@ public sealed class NetBackend : IAsyncDisposable
     /// <summary>The layout of every ring.</summary>
     public RingVariant Variant => Features.Variant;
 
-    /// <summary>The queues (one, under the flat keys, until multiqueue is negotiated).</summary>
+    /// <summary>The queues: one under the flat keys, or as many as multiqueue agreed, each under <c>queue-N/</c>.</summary>
     public IReadOnlyList<NetBackQueue> Queues => _queues;
 
-    /// <summary>The first (today the only) queue.</summary>
+    /// <summary>
+    /// The NUMA node the front end said it runs on (<c>numa-node</c>), when <see cref="NetDeviceFeatures.NumaAffinity"/> was
+    /// agreed and the front wrote one; null otherwise. Where to place each queue's worker is the caller's choice.
+    /// </summary>
+    public int? FrontendNumaNode { get; private init; }
+
+    /// <summary>The first queue (the only one without multiqueue).</summary>
     public NetBackQueue Queue => _queues[0];
 
     /// <summary>
@@ -95,8 +101,9 @@ public sealed class NetBackend : IAsyncDisposable
 
         var bus = new XenBusBackend(store, device, options.Offers.ToValues(), options.Bus);
         ForeignDomain? front = null;
-        NetBackQueue? queue = null;
+        var queues = new List<NetBackQueue>();
         NetDeviceFeatures agreed = default;
+        int? numaNode = null;
         try
         {
             await bus.ConnectAsync(async (negotiation, token) =>
@@ -104,8 +111,17 @@ public sealed class NetBackend : IAsyncDisposable
                 try
                 {
                     agreed = NetDeviceFeatures.From(negotiation);
+                    if (agreed.NumaAffinity)
+                    {
+                        numaNode = await ReadNumaNodeAsync(store, device.FrontendPath, token).ConfigureAwait(false);
+                    }
+
                     front = ForeignDomain.Open(host, (ushort)device.BackendDomainId, (ushort)device.FrontendDomainId);
-                    queue = await AttachQueueAsync(store, device.FrontendPath, prefix: "", front, events, agreed, token).ConfigureAwait(false);
+                    var references = new HashSet<uint>();
+                    for (int index = 0; index < agreed.Queues; index++)
+                    {
+                        queues.Add(await AttachQueueAsync(store, device.FrontendPath, index, front, events, agreed, references, token).ConfigureAwait(false));
+                    }
                 }
                 catch (PvRingException e) when (e is not PvRingProtocolException and not XenStoreException)
                 {
@@ -117,13 +133,17 @@ public sealed class NetBackend : IAsyncDisposable
         }
         catch
         {
-            queue?.Dispose();
+            foreach (NetBackQueue queue in queues)
+            {
+                queue.Dispose();
+            }
+
             front?.Dispose();
             throw;
         }
 
-        options.Bus?.Log?.Invoke($"net back end {device}: connected with {agreed}");
-        return new NetBackend(bus, store, host, agreed, front!, [queue!]);
+        options.Bus?.Log?.Invoke($"net back end {device}: connected with {agreed}{(numaNode is int n ? $", front on NUMA node {n}" : "")}");
+        return new NetBackend(bus, store, host, agreed, front!, [.. queues]) { FrontendNumaNode = numaNode };
     }
 
     /// <summary>
@@ -159,12 +179,36 @@ public sealed class NetBackend : IAsyncDisposable
         _stop.Dispose();
     }
 
+    /// <summary>The front's <c>numa-node</c>, hostile input: a missing key is no placement, a malformed one a refusal.</summary>
+    private static async Task<int?> ReadNumaNodeAsync(XenStoreClient store, string frontendPath, CancellationToken cancellationToken)
+    {
+        string? text = await store.TryReadAsync(frontendPath + "/" + NetifKeys.NumaNode, cancellationToken).ConfigureAwait(false);
+        if (text is null)
+        {
+            return null;
+        }
+
+        return int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int node) && node <= Platform.NumaMemory.MaxNodeId
+            ? node
+            : throw new PvRingProtocolException($"The front end's {NetifKeys.NumaNode} is not a node id 0..{Platform.NumaMemory.MaxNodeId}: value={(text.Length > 32 ? text[..32] + "..." : text)}.");
+    }
+
     private static async Task<NetBackQueue> AttachQueueAsync(
-        XenStoreClient store, string frontendPath, string prefix, ForeignDomain front, EventDomain events, NetDeviceFeatures agreed, CancellationToken cancellationToken)
+        XenStoreClient store, string frontendPath, int index, ForeignDomain front, EventDomain events, NetDeviceFeatures agreed, HashSet<uint> references, CancellationToken cancellationToken)
     {
         int order = agreed.RingPageOrder;
+        string prefix = NetifKeys.QueuePrefix(index, agreed.Queues);
         uint[] transmitReferences = await XenBusRingKeys.ReadRingReferencesAsync(store, frontendPath, prefix + NetifKeys.TransmitPrefix, order, cancellationToken).ConfigureAwait(false);
         uint[] receiveReferences = await XenBusRingKeys.ReadRingReferencesAsync(store, frontendPath, prefix + NetifKeys.ReceivePrefix, order, cancellationToken).ConfigureAwait(false);
+        foreach (uint reference in transmitReferences.Concat(receiveReferences).Distinct())
+        {
+            // Two queues on one ring page would each take the other's requests (repeats within a queue: Attach refuses them).
+            if (!references.Add(reference))
+            {
+                throw new PvRingProtocolException($"The front end's queue {index} uses ring grant reference {reference}, which another queue uses too.");
+            }
+        }
+
         int transmitPort;
         int? receivePort = null;
         if (agreed.SplitEventChannels)
@@ -177,7 +221,7 @@ public sealed class NetBackend : IAsyncDisposable
             transmitPort = await XenBusRingKeys.ReadEventChannelAsync(store, frontendPath, prefix + XenBusRingKeys.EventChannel, cancellationToken).ConfigureAwait(false);
         }
 
-        return NetBackQueue.Attach(front, events, agreed, transmitReferences, receiveReferences, transmitPort, receivePort);
+        return NetBackQueue.Attach(front, events, agreed, index, transmitReferences, receiveReferences, transmitPort, receivePort);
     }
 
     private async Task RemoveDeadFrontendFilesAsync()

@@ -19,9 +19,22 @@ namespace PvRing.Transport;
 /// <param name="SplitEventChannels">One event channel per ring (<c>event-channel-tx</c>/<c>-rx</c>) instead of one shared.</param>
 /// <param name="GrantModes">Offered: a set; wanted and agreed: exactly one (see <see cref="NetGrantModes"/>).</param>
 /// <param name="ScatterGather">Packets may span slot chains (<c>feature-sg</c>), so up to <see cref="NetPacketLimits.MaxPacketSize"/> bytes; else one page.</param>
+/// <param name="Queues">
+/// Multiqueue (hackathon item E, Linux's <c>multi-queue-max-queues</c>/<c>multi-queue-num-queues</c>): offered, the most
+/// queues the back serves; wanted and agreed, how many. Each queue has its own rings, event channels and grants, under
+/// <c>queue-N/</c> when there are several. 1 to <see cref="MaxQueues"/>.
+/// </param>
+/// <param name="NumaAffinity">
+/// Hackathon item H (<c>feature-numa-affinity</c>): the front writes <c>numa-node</c>, the node of its CPUs and memory, and
+/// the back places each queue's worker on that node and binds the queue's shared pages to it.
+/// </param>
 public readonly record struct NetDeviceFeatures(
-    RingFeatures RingFeatures, int RingPageOrder, bool SplitEventChannels, NetGrantModes GrantModes = NetGrantModes.All, bool ScatterGather = true)
+    RingFeatures RingFeatures, int RingPageOrder, bool SplitEventChannels, NetGrantModes GrantModes = NetGrantModes.All, bool ScatterGather = true,
+    int Queues = 1, bool NumaAffinity = false)
 {
+    /// <summary>The most queues a device may have (the bus's limit for <c>multi-queue-max-queues</c>).</summary>
+    public const int MaxQueues = 256;
+
     private static readonly (NetGrantModes Mode, XenBusFeature Feature)[] s_modeFeatures =
     [
         (NetGrantModes.Map, NetifKeys.GrantMap),
@@ -30,11 +43,20 @@ public readonly record struct NetDeviceFeatures(
         (NetGrantModes.DeferredUnmap, NetifKeys.DeferredUnmap),
     ];
 
-    /// <summary>Everything off: Xen's classic one-page rings, one event channel, grant copy, one slot per packet.</summary>
+    /// <summary>Everything off: Xen's classic one-page rings, one event channel, grant copy, one slot per packet, one queue.</summary>
     public static NetDeviceFeatures Classic => new(RingFeatures.None, 0, false, NetGrantModes.Copy, false);
 
-    /// <summary>Everything on, with the largest order and every grant mode (what a back end offers by default).</summary>
-    public static NetDeviceFeatures All => new(RingFeatures.All, (int)XenBusFeatures.RingPageOrder.Limit, true, NetGrantModes.All, true);
+    /// <summary>
+    /// Every feature on, with the largest order and every grant mode, and NUMA affinity; one queue (a count rather than a
+    /// switch: offer more with <c>All with { Queues = n }</c>, as <see cref="NetBackendOptions"/> does by default).
+    /// </summary>
+    public static NetDeviceFeatures All => new(RingFeatures.All, (int)XenBusFeatures.RingPageOrder.Limit, true, NetGrantModes.All, true, 1, true);
+
+    /// <summary>
+    /// The queues a back end offers by default: one per CPU this process may use, at most 16 (Linux netback offers one
+    /// per online CPU).
+    /// </summary>
+    public static int DefaultMaxQueues => Math.Clamp(Environment.ProcessorCount, 1, 16);
 
     /// <summary>The ring variant of these features for netif rings.</summary>
     public RingVariant Variant => new(RingFeatures, RingPageOrder, RingSlotKind.Network);
@@ -57,13 +79,18 @@ public readonly record struct NetDeviceFeatures(
         {
             throw new ArgumentOutOfRangeException(nameof(GrantModes), GrantModes, "Give at least one known grant mode.");
         }
+
+        if (Queues is < 1 or > MaxQueues)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Queues), Queues, $"Queues must be 1 to {MaxQueues}.");
+        }
     }
 
     /// <summary>The store keys and values, as the negotiation writes them, and the grant mode.</summary>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
         $"ring-page-order={RingPageOrder} feature-split-indexes={Bit(RingFeatures.SplitIndexes)} feature-align-slot={Bit(RingFeatures.AlignedSlots)} " +
         $"feature-split-rings={Bit(RingFeatures.SplitRings)} feature-split-event-channels={(SplitEventChannels ? 1 : 0)} feature-sg={(ScatterGather ? 1 : 0)} " +
-        $"grant-mode={DescribeModes(GrantModes)}");
+        $"grant-mode={DescribeModes(GrantModes)} multi-queue-num-queues={Queues} feature-numa-affinity={(NumaAffinity ? 1 : 0)}");
 
     /// <summary>What a negotiation agreed; a front that accepted two grant modes is refused (the back's check).</summary>
     /// <exception cref="PvRingProtocolException">More than one grant mode is enabled.</exception>
@@ -88,7 +115,9 @@ public readonly record struct NetDeviceFeatures(
             (int)negotiation[XenBusFeatures.RingPageOrder],
             negotiation.IsEnabled(NetifKeys.SplitEventChannels),
             mode == NetGrantModes.None ? NetGrantModes.Copy : mode,
-            negotiation.IsEnabled(NetifKeys.ScatterGather));
+            negotiation.IsEnabled(NetifKeys.ScatterGather),
+            (int)negotiation[XenBusFeatures.MultiQueue],
+            negotiation.IsEnabled(NetifKeys.NumaAffinity));
     }
 
     /// <summary>The value of every netif feature: offers for a back end, wishes for a front end.</summary>
@@ -98,6 +127,8 @@ public readonly record struct NetDeviceFeatures(
         {
             [NetifKeys.SplitEventChannels] = SplitEventChannels ? 1u : 0u,
             [NetifKeys.ScatterGather] = ScatterGather ? 1u : 0u,
+            [XenBusFeatures.MultiQueue] = (uint)Queues,
+            [NetifKeys.NumaAffinity] = NumaAffinity ? 1u : 0u,
         };
         foreach ((NetGrantModes mode, XenBusFeature feature) in s_modeFeatures)
         {

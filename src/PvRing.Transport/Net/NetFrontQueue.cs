@@ -435,10 +435,14 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
         _flush?.Dispose();
     }
 
-    /// <summary>Grants the rings, allocates the channel(s) and the buffers' persistent grants, and adds the queue's keys under <paramref name="prefix"/>.</summary>
+    /// <summary>
+    /// Grants the rings, allocates the channel(s) and the buffers' persistent grants (and queue <paramref name="index"/>'s
+    /// flush page in deferred unmap), and adds the queue's keys under its prefix (<see cref="NetifKeys.QueuePrefix"/>).
+    /// </summary>
     internal static NetFrontQueue Create(
-        GrantDomain grants, EventDomain events, ushort back, NetDeviceFeatures agreed, uint firstFrame, string prefix, IDictionary<string, string> keys)
+        GrantDomain grants, EventDomain events, ushort back, NetDeviceFeatures agreed, uint firstFrame, int index, IDictionary<string, string> keys)
     {
+        string prefix = NetifKeys.QueuePrefix(index, agreed.Queues);
         GrantedRing? transmitGrant = null;
         GrantedRing? receiveGrant = null;
         EventChannel? transmitChannel = null;
@@ -453,7 +457,7 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
             receiveChannel = agreed.SplitEventChannels ? events.AllocateUnbound(back) : null;
             if (agreed.GrantModes == NetGrantModes.DeferredUnmap)
             {
-                flush = DeferredUnmapFrontend.Create(grants.Host, grants.DomainId, back);
+                flush = DeferredUnmapFrontend.Create(grants.Host, grants.DomainId, back, index);
             }
 
             var queue = new NetFrontQueue(grants, back, agreed, firstFrame, transmitGrant, receiveGrant, transmitChannel, receiveChannel, flush);

@@ -9,7 +9,7 @@ using PvRing.Store;
 namespace PvRing.Transport;
 
 /// <summary>
-/// The front end of a netif device, connected: a shell over its queues (<see cref="NetFrontQueue"/>, one today), each with
+/// The front end of a netif device, connected: a shell over its queues (<see cref="NetFrontQueue"/>, as many as agreed), each with
 /// a transmit and a receive ring granted to the back end, event channel(s), transmit buffers and posted receive buffers,
 /// laid out and moved as negotiated through the store. Create it with <see cref="ConnectAsync"/>.
 /// </summary>
@@ -44,10 +44,10 @@ public sealed class NetFrontend : IAsyncDisposable
     /// <summary>The layout of every ring.</summary>
     public RingVariant Variant => Features.Variant;
 
-    /// <summary>The queues (one, under the flat keys, until multiqueue is negotiated).</summary>
+    /// <summary>The queues: one under the flat keys, or as many as multiqueue agreed, each under <c>queue-N/</c>.</summary>
     public IReadOnlyList<NetFrontQueue> Queues => _queues;
 
-    /// <summary>The first (today the only) queue.</summary>
+    /// <summary>The first queue (the only one without multiqueue).</summary>
     public NetFrontQueue Queue => _queues[0];
 
     /// <summary>
@@ -57,14 +57,15 @@ public sealed class NetFrontend : IAsyncDisposable
     public Task BackendGone { get; }
 
     /// <summary>
-    /// The grant domain options that fit one queue for <paramref name="wants"/> from frame <paramref name="firstFrame"/>:
-    /// arena frames for both rings and one buffer per slot, and grant table pages for all their references.
+    /// The grant domain options that fit the queues (<see cref="NetDeviceFeatures.Queues"/>) of <paramref name="wants"/>
+    /// from frame <paramref name="firstFrame"/>: for each, arena frames for both rings and one buffer per slot, and grant
+    /// table pages for all their references.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="wants"/> is invalid.</exception>
     public static GrantDomainOptions DomainOptionsFor(NetDeviceFeatures wants, uint firstFrame = 0)
     {
         wants.Validate();
-        int frames = FramesNeeded(wants);
+        int frames = FramesNeeded(wants) * wants.Queues;
         int entries = GrantDomainOptions.ReservedEntries + frames;
         return new GrantDomainOptions
         {
@@ -102,12 +103,12 @@ public sealed class NetFrontend : IAsyncDisposable
         if (needed.ArenaFrames > grants.FrameCount || (long)needed.GrantTablePages * GrantDomainOptions.EntriesPerTablePage > grants.EntryCount)
         {
             throw new ArgumentException(
-                $"A queue of order {options.Wants.RingPageOrder} from frame {options.FirstFrame} needs {needed.ArenaFrames} arena frames and {needed.GrantTablePages} grant table pages; " +
+                $"{options.Wants.Queues} queue(s) of order {options.Wants.RingPageOrder} from frame {options.FirstFrame} needs {needed.ArenaFrames} arena frames and {needed.GrantTablePages} grant table pages; " +
                 $"the domain has {grants.FrameCount} frames and {grants.EntryCount} entries (create it with NetFrontend.DomainOptionsFor).", nameof(grants));
         }
 
         var bus = new XenBusFrontend(store, device, options.Wants.ToValues(), options.Bus);
-        NetFrontQueue? queue = null;
+        var queues = new List<NetFrontQueue>();
         NetDeviceFeatures agreed = default;
         try
         {
@@ -115,18 +116,38 @@ public sealed class NetFrontend : IAsyncDisposable
             {
                 agreed = NetDeviceFeatures.From(negotiation);
                 var keys = new Dictionary<string, string>(StringComparer.Ordinal);
-                queue = NetFrontQueue.Create(grants, events, (ushort)device.BackendDomainId, agreed, options.FirstFrame, prefix: "", keys);
+                if (agreed.NumaAffinity && options.NumaNode is int node)
+                {
+                    // Item H: say where this end runs, and let its memory prefer that node before any frame is touched.
+                    keys[NetifKeys.NumaNode] = node.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    if (options.BindMemoryToNumaNode)
+                    {
+                        grants.PreferNumaNode(node);
+                    }
+                }
+
+                // Linux netfront's layout: each queue its own frames, rings, channels and keys (queue-N/ when several).
+                int frames = FramesNeeded(options.Wants);
+                for (int index = 0; index < agreed.Queues; index++)
+                {
+                    queues.Add(NetFrontQueue.Create(grants, events, (ushort)device.BackendDomainId, agreed, options.FirstFrame + (uint)(index * frames), index, keys));
+                }
+
                 return keys;
             }, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
-            queue?.Dispose();
+            foreach (NetFrontQueue queue in queues)
+            {
+                queue.Dispose();
+            }
+
             throw;
         }
 
         options.Bus?.Log?.Invoke($"net front end {device}: connected with {agreed}");
-        return new NetFrontend(bus, agreed, [queue!]);
+        return new NetFrontend(bus, agreed, [.. queues]);
     }
 
     /// <summary>

@@ -1,6 +1,7 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
 using PvRing.Bus;
+using PvRing.Grants;
 
 namespace PvRing.Transport;
 
@@ -20,6 +21,18 @@ public sealed class NetFrontendOptions
     /// </summary>
     public uint FirstFrame { get; init; }
 
+    /// <summary>
+    /// The NUMA node this front end runs on, written as <c>numa-node</c> when <see cref="NetDeviceFeatures.NumaAffinity"/>
+    /// is agreed (hackathon item H); null writes nothing.
+    /// </summary>
+    public int? NumaNode { get; init; }
+
+    /// <summary>
+    /// Whether the front's memory (arena and grant table) is made to prefer <see cref="NumaNode"/> when affinity is agreed
+    /// (<see cref="GrantDomain.PreferNumaNode"/>); worth it only on a machine with more than one node (default false).
+    /// </summary>
+    public bool BindMemoryToNumaNode { get; init; }
+
     /// <summary>The negotiation's timeout and log; null for the defaults (10 seconds, no log).</summary>
     public XenBusOptions? Bus { get; init; }
 
@@ -31,6 +44,12 @@ public sealed class NetFrontendOptions
         if (!System.Numerics.BitOperations.IsPow2((int)Wants.GrantModes))
         {
             throw new ArgumentOutOfRangeException(nameof(Wants), Wants.GrantModes, "A front end wants exactly one grant mode (it gets copy if the back end does not offer it).");
+        }
+
+        if (NumaNode is int node)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(node, nameof(NumaNode));
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(node, Platform.NumaMemory.MaxNodeId, nameof(NumaNode));
         }
 
         Bus?.Validate();

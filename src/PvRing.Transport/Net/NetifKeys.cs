@@ -47,7 +47,20 @@ public static class NetifKeys
     /// <summary>The frontend-driven TLB flush (<c>feature-deferred-unmap</c>): the back defers unmaps until the front asks for a flush.</summary>
     public static XenBusFeature DeferredUnmap { get; } = XenBusFeature.Boolean("feature-deferred-unmap");
 
-    /// <summary>Every feature a net device negotiates: the bus's ring features and the netif ones above.</summary>
+    /// <summary>
+    /// Hackathon item H (<c>feature-numa-affinity</c>): the back places each queue's worker on the front's NUMA node
+    /// (<see cref="NumaNode"/>) and binds the queue's shared pages there. Missing means off.
+    /// </summary>
+    public static XenBusFeature NumaAffinity { get; } = XenBusFeature.Boolean("feature-numa-affinity");
+
+    /// <summary>The front's NUMA node (a decimal number), written with <see cref="NumaAffinity"/>.</summary>
+    public const string NumaNode = "numa-node";
+
+    /// <summary>The prefix of queue <paramref name="index"/>'s keys: none for a single queue, <c>queue-N/</c> with several (Linux netfront's layout).</summary>
+    public static string QueuePrefix(int index, int queues) =>
+        queues == 1 ? string.Empty : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"queue-{index}/");
+
+    /// <summary>Every feature a net device negotiates: the bus's ring features and multiqueue, and the netif ones above.</summary>
     public static IReadOnlyList<XenBusFeature> All { get; } =
-        [.. XenBusFeatures.Ring, SplitEventChannels, ScatterGather, GrantMap, Persistent, DirectMap, DeferredUnmap];
+        [.. XenBusFeatures.Ring, XenBusFeatures.MultiQueue, SplitEventChannels, ScatterGather, GrantMap, Persistent, DirectMap, DeferredUnmap, NumaAffinity];
 }
