@@ -1,15 +1,16 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
+using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
-using System.Threading.Tasks.Sources;
 using PvRing.Bus;
 using PvRing.Events;
 using PvRing.Grants;
 using PvRing.Memory;
+using PvRing.Platform;
 using PvRing.Store;
 
 namespace PvRing.Transport;
@@ -24,63 +25,69 @@ namespace PvRing.Transport;
 /// direction must not overlap. Send waits for ring space (back-pressure, nothing is dropped); receive returns 0 once the
 /// peer closed and every packet it sent was taken. A peer that dies ends waiting calls with <see cref="PeerGoneException"/>
 /// (within about a second, when the store notices), and a malformed packet with <see cref="PvRingProtocolException"/>.
+/// With multiqueue (<see cref="NetDeviceFeatures.Queues"/> above 1) each queue of <see cref="Queues"/> is such a pair of
+/// directions of its own: send on a queue chosen by flow (<see cref="SendAsync(ReadOnlyMemory{byte}, int, CancellationToken)"/>)
+/// and receive on every queue, one worker each (<see cref="RunWorkers"/>); order is kept within a queue, not across them.
 /// </remarks>
 public sealed class PvRingConnection : IAsyncDisposable
 {
     private readonly NetFrontend? _front;
     private readonly NetBackend? _back;
-    private readonly NetFrontQueue? _frontQueue;
-    private readonly NetBackQueue? _backQueue;
+    private readonly PvRingQueue[] _queues;
+    private readonly PvRingQueue _first;
+    private readonly PvRingQueue? _single;
     private readonly Func<ValueTask> _release;
     private readonly CancellationTokenSource _peerGone = new();
-    private readonly PvRingPacketLeases _leases;
-    private readonly SendOperation _send;
-    private readonly ReceiveOperation _receive;
-    private readonly ReceivePacketOperation _receivePacket;
     private PvRingDuplexPipe? _pipe;
     private int _disposed;
 
     private readonly ILogger _logger;
-    private readonly int _spinCount;
 
-    private PvRingConnection(NetFrontend front, Func<ValueTask> release, ILogger? logger, int spinCount)
-        : this(front, null, front.Queue.ReceiveRing.Size, front.Features, front.BackendGone, release, logger, spinCount)
-    {
-    }
-
-    private PvRingConnection(NetBackend back, Func<ValueTask> release, ILogger? logger, int spinCount)
-        : this(null, back, back.Queue.TransmitRing.Size, back.Features, back.FrontendGone, release, logger, spinCount)
-    {
-    }
-
-    // One end of either kind: exactly one of front and back; receiveRingSize is the ring its packets arrive on.
+    // One end of either kind: exactly one of front and back.
     private PvRingConnection(
-        NetFrontend? front, NetBackend? back, int receiveRingSize, NetDeviceFeatures features, Task peerGone, Func<ValueTask> release, ILogger? logger, int spinCount)
+        NetFrontend? front, NetBackend? back, NetDeviceFeatures features, Task peerGone, Func<ValueTask> release, ILogger? logger, int spinCount, QueuePlacer.Result placement)
     {
-        _spinCount = spinCount;
         _front = front;
         _back = back;
-        _frontQueue = front?.Queue;
-        _backQueue = back?.Queue;
-        _leases = new PvRingPacketLeases(ReleaseSlot, receiveRingSize);
-        (_send, _receive, _receivePacket) = CreateOperations();
+        _queues = new PvRingQueue[features.Queues];
+        for (int i = 0; i < _queues.Length; i++)
+        {
+            _queues[i] = new PvRingQueue(this, i, front?.Queues[i], back?.Queues[i], placement.Cpus[i], spinCount);
+        }
+
+        _first = _queues[0];
+        _single = _queues.Length == 1 ? _first : null;
         _release = release;
         _logger = logger ?? NullLogger.Instance;
         Features = features;
+        Placement = placement.Description;
+        PvRingLog.Placed(_logger, DeviceName, Placement);
         _ = CancelWhenDone(peerGone);
     }
 
     /// <summary>What both ends agreed.</summary>
     public NetDeviceFeatures Features { get; }
 
+    /// <summary>The queues, <see cref="NetDeviceFeatures.Queues"/> of them; one without multiqueue.</summary>
+    public IReadOnlyList<PvRingQueue> Queues => _queues;
+
+    /// <summary>
+    /// What the placement chose for the queues' workers and why, for example "2 queues on cpus 0,1 (spread over 2 CPUs);
+    /// NUMA: one NUMA node here, so the front's numa-node 0 changes nothing".
+    /// </summary>
+    public string Placement { get; }
+
     /// <summary>Whether this is the end that connected (the front end) rather than the one a listener accepted.</summary>
     public bool IsFrontEnd => _front is not null;
 
     /// <summary>How many one-page packets <see cref="ReceivePacketAsync"/> lends in place at once (half the receiving ring, at most 64).</summary>
-    internal int SlotLendBudget => _leases.SlotBudget;
+    internal int SlotLendBudget => _first.SlotLendBudget;
 
     /// <summary>Whether the peer has closed the connection or gone away.</summary>
     public bool IsPeerGone => _peerGone.IsCancellationRequested;
+
+    /// <summary>Whether this end was disposed (its rings are unmapped).</summary>
+    internal bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
     /// <summary>
     /// Connects to the listener of <paramref name="name"/>, retrying while it is not there yet, for at most
@@ -109,20 +116,31 @@ public sealed class PvRingConnection : IAsyncDisposable
         }
 
         NetDeviceFeatures wants = options.Wants with { SplitEventChannels = true };
+        CpuTopology? topology = QueuePlacer.LoadTopology(options.SysRoot);
+        IReadOnlyCollection<int> allowed = options.AllowedCpus ?? CpuAffinity.GetCurrentThreadAffinity();
+        int? node = options.NumaNode ?? (topology is null ? null : QueuePlacer.NodeOf(topology, allowed));
         var owned = new Stack<IAsyncDisposable>();
         try
         {
             XenStoreClient store = Own(owned, await XenStoreClient.ConnectAsync(new XenStoreClientOptions { SocketPath = socket, DomainId = domain }, cancellationToken).ConfigureAwait(false));
             GrantDomain grants = OwnDisposable(owned, GrantDomain.Create(directory, (ushort)domain, NetFrontend.DomainOptionsFor(wants)));
             EventDomain events = OwnDisposable(owned, EventDomain.Create(directory, (ushort)domain));
-            var frontOptions = new NetFrontendOptions { Wants = wants, Bus = new XenBusOptions { Timeout = options.ConnectTimeout } };
+            var frontOptions = new NetFrontendOptions
+            {
+                Wants = wants,
+                NumaNode = node,
+                BindMemoryToNumaNode = topology is { NodeIds.Count: > 1 } && node is int n && topology.NodeIds.Contains(n),
+                Bus = new XenBusOptions { Timeout = options.ConnectTimeout },
+            };
             NetFrontend front = Own(owned, await NetFrontend.ConnectAsync(store, PvRingRendezvous.DeviceOf(domain), grants, events, frontOptions, cancellationToken).ConfigureAwait(false));
             if (options.Logger is ILogger logger)
             {
                 PvRingLog.Connected(logger, name, domain, front.Features);
             }
 
-            return new PvRingConnection(front, () => DisposeAllAsync(owned), options.Logger, options.SpinCount);
+            QueuePlacer.Result placement = QueuePlacer.Place(
+                topology, allowed, front.Features.Queues, options.QueuePlacement, options.QueueCpus, node, front.Features.NumaAffinity);
+            return new PvRingConnection(front, null, front.Features, front.BackendGone, () => DisposeAllAsync(owned), options.Logger, options.SpinCount, placement);
         }
         catch
         {
@@ -132,29 +150,47 @@ public sealed class PvRingConnection : IAsyncDisposable
     }
 
     /// <summary>
-    /// Sends one packet if the ring has room now: true when it is on its way, false (nothing sent) when the ring is full.
+    /// Sends one packet on the first queue if its ring has room now: true when it is on its way, false (nothing sent) when
+    /// the ring is full.
     /// </summary>
     /// <exception cref="ArgumentException">The packet is empty or larger than the negotiated features allow.</exception>
     /// <exception cref="PvRingException">The peer closed the connection or went away; the packet was not sent.</exception>
     /// <exception cref="ObjectDisposedException">The connection was disposed.</exception>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public bool TrySend(ReadOnlySpan<byte> packet)
-    {
-        if (IsPeerGone)
-        {
-            ThrowPeerGone();
-        }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TrySend(ReadOnlySpan<byte> packet) => _first.TrySend(packet);
 
-        return _frontQueue is not null ? _frontQueue.TrySend(packet) : _backQueue!.TrySend(packet);
-    }
+    /// <summary>Sends one packet on the queue of <paramref name="flow"/> (<see cref="QueueFor"/>) if its ring has room now.</summary>
+    /// <exception cref="ArgumentException">The packet is empty or larger than the negotiated features allow.</exception>
+    /// <exception cref="PvRingException">The peer closed the connection or went away; the packet was not sent.</exception>
+    public bool TrySend(ReadOnlySpan<byte> packet, int flow) => QueueFor(flow).TrySend(packet);
 
-    /// <summary>Sends one packet, waiting for ring space as long as it takes (back-pressure: nothing is dropped).</summary>
+    /// <summary>Sends one packet on the first queue, waiting for ring space as long as it takes (back-pressure: nothing is dropped).</summary>
     /// <exception cref="ArgumentException">The packet is empty or larger than the negotiated features allow.</exception>
     /// <exception cref="PvRingException">The peer closed the connection (a <see cref="PeerGoneException"/> if its process died); the packet was not sent.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; the packet was not sent.</exception>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public ValueTask SendAsync(ReadOnlyMemory<byte> packet, CancellationToken cancellationToken = default) =>
-        TrySend(packet.Span) || SpinSend(packet.Span) ? ValueTask.CompletedTask : _send.StartAsync(packet, cancellationToken);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("ApiDesign", "RS0027", Justification = "SendAsync(packet, flow) is the multiqueue overload the API asks for; the token stays optional here.")]
+    public ValueTask SendAsync(ReadOnlyMemory<byte> packet, CancellationToken cancellationToken = default) => _first.SendAsync(packet, cancellationToken);
+
+    /// <summary>
+    /// Sends one packet on the queue of <paramref name="flow"/> (<see cref="QueueFor"/>), waiting for ring space: packets of
+    /// one flow keep their order; packets of flows on different queues have none between them.
+    /// </summary>
+    /// <exception cref="ArgumentException">The packet is empty or larger than the negotiated features allow.</exception>
+    /// <exception cref="PvRingException">The peer closed the connection (a <see cref="PeerGoneException"/> if its process died); the packet was not sent.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; the packet was not sent.</exception>
+    public ValueTask SendAsync(ReadOnlyMemory<byte> packet, int flow, CancellationToken cancellationToken) => QueueFor(flow).SendAsync(packet, cancellationToken);
+
+    /// <summary>Sends one packet on the queue of <paramref name="flow"/>, waiting for ring space (see the overload with a token).</summary>
+    /// <exception cref="ArgumentException">The packet is empty or larger than the negotiated features allow.</exception>
+    /// <exception cref="PvRingException">The peer closed the connection (a <see cref="PeerGoneException"/> if its process died); the packet was not sent.</exception>
+    public ValueTask SendAsync(ReadOnlyMemory<byte> packet, int flow) => QueueFor(flow).SendAsync(packet);
+
+    /// <summary>
+    /// The queue that carries <paramref name="flow"/>, steered as Linux does by default: a hash of the flow key
+    /// (<c>jhash</c>) scaled onto the queues (<c>reciprocal_scale</c>), so a flow always takes the same queue.
+    /// </summary>
+    public PvRingQueue QueueFor(int flow) => _queues.Length == 1 ? _first : _queues[QueueIndexOf(flow, _queues.Length)];
 
     /// <summary>
     /// Takes the next packet into <paramref name="buffer"/> if one waits. True: <paramref name="length"/> bytes are there.
@@ -162,19 +198,9 @@ public sealed class PvRingConnection : IAsyncDisposable
     /// needs that many bytes; it stays for a call with a large enough buffer.
     /// </summary>
     /// <exception cref="PvRingProtocolException">The peer sent a malformed packet; the connection is broken.</exception>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public bool TryReceive(Span<byte> buffer, out int length)
-    {
-        try
-        {
-            return _frontQueue is not null ? _frontQueue.TryReceive(buffer, out length) : _backQueue!.TryReceive(buffer, out length);
-        }
-        catch (PvRingProtocolException e)
-        {
-            Fail(e);
-            throw;
-        }
-    }
+    /// <exception cref="InvalidOperationException">The connection has several queues: receive on each of <see cref="Queues"/>.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryReceive(Span<byte> buffer, out int length) => (_single ?? ThrowSeveralQueues()).TryReceive(buffer, out length);
 
     /// <summary>
     /// Receives the next packet into <paramref name="buffer"/>, waiting for one; returns its length, or 0 once the peer has
@@ -186,74 +212,19 @@ public sealed class PvRingConnection : IAsyncDisposable
     /// <exception cref="PeerGoneException">The peer's process died.</exception>
     /// <exception cref="PvRingProtocolException">The peer sent a malformed packet; the connection is broken.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; nothing was taken.</exception>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-    {
-        if (TryReceive(buffer.Span, out int length) || (length == 0 && SpinReceive(buffer.Span, out length)))
-        {
-            return new ValueTask<int>(length);
-        }
-
-        return length > buffer.Length ? ValueTask.FromException<int>(TooSmall(length, buffer.Length)) : _receive.StartAsync(buffer, cancellationToken);
-    }
+    /// <exception cref="InvalidOperationException">The connection has several queues: receive on each of <see cref="Queues"/>.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+        (_single ?? ThrowSeveralQueues()).ReceiveAsync(buffer, cancellationToken);
 
     /// <summary>
     /// Takes the next packet if one waits, lent without a copy where it fits in one page (see <see cref="PvRingPacket"/>);
     /// dispose it when done. False: nothing waits.
     /// </summary>
     /// <exception cref="PvRingProtocolException">The peer sent a malformed packet; the connection is broken.</exception>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public bool TryReceivePacket(out PvRingPacket packet)
-    {
-        try
-        {
-            int length = 0;
-            if (_leases.CanLendSlot)
-            {
-                if (_frontQueue is not null)
-                {
-                    if (_frontQueue.TryTake(out PacketSegment segment, out int id, out length))
-                    {
-                        GrantLease none = default;
-                        packet = _leases.LendSlot(segment, id, ref none, 0);
-                        return true;
-                    }
-                }
-                else if (_backQueue!.TryTake(out PacketSegment segment, out GrantLease lease, out ushort id, out length))
-                {
-                    packet = _leases.LendSlot(segment, -1, ref lease, id);
-                    return true;
-                }
-            }
-            else
-            {
-                // Too many lent already: the next packet (if any) is copied; an empty buffer asks for its length.
-                _ = TryReceive([], out length);
-            }
-
-            if (length == 0)
-            {
-                packet = default;
-                return false;
-            }
-
-            // Several slots (or the zero-copy budget spent): gather it into a pooled buffer.
-            byte[] array = System.Buffers.ArrayPool<byte>.Shared.Rent(length);
-            if (!TryReceive(array, out int received))
-            {
-                System.Buffers.ArrayPool<byte>.Shared.Return(array);
-                throw new InvalidOperationException("The packet that was waiting could not be taken."); // a concurrent receive: a misuse
-            }
-
-            packet = _leases.LendArray(array, received);
-            return true;
-        }
-        catch (PvRingProtocolException e)
-        {
-            Fail(e);
-            throw;
-        }
-    }
+    /// <exception cref="InvalidOperationException">The connection has several queues: receive on each of <see cref="Queues"/>.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryReceivePacket(out PvRingPacket packet) => (_single ?? ThrowSeveralQueues()).TryReceivePacket(out packet);
 
     /// <summary>
     /// Receives the next packet, waiting for one, lent without a copy where it fits in one page (see
@@ -264,8 +235,73 @@ public sealed class PvRingConnection : IAsyncDisposable
     /// <exception cref="PeerGoneException">The peer's process died.</exception>
     /// <exception cref="PvRingProtocolException">The peer sent a malformed packet; the connection is broken.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; nothing was taken.</exception>
+    /// <exception cref="InvalidOperationException">The connection has several queues: receive on each of <see cref="Queues"/>.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ValueTask<PvRingPacket> ReceivePacketAsync(CancellationToken cancellationToken = default) =>
-        TryReceivePacket(out PvRingPacket packet) || SpinReceivePacket(out packet) ? new ValueTask<PvRingPacket>(packet) : _receivePacket.StartAsync(cancellationToken);
+        (_single ?? ThrowSeveralQueues()).ReceivePacketAsync(cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="work"/> once per queue, each on a thread of its own pinned to the queue's <see cref="PvRingQueue.Cpu"/>
+    /// (not pinned when it is -1): the per-queue workers of Linux netback. The task completes when every worker has
+    /// returned; it faults with their exceptions (a worker that cannot be pinned fails with a <see cref="PvRingException"/>),
+    /// and is cancelled when every worker ended with an <see cref="OperationCanceledException"/>.
+    /// </summary>
+    /// <param name="work">A queue's loop, usually <c>TryReceive</c>/<c>TrySend</c> until the token is cancelled or the peer is gone.</param>
+    /// <param name="cancellationToken">Passed to every worker.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="work"/> is null.</exception>
+    /// <exception cref="ObjectDisposedException">The connection was disposed.</exception>
+    public Task RunWorkers(Action<PvRingQueue, CancellationToken> work, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var errors = new ConcurrentQueue<Exception>();
+        int running = _queues.Length;
+        foreach (PvRingQueue queue in _queues)
+        {
+            var thread = new Thread(() =>
+            {
+                try
+                {
+                    if (queue.Cpu >= 0)
+                    {
+                        Pin(queue);
+                    }
+
+                    work(queue, cancellationToken);
+                }
+                catch (Exception e)
+                {
+                    errors.Enqueue(e);
+                }
+                finally
+                {
+                    if (Interlocked.Decrement(ref running) == 0)
+                    {
+                        if (errors.IsEmpty)
+                        {
+                            done.SetResult();
+                        }
+                        else if (errors.All(e => e is OperationCanceledException) && cancellationToken.IsCancellationRequested)
+                        {
+                            done.SetCanceled(cancellationToken);
+                        }
+                        else
+                        {
+                            done.SetException(errors);
+                        }
+                    }
+                }
+            })
+            {
+                IsBackground = true,
+                Name = $"PvRing queue {queue.Index}",
+            };
+            thread.Start();
+        }
+
+        return done.Task;
+    }
 
     /// <summary>
     /// The connection as a byte stream (<see cref="System.IO.Pipelines"/>): what the application writes to
@@ -274,11 +310,17 @@ public sealed class PvRingConnection : IAsyncDisposable
     /// loops are the connection's one sender and one receiver, so do not call the packet methods as well. Complete
     /// <see cref="IDuplexPipe.Output"/> when done writing; disposing the connection waits for what was written to be sent.
     /// </summary>
+    /// <exception cref="InvalidOperationException">The connection has several queues (a byte stream needs one order).</exception>
     public IDuplexPipe Pipe
     {
         get
         {
             ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+            if (_single is null)
+            {
+                throw new InvalidOperationException($"The connection has {_queues.Length} queues; a byte stream needs one order, so use a connection with one queue for Pipe.");
+            }
+
             if (Volatile.Read(ref _pipe) is PvRingDuplexPipe pipe)
             {
                 return pipe;
@@ -318,13 +360,42 @@ public sealed class PvRingConnection : IAsyncDisposable
     }
 
     /// <summary>Wraps an accepted back end; <paramref name="release"/> disposes it and cleans the device up.</summary>
-    internal static PvRingConnection ForBackEnd(NetBackend back, Func<ValueTask> release, ILogger? logger, int spinCount) => new(back, release, logger, spinCount);
+    internal static PvRingConnection ForBackEnd(NetBackend back, Func<ValueTask> release, ILogger? logger, int spinCount, QueuePlacer.Result placement) =>
+        new(null, back, back.Features, back.FrontendGone, release, logger, spinCount, placement);
+
+    /// <summary>Linux's default steering: <c>reciprocal_scale(jhash_1word(flow, 0), queues)</c>.</summary>
+    internal static int QueueIndexOf(int flow, int queues)
+    {
+        // jhash_1word(a, 0) = __jhash_nwords(a, 0, 0, JHASH_INITVAL + (1 << 2)), then __jhash_final.
+        uint initial = 0xdeadbeef + (1u << 2);
+        uint a = (uint)flow + initial;
+        uint b = initial;
+        uint c = initial;
+        c ^= b; c -= uint.RotateLeft(b, 14);
+        a ^= c; a -= uint.RotateLeft(c, 11);
+        b ^= a; b -= uint.RotateLeft(a, 25);
+        c ^= b; c -= uint.RotateLeft(b, 16);
+        a ^= c; a -= uint.RotateLeft(c, 4);
+        b ^= a; b -= uint.RotateLeft(a, 14);
+        c ^= b; c -= uint.RotateLeft(b, 24);
+        return (int)(((ulong)c * (uint)queues) >> 32);
+    }
 
     [System.Diagnostics.CodeAnalysis.DoesNotReturn]
-    private static void ThrowPeerGone() => throw new PvRingException("The peer closed the connection; the packet was not sent.");
+    private PvRingQueue ThrowSeveralQueues() =>
+        throw new InvalidOperationException($"The connection has {_queues.Length} queues: receive on each of Queues (for example with RunWorkers); order is kept within a queue only.");
 
-    private static ArgumentException TooSmall(int needed, int length) =>
-        new($"The next packet has {needed} bytes; the buffer holds {length}. The packet stays for a call with a larger buffer.", "buffer");
+    private static void Pin(PvRingQueue queue)
+    {
+        try
+        {
+            CpuAffinity.PinCurrentThread(queue.Cpu);
+        }
+        catch (PvRingException e)
+        {
+            throw new PvRingException($"Queue {queue.Index}'s worker could not be pinned to cpu {queue.Cpu}: {e.Message}", e);
+        }
+    }
 
     /// <summary>Claims a domain from the listener of <paramref name="directory"/>; returns the store's socket with it.</summary>
     private static async Task<(string Socket, int Domain)> ClaimDomainAsync(HostDirectory directory, CancellationToken cancellationToken)
@@ -383,7 +454,7 @@ public sealed class PvRingConnection : IAsyncDisposable
     private string DeviceName => (_front?.Device ?? _back!.Device).ToString();
 
     /// <summary>A malformed packet from the peer: the device reports it (<c>error</c> and Closing), as netfront and netback do.</summary>
-    private void Fail(PvRingProtocolException error)
+    internal void Fail(PvRingProtocolException error)
     {
         PvRingLog.ProtocolError(_logger, DeviceName, error.Message);
         _ = _front is not null ? _front.FailAsync(error) : _back!.FailAsync(error);
@@ -404,173 +475,6 @@ public sealed class PvRingConnection : IAsyncDisposable
                 // Disposed meanwhile: nobody waits any more.
             }
         }
-    }
-
-    private NetDirections SendDirection => _frontQueue is not null ? NetDirections.Transmit : NetDirections.Receive;
-
-    private NetDirections ReceiveDirection => _frontQueue is not null ? NetDirections.Receive : NetDirections.Transmit;
-
-    /// <summary>
-    /// The spin phase of a send that found the ring full, on the caller's thread and outside any state machine (so it runs
-    /// optimised code from the first call): polls up to the spin count and sends as soon as there is room. False: still
-    /// full, await.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private bool SpinSend(ReadOnlySpan<byte> packet)
-    {
-        for (int i = 0; i < _spinCount; i++)
-        {
-            // The front's room is the ids that come back (with responses, or with a flush in deferred unmap): taking them
-            // is the poll, so the shared index is read once per round; the back's is buffers the front posted.
-            bool room = _frontQueue is not null ? _frontQueue.CompleteTransmits() > 0 : HasWork(SendDirection);
-            if (room && TrySend(packet))
-            {
-                return true;
-            }
-
-            Thread.SpinWait(1);
-        }
-
-        return false;
-    }
-
-    /// <summary>
-    /// The spin phase of a receive that found nothing: polls up to the spin count and receives as soon as a packet is
-    /// there. False with <paramref name="length"/> 0: nothing came, await; with a larger length: the packet does not fit.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private bool SpinReceive(Span<byte> buffer, out int length)
-    {
-        length = 0;
-        for (int i = 0; i < _spinCount && !IsPeerGone; i++)
-        {
-            if (HasWork(ReceiveDirection) && (TryReceive(buffer, out length) || length > 0))
-            {
-                return length <= buffer.Length;
-            }
-
-            Thread.SpinWait(1);
-        }
-
-        return false;
-    }
-
-    /// <summary>The spin phase of <see cref="ReceivePacketAsync"/>: polls up to the spin count and takes a packet as soon as one is there.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private bool SpinReceivePacket(out PvRingPacket packet)
-    {
-        packet = default;
-        for (int i = 0; i < _spinCount && !IsPeerGone; i++)
-        {
-            if (HasWork(ReceiveDirection) && TryReceivePacket(out packet))
-            {
-                return true;
-            }
-
-            Thread.SpinWait(1);
-        }
-
-        return false;
-    }
-
-    /// <summary>A zero-copy packet came back: its buffer goes back to the ring (front) or its slot is answered (back).</summary>
-    private void ReleaseSlot(PvRingPacketLeases.Entry entry)
-    {
-        if (Volatile.Read(ref _disposed) != 0)
-        {
-            return; // the rings and mappings are gone with the connection
-        }
-
-        if (_frontQueue is not null)
-        {
-            _frontQueue.ReleaseTaken(entry.FrontId);
-        }
-        else
-        {
-            _backQueue!.ReleaseTaken(ref entry.BackLease, entry.BackId);
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool HasWork(NetDirections direction) =>
-        _frontQueue is not null ? ((INetQueueWork)_frontQueue).HasWork(direction) : ((INetQueueWork)_backQueue!).HasWork(direction);
-
-    private (SendOperation, ReceiveOperation, ReceivePacketOperation) CreateOperations()
-    {
-        INetQueueWork queue = _frontQueue is not null ? _frontQueue : _backQueue!;
-        EventChannel transmit = _frontQueue?.TransmitChannel ?? _backQueue!.TransmitChannel;
-        EventChannel receive = _frontQueue?.ReceiveChannel ?? _backQueue!.ReceiveChannel;
-        EventChannel sendChannel = NetQueueWaiter.ChannelFor(SendDirection, transmit, receive);
-        EventChannel receiveChannel = NetQueueWaiter.ChannelFor(ReceiveDirection, transmit, receive);
-        return (new SendOperation(this, queue, sendChannel), new ReceiveOperation(this, queue, receiveChannel), new ReceivePacketOperation(this, queue, receiveChannel));
-    }
-
-    /// <summary>A send waiting for ring space (back-pressure).</summary>
-    private sealed class SendOperation(PvRingConnection connection, INetQueueWork queue, EventChannel channel)
-        : NetWaitOperation<bool>(queue, connection.SendDirection, channel), IValueTaskSource
-    {
-        private ReadOnlyMemory<byte> _packet;
-
-        protected override string Kind => "send";
-
-        protected override bool PeerGone => connection.IsPeerGone;
-
-        public ValueTask StartAsync(ReadOnlyMemory<byte> packet, CancellationToken cancellationToken)
-        {
-            _packet = packet;
-            return new ValueTask(this, Start(cancellationToken));
-        }
-
-        void IValueTaskSource.GetResult(short token) => GetResult(token);
-
-        protected override bool TryComplete(out bool result)
-        {
-            // The sender contract: ids that came back since TrySend looked (deferred unmap returns them with a flush, not a
-            // response) mean "try again" before waiting.
-            result = connection.TrySend(_packet.Span)
-                || (connection._frontQueue is not null && connection._frontQueue.CompleteTransmits() > 0 && connection.TrySend(_packet.Span));
-            return result;
-        }
-
-        protected override bool OnEnd() => throw new PvRingException("The peer closed the connection; the packet was not sent.");
-    }
-
-    /// <summary>A <see cref="ReceiveAsync"/> waiting for a packet.</summary>
-    private sealed class ReceiveOperation(PvRingConnection connection, INetQueueWork queue, EventChannel channel)
-        : NetWaitOperation<int>(queue, connection.ReceiveDirection, channel)
-    {
-        private Memory<byte> _buffer;
-
-        protected override string Kind => "receive";
-
-        protected override bool PeerGone => connection.IsPeerGone;
-
-        public ValueTask<int> StartAsync(Memory<byte> buffer, CancellationToken cancellationToken)
-        {
-            _buffer = buffer;
-            return new ValueTask<int>(this, Start(cancellationToken));
-        }
-
-        protected override bool TryComplete(out int result) =>
-            connection.TryReceive(_buffer.Span, out result) || (result > _buffer.Length ? throw TooSmall(result, _buffer.Length) : false);
-
-        // Whatever the peer sent before it closed is still in the ring: take it first, then report the end (0).
-        protected override int OnEnd() => TryComplete(out int length) ? length : 0;
-    }
-
-    /// <summary>A <see cref="ReceivePacketAsync"/> waiting for a packet.</summary>
-    private sealed class ReceivePacketOperation(PvRingConnection connection, INetQueueWork queue, EventChannel channel)
-        : NetWaitOperation<PvRingPacket>(queue, connection.ReceiveDirection, channel)
-    {
-        protected override string Kind => "receive";
-
-        protected override bool PeerGone => connection.IsPeerGone;
-
-        public ValueTask<PvRingPacket> StartAsync(CancellationToken cancellationToken) => new(this, Start(cancellationToken));
-
-        protected override bool TryComplete(out PvRingPacket result) => connection.TryReceivePacket(out result);
-
-        protected override PvRingPacket OnEnd() => TryComplete(out PvRingPacket packet) ? packet : default;
     }
 
     /// <summary>Lets a synchronous resource sit in the list of what a connection releases.</summary>

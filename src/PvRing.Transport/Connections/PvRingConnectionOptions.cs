@@ -12,7 +12,13 @@ public sealed class PvRingConnectionOptions
     /// The features wanted (default: every ring feature, four-page rings (<see cref="DefaultRingPageOrder"/>), scatter-gather,
     /// persistent grants). Split event channels are always on: a connection's send and receive wait on their own channels.
     /// </summary>
-    public NetDeviceFeatures Wants { get; init; } = NetDeviceFeatures.All with { RingPageOrder = DefaultRingPageOrder, GrantModes = NetGrantModes.Persistent };
+    public NetDeviceFeatures Wants { get; init; } = DefaultWants;
+
+    /// <summary>
+    /// What a connection wants by default, to change with <c>with</c> (for example <c>DefaultWants with { Queues = 4 }</c>):
+    /// every ring feature, order <see cref="DefaultRingPageOrder"/>, scatter-gather, persistent grants, NUMA affinity, one queue.
+    /// </summary>
+    public static NetDeviceFeatures DefaultWants => NetDeviceFeatures.All with { RingPageOrder = DefaultRingPageOrder, GrantModes = NetGrantModes.Persistent };
 
     /// <summary>
     /// The ring page order a connection wants by default: 2 (four pages per ring). Measured with <c>apistream</c>, bulk
@@ -35,14 +41,39 @@ public sealed class PvRingConnectionOptions
     /// </summary>
     public int SpinCount { get; init; } = Events.SpinThenBlockWait.DefaultSpinCount;
 
-    /// <summary>Where lifecycle events go (listening, connected with the features, peer gone, protocol error); null for none.</summary>
+    /// <summary>Where lifecycle events go (listening, connected with the features, queue placement, peer gone, protocol error); null for none.</summary>
     public ILogger? Logger { get; init; }
 
+    /// <summary>
+    /// Where this end's queue workers run (<see cref="PvRingConnection.RunWorkers"/>): not pinned by default (the back end
+    /// pins its workers; pin the front's too with <see cref="PvRingQueuePlacement.Spread"/> or <see cref="QueueCpus"/>).
+    /// </summary>
+    public PvRingQueuePlacement QueuePlacement { get; init; } = PvRingQueuePlacement.None;
+
+    /// <summary>The CPUs for the queue workers, queue i on entry i modulo the count; overrides <see cref="QueuePlacement"/>. Null: none given.</summary>
+    public IReadOnlyList<int>? QueueCpus { get; init; }
+
+    /// <summary>
+    /// The NUMA node this end reports to the back end (<c>numa-node</c>, with <see cref="NetDeviceFeatures.NumaAffinity"/>);
+    /// null (the default) finds it: the node of the CPUs this process may use, when they are all on one.
+    /// </summary>
+    public int? NumaNode { get; init; }
+
+    /// <summary>A sysfs root to read the topology from instead of <c>/sys</c> (tests give a fake tree).</summary>
+    internal string? SysRoot { get; init; }
+
+    /// <summary>The CPUs this process may use, instead of asking the kernel (tests).</summary>
+    internal IReadOnlyCollection<int>? AllowedCpus { get; init; }
+
     /// <summary>Checks the options.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">A feature is out of range, not exactly one grant mode is wanted, or the timeout is not positive.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// A feature is out of range (queues 1 to 256), not exactly one grant mode is wanted, the timeout is not positive, the
+    /// spin count is negative, the NUMA node or a queue CPU is out of range, or the placement is unknown.
+    /// </exception>
     public void Validate()
     {
-        new NetFrontendOptions { Wants = Wants }.Validate();
+        new NetFrontendOptions { Wants = Wants, NumaNode = NumaNode }.Validate();
+        PvRingListenerOptions.ValidatePlacement(QueuePlacement, QueueCpus);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(ConnectTimeout, TimeSpan.Zero, nameof(ConnectTimeout));
         ArgumentOutOfRangeException.ThrowIfNegative(SpinCount, nameof(SpinCount));
     }

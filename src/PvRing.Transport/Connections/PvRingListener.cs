@@ -33,6 +33,7 @@ public sealed class PvRingListener : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _claims;
     private readonly ILogger _logger;
+    private Platform.CpuTopology? _topology;
     private int _disposed;
 
     private PvRingListener(string name, HostDirectory directory, PvRingListenerOptions options, XenStoreServer? server, XenStoreClient store, EventDomain events)
@@ -287,7 +288,7 @@ public sealed class PvRingListener : IAsyncDisposable
             {
                 await back.DisposeAsync().ConfigureAwait(false);
                 await ForgetAsync(device, ready).ConfigureAwait(false);
-            }, _options.Logger, _options.SpinCount);
+            }, _options.Logger, _options.SpinCount, PlaceQueues(back));
             PvRingLog.Accepted(_logger, Name, domain, back.Features);
             if (!_accepted.Writer.TryWrite(connection))
             {
@@ -304,6 +305,14 @@ public sealed class PvRingListener : IAsyncDisposable
 
             await ForgetAsync(device, ready).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Where an accepted back end's queue workers run: the options' placement, on the front's NUMA node where that applies.</summary>
+    private QueuePlacer.Result PlaceQueues(NetBackend back)
+    {
+        _topology ??= QueuePlacer.LoadTopology(_options.SysRoot);
+        IReadOnlyCollection<int> allowed = _options.AllowedCpus ?? Platform.CpuAffinity.GetCurrentThreadAffinity();
+        return QueuePlacer.Place(_topology, allowed, back.Features.Queues, _options.QueuePlacement, _options.QueueCpus, back.FrontendNumaNode, back.Features.NumaAffinity);
     }
 
     /// <summary>The toolstack's clean-up of a connection: its device directories and rendezvous keys leave the store.</summary>

@@ -24,4 +24,7 @@ internal static partial class PvRingLog
 
     [LoggerMessage(EventId = 6, Level = LogLevel.Error, Message = "PvRing connection ({Device}): protocol error, connection failed: {Reason}")]
     public static partial void ProtocolError(ILogger logger, string device, string reason);
+
+    [LoggerMessage(EventId = 7, Level = LogLevel.Information, Message = "PvRing connection ({Device}): {Placement}")]
+    public static partial void Placed(ILogger logger, string device, string placement);
 }

@@ -90,7 +90,7 @@ public readonly record struct NetDeviceFeatures(
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
         $"ring-page-order={RingPageOrder} feature-split-indexes={Bit(RingFeatures.SplitIndexes)} feature-align-slot={Bit(RingFeatures.AlignedSlots)} " +
         $"feature-split-rings={Bit(RingFeatures.SplitRings)} feature-split-event-channels={(SplitEventChannels ? 1 : 0)} feature-sg={(ScatterGather ? 1 : 0)} " +
-        $"grant-mode={DescribeModes(GrantModes)} multi-queue-num-queues={Queues} feature-numa-affinity={(NumaAffinity ? 1 : 0)}");
+        $"multi-queue-num-queues={Queues} feature-numa-affinity={(NumaAffinity ? 1 : 0)} grant-mode={DescribeModes(GrantModes)}");
 
     /// <summary>What a negotiation agreed; a front that accepted two grant modes is refused (the back's check).</summary>
     /// <exception cref="PvRingProtocolException">More than one grant mode is enabled.</exception>
