@@ -73,6 +73,7 @@ public sealed class PvRingConnectionOptions
     public void Validate()
     {
         new NetFrontendOptions { Wants = Wants, NumaNode = NumaNode }.Validate();
+        _ = NetFrontend.DomainOptionsFor(Wants); // the queues' grants must fit one table
         PvRingListenerOptions.ValidatePlacement(QueuePlacement, QueueCpus);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(ConnectTimeout, TimeSpan.Zero, nameof(ConnectTimeout));
         ArgumentOutOfRangeException.ThrowIfNegative(SpinCount, nameof(SpinCount));

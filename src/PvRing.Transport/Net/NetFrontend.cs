@@ -61,12 +61,20 @@ public sealed class NetFrontend : IAsyncDisposable
     /// from frame <paramref name="firstFrame"/>: for each, arena frames for both rings and one buffer per slot, and grant
     /// table pages for all their references.
     /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="wants"/> is invalid.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="wants"/> is invalid, or its queues need more grant references than a table holds.</exception>
     public static GrantDomainOptions DomainOptionsFor(NetDeviceFeatures wants, uint firstFrame = 0)
     {
         wants.Validate();
         int frames = FramesNeeded(wants) * wants.Queues;
         int entries = GrantDomainOptions.ReservedEntries + frames;
+        if (entries > GrantDomainOptions.MaxGrantTablePages * GrantDomainOptions.EntriesPerTablePage)
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(wants),
+                $"{wants.Queues} queue(s) of ring page order {wants.RingPageOrder} need {entries} grant references; a grant table holds at most " +
+                $"{GrantDomainOptions.MaxGrantTablePages * GrantDomainOptions.EntriesPerTablePage} (Xen's gnttab_max_frames): ask for fewer queues or a lower order.");
+        }
+
         return new GrantDomainOptions
         {
             ArenaFrames = (int)firstFrame + frames,

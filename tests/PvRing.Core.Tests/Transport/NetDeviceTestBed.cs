@@ -18,14 +18,14 @@ internal sealed class NetDeviceTestBed : IAsyncDisposable
 {
     public static readonly XenBusOptions Bus = new() { Timeout = StoreTestHost.Timeout };
 
-    private NetDeviceTestBed(StoreTestHost store, XenStoreClient back, XenStoreClient front, XenBusDevice device)
+    private NetDeviceTestBed(StoreTestHost store, XenStoreClient back, XenStoreClient front, XenBusDevice device, int queues, int order)
     {
         Store = store;
         BackStore = back;
         FrontStore = front;
         Device = device;
-        // Room for the largest queue (order 4) plus 16 spare frames at the end for hand-made requests.
-        Grants = GrantDomain.Create(Memory.Host, 1, NetFrontend.DomainOptionsFor(NetDeviceFeatures.All with { GrantModes = NetGrantModes.Copy }, firstFrame: 16));
+        // Room for the largest queues (order 4) plus 16 spare frames at the end for hand-made requests.
+        Grants = GrantDomain.Create(Memory.Host, 1, NetFrontend.DomainOptionsFor(NetDeviceFeatures.All with { GrantModes = NetGrantModes.Copy, Queues = queues, RingPageOrder = order }, firstFrame: 16));
         FrontEvents = EventDomain.Create(Memory.Host, 1);
         BackEvents = EventDomain.Create(Memory.Host, 0);
     }
@@ -46,14 +46,15 @@ internal sealed class NetDeviceTestBed : IAsyncDisposable
 
     public EventDomain BackEvents { get; }
 
-    public static async Task<NetDeviceTestBed> CreateAsync()
+    /// <summary>A test bed whose front memory fits <paramref name="queues"/> queues of ring page order <paramref name="order"/> (default: the largest).</summary>
+    public static async Task<NetDeviceTestBed> CreateAsync(int queues = 1, int order = 4)
     {
         var store = StoreTestHost.Start();
         XenStoreClient back = await store.ConnectAsync();
         XenStoreClient front = await store.ConnectAsync(domainId: 1);
         var device = new XenBusDevice("vif", frontendDomainId: 1, backendDomainId: 0, deviceId: 0);
         await device.CreateAsync(back, StoreTestHost.Bounded());
-        return new NetDeviceTestBed(store, back, front, device);
+        return new NetDeviceTestBed(store, back, front, device, queues, order);
     }
 
     public Task<NetBackend> ConnectBackAsync(NetDeviceFeatures offers) =>
