@@ -16,7 +16,7 @@ const string Usage = """
     usage: PvRing.Rx --attach FILE [--count N] [--timeout SECONDS] [--wait MODE] [--host DIR]
            PvRing.Rx --store SOCKET [--store-owner self|external] [--max-order K] [feature switches] [packet switches]
                      [--grant-mode MODES] [--count N] [--timeout SECONDS] [--wait MODE] [--host DIR]
-           PvRing.Rx --name NAME [--max-order K] [feature switches] [packet switches] [--grant-mode MODES] [--count N]
+           PvRing.Rx --name NAME [--queues N] [--max-order K] [feature switches] [packet switches] [--grant-mode MODES] [--count N]
                      [--timeout SECONDS] [--host DIR]
       --attach FILE   ring file to serve: a name in the host directory, or a path; waits for it to appear; the classic
                       C-compatible ring of 12-byte requests, each answered with its id and NETIF_RSP_OKAY (no packets)
@@ -48,7 +48,7 @@ const string Usage = """
     (while connecting or before --count).
     """;
 
-var arguments = SampleArguments.Parse(args, Usage, ["--attach", "--store", "--name", "--store-owner", "--max-order", "--count", "--timeout", "--wait", "--host", .. StoreMode.FeatureOptions, .. PacketOptions.Names]);
+var arguments = SampleArguments.Parse(args, Usage, ["--attach", "--store", "--name", "--queues", "--store-owner", "--max-order", "--count", "--timeout", "--wait", "--host", .. StoreMode.FeatureOptions, .. PacketOptions.Names]);
 string? file = arguments.GetString("--attach");
 string? storeSocket = arguments.GetString("--store");
 string? meetingName = arguments.GetString("--name");
@@ -71,6 +71,12 @@ if (meetingName is not null && (arguments.GetString("--store-owner") is not null
     return SampleArguments.UsageExitCode;
 }
 
+if (meetingName is null && arguments.GetString("--queues") is not null)
+{
+    SampleArguments.Fail(Usage, "--queues is for --name: multiqueue comes with the application API");
+    return SampleArguments.UsageExitCode;
+}
+
 long? count = arguments.GetString("--count") is null ? null : arguments.GetInt64("--count", 0, 1, long.MaxValue, Usage);
 TimeSpan timeout = TimeSpan.FromSeconds(arguments.GetInt64("--timeout", 30, 1, 86_400, Usage));
 WaitMode waitMode = arguments.GetWaitMode(Usage);
@@ -80,7 +86,11 @@ if (meetingName is not null)
 {
     int maxOrder = (int)arguments.GetInt64("--max-order", XenBusFeatures.RingPageOrder.Limit, 0, XenBusFeatures.RingPageOrder.Limit, Usage);
     PacketOptions packets = PacketOptions.Parse(arguments, Usage, front: false);
-    NetDeviceFeatures offers = StoreMode.ParseFeatures(arguments, Usage, maxOrder) with { GrantModes = packets.GrantModes, ScatterGather = packets.ScatterGather };
+    NetDeviceFeatures offers = StoreMode.ParseFeatures(arguments, Usage, maxOrder) with
+    {
+        GrantModes = packets.GrantModes, ScatterGather = packets.ScatterGather,
+        Queues = ConnectionMode.ParseQueues(arguments, Usage, NetDeviceFeatures.DefaultMaxQueues), NumaAffinity = true,
+    };
     return await ListenByNameAsync(meetingName, offers, packets);
 }
 

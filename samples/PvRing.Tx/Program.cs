@@ -17,7 +17,7 @@ const string Usage = """
     usage: PvRing.Tx --create FILE [--order K] [--count N] [--warmup W] [--timeout SECONDS] [--wait MODE] [--host DIR]
            PvRing.Tx --store SOCKET [--order K] [feature switches] [packet switches] [--grant-mode MODE] [--count N]
                      [--timeout SECONDS] [--wait MODE] [--host DIR]
-           PvRing.Tx --name NAME [--order K] [feature switches] [packet switches] [--grant-mode MODE] [--count N]
+           PvRing.Tx --name NAME [--queues N] [--order K] [feature switches] [packet switches] [--grant-mode MODE] [--count N]
                      [--timeout SECONDS] [--host DIR]
       --create FILE   ring file to create: a name in the host directory, or a path (its directory is the host); the
                       classic C-compatible ring of 12-byte requests (no packets, no grants)
@@ -42,7 +42,7 @@ const string Usage = """
     64 usage (also: a packet size larger than the negotiated features allow); 130 interrupted.
     """;
 
-var arguments = SampleArguments.Parse(args, Usage, ["--create", "--store", "--name", "--order", "--count", "--warmup", "--timeout", "--wait", "--host", .. StoreMode.FeatureOptions, .. PacketOptions.Names]);
+var arguments = SampleArguments.Parse(args, Usage, ["--create", "--store", "--name", "--queues", "--order", "--count", "--warmup", "--timeout", "--wait", "--host", .. StoreMode.FeatureOptions, .. PacketOptions.Names]);
 string? storeSocket = arguments.GetString("--store");
 string? file = arguments.GetString("--create");
 string? meetingName = arguments.GetString("--name");
@@ -73,11 +73,19 @@ if (meetingName is not null && arguments.GetString("--wait") is not null)
     Fail("--wait is not for --name: a connection spins a little, then awaits");
 }
 
+if (meetingName is null && arguments.GetString("--queues") is not null)
+{
+    Fail("--queues is for --name: multiqueue comes with the application API");
+}
+
 using var interruption = new Interruption();
 if (meetingName is not null)
 {
     PacketOptions packets = PacketOptions.Parse(arguments, Usage, front: true);
-    NetDeviceFeatures wants = StoreMode.ParseFeatures(arguments, Usage, order) with { GrantModes = packets.GrantModes, ScatterGather = packets.ScatterGather };
+    NetDeviceFeatures wants = StoreMode.ParseFeatures(arguments, Usage, order) with
+    {
+        GrantModes = packets.GrantModes, ScatterGather = packets.ScatterGather, Queues = ConnectionMode.ParseQueues(arguments, Usage, 1), NumaAffinity = true,
+    };
     return await RunByNameAsync(meetingName, wants, packets);
 }
 
@@ -242,7 +250,13 @@ async Task<int> RunByNameAsync(string meetingName, NetDeviceFeatures wants, Pack
 {
     try
     {
-        var options = new PvRingConnectionOptions { Host = arguments.ResolveHost(Usage), Wants = wants, ConnectTimeout = timeout };
+        var options = new PvRingConnectionOptions
+        {
+            Host = arguments.ResolveHost(Usage),
+            Wants = wants,
+            ConnectTimeout = timeout,
+            QueuePlacement = wants.Queues > 1 ? PvRingQueuePlacement.Spread : PvRingQueuePlacement.None,
+        };
         await using PvRingConnection connection = await PvRingConnection.ConnectAsync(meetingName, options, interruption.Token);
         Console.WriteLine($"Tx: {DescribeJob(packets)}");
         return await ConnectionMode.RunAsync("Tx", connection, packets, count, timeout, interruption.Token);

@@ -45,6 +45,40 @@ public sealed class SampleByteModeTests
     }
 
     [Fact]
+    public void TxAndRx_ByNameWithQueues_EveryQueueReportsItsCpuAndPackets()
+    {
+        using var host = new TempHost();
+        string[] common = ["--name", "queues", "--host", host.Path, "--count", "1000", "--packet-size", "64-9000"];
+        using ChildProcess rx = ChildProcess.StartDotnet("PvRing.Rx", [.. common, "--queues", "4"]);
+        using ChildProcess tx = ChildProcess.StartDotnet("PvRing.Tx", [.. common, "--queues", "3"]);
+
+        int txCode = tx.WaitForExit(s_timeout);
+        Assert.True(txCode == 0, $"Tx exit code {txCode}. Tx output:\n{tx.Output}\nRx output:\n{rx.Output}");
+        rx.AssertExit(0, s_timeout);
+        Assert.Contains("multi-queue-num-queues=3", tx.Output);
+        Assert.Contains("Rx: placement: 3 queues on cpus ", rx.Output);
+        for (int q = 0; q < 3; q++)
+        {
+            Assert.Contains($"Rx: queue {q}: cpu ", rx.Output);
+            Assert.Contains($"Rx: tx-q{q}: received 1,000 packets", rx.Output);
+            Assert.Contains($"Tx: rx-q{q}: received 1,000 packets", tx.Output);
+        }
+
+        Assert.Contains("done: 1,000 packets per direction on each of 3 queues", tx.Output);
+        Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(host.Path, "queues")));
+    }
+
+    [Theory]
+    [InlineData("PvRing.Tx", "--store", "sock")]
+    [InlineData("PvRing.Rx", "--attach", "ring")]
+    public void Queues_WithoutName_RefusedWithUsage(string program, string mode, string value)
+    {
+        using ChildProcess process = ChildProcess.StartDotnet(program, mode, value, "--queues", "2");
+        process.AssertExit(64, s_timeout);
+        Assert.Contains("--queues is for --name", process.Output);
+    }
+
+    [Fact]
     public void Rx_ByNameWithoutCount_ServesOneFrontAfterAnother()
     {
         using var host = new TempHost();
