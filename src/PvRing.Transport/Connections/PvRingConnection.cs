@@ -139,7 +139,7 @@ public sealed class PvRingConnection : IAsyncDisposable
             }
 
             QueuePlacer.Result placement = QueuePlacer.Place(
-                topology, allowed, front.Features.Queues, options.QueuePlacement, options.QueueCpus, node, front.Features.NumaAffinity);
+                topology, allowed, front.Features.Queues, options.QueuePlacement, options.QueueCpus, node, front.Features.NumaAffinity, fromLastCpu: true);
             return new PvRingConnection(front, null, front.Features, front.BackendGone, () => DisposeAllAsync(owned), options.Logger, options.SpinCount, placement);
         }
         catch

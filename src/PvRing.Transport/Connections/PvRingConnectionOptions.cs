@@ -46,7 +46,9 @@ public sealed class PvRingConnectionOptions
 
     /// <summary>
     /// Where this end's queue workers run (<see cref="PvRingConnection.RunWorkers"/>): not pinned by default (the back end
-    /// pins its workers; pin the front's too with <see cref="PvRingQueuePlacement.Spread"/> or <see cref="QueueCpus"/>).
+    /// pins its workers; pin the front's too with <see cref="PvRingQueuePlacement.Spread"/> or <see cref="QueueCpus"/>). A
+    /// front's spread starts from the last CPU where the back's starts from the first, so queue i's two ends sit on
+    /// different cores when they share a machine of two or more.
     /// </summary>
     public PvRingQueuePlacement QueuePlacement { get; init; } = PvRingQueuePlacement.None;
 

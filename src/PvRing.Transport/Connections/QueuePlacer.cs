@@ -34,8 +34,13 @@ internal static class QueuePlacer
     /// <param name="explicitCpus">CPUs given by the caller, used in turn; overrides <paramref name="mode"/>.</param>
     /// <param name="frontNode">The front end's <c>numa-node</c>, when it wrote one.</param>
     /// <param name="numaAffinity">Whether <c>feature-numa-affinity</c> was agreed.</param>
+    /// <param name="fromLastCpu">
+    /// Take the spread order from its end: the front end does, so that on one machine queue i's two ends, both spread,
+    /// land on different cores where there are two.
+    /// </param>
     public static Result Place(
-        CpuTopology? topology, IReadOnlyCollection<int> allowed, int queues, PvRingQueuePlacement mode, IReadOnlyList<int>? explicitCpus, int? frontNode, bool numaAffinity)
+        CpuTopology? topology, IReadOnlyCollection<int> allowed, int queues, PvRingQueuePlacement mode, IReadOnlyList<int>? explicitCpus, int? frontNode, bool numaAffinity,
+        bool fromLastCpu = false)
     {
         var cpus = new int[queues];
         if (explicitCpus is { Count: > 0 })
@@ -91,6 +96,11 @@ internal static class QueuePlacer
             .OrderBy(t => t.thread)
             .Select(t => t.Id)
             .ToList();
+        if (fromLastCpu)
+        {
+            order.Reverse();
+        }
+
         for (int i = 0; i < queues; i++)
         {
             cpus[i] = order[i % order.Count];

@@ -218,6 +218,8 @@ public sealed class PvRingMultiQueueTests : IDisposable
         Assert.Equal([4, 5, 4], wrapped.Cpus);
         Assert.Contains("has none of this process's CPUs", wrapped.Description, StringComparison.Ordinal);
         Assert.Contains("some share one", wrapped.Description, StringComparison.Ordinal);
+        QueuePlacer.Result front = QueuePlacer.Place(topology, all, 2, PvRingQueuePlacement.Spread, null, frontNode: null, numaAffinity: false, fromLastCpu: true);
+        Assert.Equal([7, 5], front.Cpus); // the front's spread runs from the other end: queue i's ends on different cores
         Assert.Equal(1, QueuePlacer.NodeOf(topology, [5, 6]));
         Assert.Null(QueuePlacer.NodeOf(topology, [1, 5]));
     }
