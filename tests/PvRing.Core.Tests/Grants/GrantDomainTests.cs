@@ -19,6 +19,20 @@ public sealed class GrantDomainTests
     }
 
     [Fact]
+    public void PreferNumaNode_ThisMachinesNodeWorks_AnAbsentNodeIsAClearError()
+    {
+        using var host = new TempHost();
+        using GrantDomain domain = GrantDomain.Create(host.Host, 1, new GrantDomainOptions { ArenaFrames = 8 });
+        int node = PvRing.Platform.CpuTopology.Load().NodeIds[0];
+        domain.PreferNumaNode(node); // mbind(MPOL_PREFERRED) on the arena and table
+        domain.GetFrame(0)[0] = 1; // the pages are still ordinary memory
+
+        var e = Assert.Throws<PvRingException>(() => domain.PreferNumaNode(1000));
+        Assert.Contains("mbind(MPOL_PREFERRED, node 1000) failed", e.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentOutOfRangeException>(() => domain.PreferNumaNode(-1));
+    }
+
+    [Fact]
     public void GrantAccess_FrameOutsideArena_Throws()
     {
         using var domains = new GrantTestDomains();
