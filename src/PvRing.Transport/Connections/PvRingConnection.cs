@@ -156,19 +156,20 @@ public sealed class PvRingConnection : IAsyncDisposable
     /// <exception cref="ArgumentException">The packet is empty or larger than the negotiated features allow.</exception>
     /// <exception cref="PvRingException">The peer closed the connection or went away; the packet was not sent.</exception>
     /// <exception cref="ObjectDisposedException">The connection was disposed.</exception>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TrySend(ReadOnlySpan<byte> packet) => _first.TrySend(packet);
 
     /// <summary>Sends one packet on the queue of <paramref name="flow"/> (<see cref="QueueFor"/>) if its ring has room now.</summary>
     /// <exception cref="ArgumentException">The packet is empty or larger than the negotiated features allow.</exception>
     /// <exception cref="PvRingException">The peer closed the connection or went away; the packet was not sent.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TrySend(ReadOnlySpan<byte> packet, int flow) => QueueFor(flow).TrySend(packet);
 
     /// <summary>Sends one packet on the first queue, waiting for ring space as long as it takes (back-pressure: nothing is dropped).</summary>
     /// <exception cref="ArgumentException">The packet is empty or larger than the negotiated features allow.</exception>
     /// <exception cref="PvRingException">The peer closed the connection (a <see cref="PeerGoneException"/> if its process died); the packet was not sent.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; the packet was not sent.</exception>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     [System.Diagnostics.CodeAnalysis.SuppressMessage("ApiDesign", "RS0027", Justification = "SendAsync(packet, flow) is the multiqueue overload the API asks for; the token stays optional here.")]
     public ValueTask SendAsync(ReadOnlyMemory<byte> packet, CancellationToken cancellationToken = default) => _first.SendAsync(packet, cancellationToken);
 
@@ -179,6 +180,7 @@ public sealed class PvRingConnection : IAsyncDisposable
     /// <exception cref="ArgumentException">The packet is empty or larger than the negotiated features allow.</exception>
     /// <exception cref="PvRingException">The peer closed the connection (a <see cref="PeerGoneException"/> if its process died); the packet was not sent.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; the packet was not sent.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public ValueTask SendAsync(ReadOnlyMemory<byte> packet, int flow, CancellationToken cancellationToken) => QueueFor(flow).SendAsync(packet, cancellationToken);
 
     /// <summary>Sends one packet on the queue of <paramref name="flow"/>, waiting for ring space (see the overload with a token).</summary>
@@ -190,6 +192,7 @@ public sealed class PvRingConnection : IAsyncDisposable
     /// The queue that carries <paramref name="flow"/>, steered as Linux does by default: a hash of the flow key
     /// (<c>jhash</c>) scaled onto the queues (<c>reciprocal_scale</c>), so a flow always takes the same queue.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public PvRingQueue QueueFor(int flow) => _queues.Length == 1 ? _first : _queues[QueueIndexOf(flow, _queues.Length)];
 
     /// <summary>
@@ -199,7 +202,7 @@ public sealed class PvRingConnection : IAsyncDisposable
     /// </summary>
     /// <exception cref="PvRingProtocolException">The peer sent a malformed packet; the connection is broken.</exception>
     /// <exception cref="InvalidOperationException">The connection has several queues: receive on each of <see cref="Queues"/>.</exception>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryReceive(Span<byte> buffer, out int length) => (_single ?? ThrowSeveralQueues()).TryReceive(buffer, out length);
 
     /// <summary>
@@ -213,7 +216,7 @@ public sealed class PvRingConnection : IAsyncDisposable
     /// <exception cref="PvRingProtocolException">The peer sent a malformed packet; the connection is broken.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; nothing was taken.</exception>
     /// <exception cref="InvalidOperationException">The connection has several queues: receive on each of <see cref="Queues"/>.</exception>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
         (_single ?? ThrowSeveralQueues()).ReceiveAsync(buffer, cancellationToken);
 
@@ -223,7 +226,7 @@ public sealed class PvRingConnection : IAsyncDisposable
     /// </summary>
     /// <exception cref="PvRingProtocolException">The peer sent a malformed packet; the connection is broken.</exception>
     /// <exception cref="InvalidOperationException">The connection has several queues: receive on each of <see cref="Queues"/>.</exception>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryReceivePacket(out PvRingPacket packet) => (_single ?? ThrowSeveralQueues()).TryReceivePacket(out packet);
 
     /// <summary>
@@ -236,7 +239,7 @@ public sealed class PvRingConnection : IAsyncDisposable
     /// <exception cref="PvRingProtocolException">The peer sent a malformed packet; the connection is broken.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; nothing was taken.</exception>
     /// <exception cref="InvalidOperationException">The connection has several queues: receive on each of <see cref="Queues"/>.</exception>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public ValueTask<PvRingPacket> ReceivePacketAsync(CancellationToken cancellationToken = default) =>
         (_single ?? ThrowSeveralQueues()).ReceivePacketAsync(cancellationToken);
 
@@ -364,6 +367,7 @@ public sealed class PvRingConnection : IAsyncDisposable
         new(null, back, back.Features, back.FrontendGone, release, logger, spinCount, placement);
 
     /// <summary>Linux's default steering: <c>reciprocal_scale(jhash_1word(flow, 0), queues)</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static int QueueIndexOf(int flow, int queues)
     {
         // jhash_1word(a, 0) = __jhash_nwords(a, 0, 0, JHASH_INITVAL + (1 << 2)), then __jhash_final.
