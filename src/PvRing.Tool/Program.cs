@@ -1,19 +1,37 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
+using System.CommandLine;
 using PvRing.Tool;
 
-// pvring <verb> [options]. Exit codes: 0 success, 64 usage error, 69 service unavailable, 1 other failure.
-if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+// pvring <verb> [options]: store, ls, inspect, topology; --help and --version on every level. Exit codes (sysexits.h):
+// 0 success, 1 failure, 64 usage error, 69 service unavailable.
+var root = new RootCommand("pvring: run PvRing's xenstore-compatible store, and look at hosts, files and the machine.")
 {
-    Console.Out.Write(StoreCommand.Usage);
-    return args.Length == 0 ? ExitCodes.Usage : ExitCodes.Success;
+    StoreCommand.Create(),
+    ListCommand.Create(),
+    InspectCommand.Create(),
+    TopologyCommand.Create(),
+};
+
+ParseResult parsed = root.Parse(args);
+if (parsed.Errors.Count > 0)
+{
+    foreach (System.CommandLine.Parsing.ParseError error in parsed.Errors)
+    {
+        Console.Error.WriteLine($"pvring: {error.Message}");
+    }
+
+    // The failing command's usage, on stderr: everything on stdout stays the command's own output.
+    Command failing = parsed.CommandResult.Command;
+    var help = new List<string>();
+    for (System.CommandLine.Parsing.SymbolResult? at = parsed.CommandResult; at is System.CommandLine.Parsing.CommandResult command && command.Command != root; at = at.Parent)
+    {
+        help.Insert(0, command.Command.Name);
+    }
+
+    help.Add("--help");
+    root.Parse(help.ToArray()).Invoke(new InvocationConfiguration { Output = Console.Error });
+    return ExitCodes.Usage;
 }
 
-if (args[0] == "store")
-{
-    return StoreCommand.Run(args[1..]);
-}
-
-Console.Error.WriteLine($"pvring: unknown verb '{args[0]}'.");
-Console.Error.Write(StoreCommand.Usage);
-return ExitCodes.Usage;
+return parsed.Invoke();

@@ -1,5 +1,6 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
+using System.CommandLine;
 using System.Runtime.InteropServices;
 using PvRing.Store;
 
@@ -8,75 +9,35 @@ namespace PvRing.Tool;
 /// <summary><c>pvring store --socket PATH</c>: runs the xenstore-compatible store in the foreground until SIGINT or SIGTERM.</summary>
 internal static class StoreCommand
 {
-    public const string Usage = """
-        usage: pvring store --socket PATH [--verbose] [--max-value-size N] [--max-nodes N] [--max-watches N] [--max-transactions N]
-
-          Runs PvRing's xenstore-compatible store in the foreground until SIGINT or SIGTERM.
-          --socket PATH        Unix socket to create (mode 0600); put it in a private (0700) directory.
-          --verbose            log connections, refusals and domain events to stderr.
-          --max-value-size N   largest node value in bytes (1..4096, default 4096).
-          --max-nodes N        nodes an unprivileged domain may own (default 1000).
-          --max-watches N      watches per unprivileged connection (default 128).
-          --max-transactions N open transactions per unprivileged connection (default 10).
-          The stock tools work against it: XENSTORED_PATH=PATH xenstore-ls /
-
-        """;
-
-    public static int Run(string[] args)
+    public static Command Create()
     {
-        string? socket = null;
-        bool verbose = false;
-        var limits = new XenStoreLimits();
-        for (int i = 0; i < args.Length; i++)
+        var socket = new Option<string>("--socket") { Description = "Unix socket to create (mode 0600); put it in a private (0700) directory.", Required = true };
+        var verbose = new Option<bool>("--verbose") { Description = "Log connections, refusals and domain events to stderr." };
+        var maxValueSize = new Option<int?>("--max-value-size") { Description = "Largest node value in bytes (1..4096, default 4096)." };
+        var maxNodes = new Option<int?>("--max-nodes") { Description = "Nodes an unprivileged domain may own (default 1000)." };
+        var maxWatches = new Option<int?>("--max-watches") { Description = "Watches per unprivileged connection (default 128)." };
+        var maxTransactions = new Option<int?>("--max-transactions") { Description = "Open transactions per unprivileged connection (default 10)." };
+        var command = new Command("store", "Run the xenstore-compatible store in the foreground until SIGINT or SIGTERM. The stock tools work against it: XENSTORED_PATH=PATH xenstore-ls /")
         {
-            string arg = args[i];
-            if (arg == "--verbose")
-            {
-                verbose = true;
-                continue;
-            }
-
-            if (arg is "-h" or "--help")
-            {
-                Console.Out.Write(Usage);
-                return ExitCodes.Success;
-            }
-
-            if (i + 1 >= args.Length)
-            {
-                return UsageError($"'{arg}' is not an option or needs a value.");
-            }
-
-            string value = args[++i];
-            switch (arg)
-            {
-                case "--socket":
-                    socket = value;
-                    break;
-                case "--max-value-size" or "--max-nodes" or "--max-watches" or "--max-transactions":
-                    if (!int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int number))
-                    {
-                        return UsageError($"{arg} needs a positive number, not '{value}'.");
-                    }
-
-                    limits = arg switch
-                    {
-                        "--max-value-size" => Copy(limits, maxValueSize: number),
-                        "--max-nodes" => Copy(limits, maxNodes: number),
-                        "--max-watches" => Copy(limits, maxWatches: number),
-                        _ => Copy(limits, maxTransactions: number),
-                    };
-                    break;
-                default:
-                    return UsageError($"unknown option '{arg}'.");
-            }
-        }
-
-        if (socket is null)
+            socket, verbose, maxValueSize, maxNodes, maxWatches, maxTransactions,
+        };
+        command.SetAction(result =>
         {
-            return UsageError("--socket PATH is required.");
-        }
+            var defaults = new XenStoreLimits();
+            var limits = new XenStoreLimits
+            {
+                MaxValueSize = result.GetValue(maxValueSize) ?? defaults.MaxValueSize,
+                MaxNodesPerDomain = result.GetValue(maxNodes) ?? defaults.MaxNodesPerDomain,
+                MaxWatchesPerConnection = result.GetValue(maxWatches) ?? defaults.MaxWatchesPerConnection,
+                MaxTransactionsPerConnection = result.GetValue(maxTransactions) ?? defaults.MaxTransactionsPerConnection,
+            };
+            return Run(result.GetValue(socket)!, result.GetValue(verbose), limits);
+        });
+        return command;
+    }
 
+    private static int Run(string socket, bool verbose, XenStoreLimits limits)
+    {
         var options = new XenStoreServerOptions
         {
             SocketPath = socket,
@@ -89,7 +50,8 @@ internal static class StoreCommand
         }
         catch (ArgumentException e)
         {
-            return UsageError(e.Message);
+            Console.Error.WriteLine($"pvring store: {e.Message}");
+            return ExitCodes.Usage;
         }
 
         XenStoreServer server;
@@ -121,22 +83,5 @@ internal static class StoreCommand
         server.Dispose();
         Console.Error.WriteLine("pvring store: stopped.");
         return ExitCodes.Success;
-    }
-
-    private static XenStoreLimits Copy(XenStoreLimits limits, int? maxValueSize = null, int? maxNodes = null, int? maxWatches = null, int? maxTransactions = null) => new()
-    {
-        MaxValueSize = maxValueSize ?? limits.MaxValueSize,
-        MaxNodesPerDomain = maxNodes ?? limits.MaxNodesPerDomain,
-        MaxWatchesPerConnection = maxWatches ?? limits.MaxWatchesPerConnection,
-        MaxTransactionsPerConnection = maxTransactions ?? limits.MaxTransactionsPerConnection,
-        MaxPendingEventsPerConnection = limits.MaxPendingEventsPerConnection,
-        MaxConnections = limits.MaxConnections,
-    };
-
-    private static int UsageError(string message)
-    {
-        Console.Error.WriteLine($"pvring store: {message}");
-        Console.Error.Write(Usage);
-        return ExitCodes.Usage;
     }
 }

@@ -139,6 +139,23 @@ public sealed class CpuTopology
         return CpuPlacement.NotAvailable(kind, reason);
     }
 
+    /// <summary>
+    /// The CPUs in the order that spreads work over the machine: one thread of every core before the second thread of any
+    /// (SMT siblings share a core's caches and ports), ordered by NUMA node, socket and core. Multiqueue placement takes
+    /// queue i's CPU from this order.
+    /// </summary>
+    /// <param name="allowed">Only these CPUs (the process's affinity, say); null or empty for all.</param>
+    /// <param name="node">Only the CPUs of this NUMA node; null for every node.</param>
+    /// <returns>The CPU ids in spread order; empty when no CPU qualifies.</returns>
+    public IReadOnlyList<int> GetSpreadOrder(IReadOnlyCollection<int>? allowed = null, int? node = null) =>
+        Cpus.Where(c => (allowed is null || allowed.Count == 0 || allowed.Contains(c.Id)) && (node is null || c.NodeId == node))
+            .GroupBy(c => (c.PackageId, c.CoreId))
+            .OrderBy(g => g.Min(c => c.NodeId)).ThenBy(g => g.Key.PackageId).ThenBy(g => g.Key.CoreId)
+            .SelectMany(g => g.OrderBy(c => c.Id).Select((c, thread) => (c.Id, Thread: thread)))
+            .OrderBy(t => t.Thread) // stable: keeps the core order within each round
+            .Select(t => t.Id)
+            .ToArray();
+
     /// <inheritdoc/>
     public override string ToString() =>
         $"{Cpus.Count} CPUs, {CoreCount} cores, {PackageCount} sockets, {NodeIds.Count} NUMA nodes{(HasNumaInformation ? string.Empty : " (no NUMA information)")}, " +

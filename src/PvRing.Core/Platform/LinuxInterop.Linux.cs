@@ -45,6 +45,20 @@ internal static unsafe partial class LinuxInterop
         return *(uint*)(buffer + 20);
     }
 
+    /// <summary>Whether <paramref name="path"/> itself (not following a link) is a Unix socket, by <c>statx(2)</c> (<c>stx_mode</c> at byte 28).</summary>
+    internal static bool IsSocket(string path)
+    {
+        const int AtFileDescriptorCurrentDirectory = -100;
+        const int AtSymbolicLinkNoFollow = 0x100;
+        const uint StatxType = 0x1;
+        const ushort FileTypeMask = 0xF000;
+        const ushort SocketType = 0xC000;
+        byte* buffer = stackalloc byte[256];
+        return Statx(AtFileDescriptorCurrentDirectory, path, AtSymbolicLinkNoFollow, StatxType, buffer) == 0
+            && (*(uint*)buffer & StatxType) != 0
+            && (*(ushort*)(buffer + 28) & FileTypeMask) == SocketType;
+    }
+
     [LibraryImport(LibC, EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Statx(int directory, string path, int flags, uint mask, byte* buffer);
 

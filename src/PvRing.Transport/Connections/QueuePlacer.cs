@@ -59,12 +59,13 @@ internal static class QueuePlacer
             return new Result(cpus, $"{Queues(queues)}, not pinned{(topology is null && mode != PvRingQueuePlacement.None ? " (the CPU topology could not be read)" : "")}");
         }
 
-        List<LogicalCpu> candidates = topology.Cpus.Where(c => allowed.Count == 0 || allowed.Contains(c.Id)).ToList();
-        if (candidates.Count == 0)
+        IReadOnlyList<int> everyAllowed = topology.GetSpreadOrder(allowed);
+        if (everyAllowed.Count == 0)
         {
-            candidates = [.. topology.Cpus];
+            everyAllowed = topology.GetSpreadOrder(); // none of the given CPUs is in this topology: use all of it
         }
 
+        IReadOnlyList<int> chosen = everyAllowed;
         string numa;
         if (!numaAffinity)
         {
@@ -78,9 +79,9 @@ internal static class QueuePlacer
         {
             numa = string.Create(CultureInfo.InvariantCulture, $"one NUMA node here, so the front's numa-node {node} changes nothing");
         }
-        else if (candidates.Any(c => c.NodeId == node))
+        else if (topology.GetSpreadOrder(everyAllowed, node) is { Count: > 0 } onNode)
         {
-            candidates = candidates.Where(c => c.NodeId == node).ToList();
+            chosen = onNode;
             numa = string.Create(CultureInfo.InvariantCulture, $"on node {node}, the front's numa-node (feature-numa-affinity)");
         }
         else
@@ -88,14 +89,7 @@ internal static class QueuePlacer
             numa = string.Create(CultureInfo.InvariantCulture, $"the front's numa-node {node} has none of this process's CPUs, so spread over all nodes");
         }
 
-        // One thread of every core before the second thread of any: SMT siblings share a core's caches and ports.
-        List<int> order = candidates
-            .GroupBy(c => (c.PackageId, c.CoreId))
-            .OrderBy(g => g.Min(c => c.NodeId)).ThenBy(g => g.Key.PackageId).ThenBy(g => g.Key.CoreId)
-            .SelectMany(g => g.OrderBy(c => c.Id).Select((c, thread) => (c.Id, thread)))
-            .OrderBy(t => t.thread)
-            .Select(t => t.Id)
-            .ToList();
+        List<int> order = [.. chosen];
         if (fromLastCpu)
         {
             order.Reverse();

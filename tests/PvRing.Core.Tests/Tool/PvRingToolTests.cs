@@ -5,7 +5,7 @@ using PvRing.Store;
 
 namespace PvRing.Core.Tests.Tool;
 
-/// <summary>The `pvring store` verb as a user runs it: a real process, a real client, SIGTERM to stop.</summary>
+/// <summary>The `pvring` tool as a user runs it: real processes (the store with a real client and SIGTERM; ls and inspect on a live and a killed pair).</summary>
 public sealed class PvRingToolTests
 {
     private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(30);
@@ -51,10 +51,92 @@ public sealed class PvRingToolTests
         }
     }
 
+    [Fact]
+    public void LsAndInspect_LiveThenKilledPair_ShowTheOwnersAliveThenGone()
+    {
+        using var host = new TempHost();
+        string socket = host.FilePath("xs.sock");
+        string[] both = ["--store", socket, "--host", host.Path, "--grant-mode", "deferred"];
+        using (ChildProcess rx = ChildProcess.StartDotnet("PvRing.Rx", both))
+        using (ChildProcess tx = ChildProcess.StartDotnet("PvRing.Tx", [.. both, "--count", "1000000000"]))
+        {
+            Assert.True(SpinWait.SpinUntil(() => tx.Output.Contains("Tx: negotiated") || tx.HasExited, s_timeout), tx.Output);
+            string live = Run("ls", "--host", host.Path);
+            Assert.Matches($@"Arena\s+1\s+\d+\s+0600 rw-------\s+\d+\s+{tx.Id} alive\s+arena-1", live);
+            Assert.Matches($@"EventPage\s+0\s+.*{rx.Id} alive\s+evtchn-0", live);
+            Assert.Matches(@"FlushPage\s+1\s+.*gntflush-1-0", live);
+            Assert.Matches(@"Socket\s+-\s+.*xs\.sock", live);
+            Assert.DoesNotContain("stale", live);
+
+            string page = Run("inspect", host.FilePath("evtchn-1"));
+            Assert.Contains($"owner-pid       {tx.Id}", page);
+            Assert.Contains("owner-alive     yes", page);
+            Assert.Matches(@"port 1\s+state=2 remote-domain=0 remote-port=\d+", page);
+            Assert.Matches(@"granted\s+\d+", Run("inspect", host.FilePath("gnttab-1")));
+            Assert.Matches(@"completed-epoch\s+\d+", Run("inspect", host.FilePath("gntflush-1-0")));
+
+            // Both at once (one kill(1)): a survivor would tidy up after the other, and this is about what nobody tidied.
+            using ChildProcess kill = ChildProcess.Start("kill", "-KILL", tx.Id.ToString(), rx.Id.ToString());
+            kill.AssertExit(0, s_timeout);
+            Assert.True(SpinWait.SpinUntil(() => tx.HasExited && rx.HasExited, s_timeout));
+        }
+
+        string dead = Run("ls", "--host", host.Path);
+        Assert.True(System.Text.RegularExpressions.Regex.IsMatch(dead, @"Arena\s+1\s+.*GONE\s+arena-1"), dead);
+        Assert.Contains("belong to processes that are gone: stale, safe to remove", dead);
+    }
+
+    [Fact]
+    public void Inspect_RingFileAndOthers_IndexesOrAClearError()
+    {
+        using var host = new TempHost();
+        using (PvRing.Rings.FrontRing<PvRing.Protocols.Netif.NetifTxRequest, PvRing.Protocols.Netif.NetifTxResponse> ring =
+            PvRing.Rings.RingFile.Create<PvRing.Protocols.Netif.NetifTxRequest, PvRing.Protocols.Netif.NetifTxResponse>(host.Host, "vif0-tx", order: 1))
+        {
+            using (var batch = ring.ClaimRequests(5))
+            {
+                for (int i = 0; i < batch.Count; i++)
+                {
+                    batch[i] = new PvRing.Protocols.Netif.NetifTxRequest { Id = (ushort)i, Size = 64 };
+                }
+            }
+
+            string shown = Run("inspect", host.FilePath("vif0-tx"));
+            Assert.Contains("kind                   Ring", shown);
+            Assert.Contains("pages                  2", shown);
+            Assert.Contains("req_prod               5", shown);
+            Assert.Contains("requests-not-answered  5", shown);
+        }
+
+        File.WriteAllText(host.FilePath("notes.txt"), "not shared memory");
+        using ChildProcess tool = ChildProcess.StartDotnet("pvring", "inspect", host.FilePath("notes.txt"));
+        tool.AssertExit(1, s_timeout);
+        Assert.Contains("Cannot inspect a Unknown file", tool.Output);
+    }
+
+    [Fact]
+    public void Version_And_Topology_Succeed()
+    {
+        Assert.Matches(@"^\d+\.\d+\.\d+", Run("--version"));
+        string topology = Run("topology");
+        Assert.Contains("machine: ", topology);
+        Assert.Contains("SameCpu: cpu", topology);
+        Assert.Contains("multiqueue spread order", topology);
+    }
+
+    private static string Run(params string[] args)
+    {
+        using ChildProcess tool = ChildProcess.StartDotnet("pvring", args);
+        tool.AssertExit(0, s_timeout);
+        return tool.Output;
+    }
+
     [Theory]
     [InlineData("store")]
     [InlineData("store", "--socket")]
+    [InlineData("store", "--socket", "/tmp/x.sock", "--max-value-size", "big")]
     [InlineData("frobnicate")]
+    [InlineData("inspect")]
     public void Tool_BadCommandLine_ExitsWithUsage(params string[] args)
     {
         using ChildProcess tool = ChildProcess.StartDotnet("pvring", args);
