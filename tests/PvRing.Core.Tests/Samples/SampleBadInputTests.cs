@@ -97,9 +97,11 @@ public sealed class SampleBadInputTests
         using (ChildProcess tx = ChildProcess.StartDotnet("PvRing.Tx", [.. both, "--count", "1000000000"]))
         {
             Assert.True(SpinWait.SpinUntil(() => tx.Output.Contains("Tx: negotiated") || tx.HasExited, s_timeout), tx.Output);
-            // The back first: a back that outlived its front would remove the dead front's files itself.
-            rx.Kill();
-            tx.Kill();
+            // Both at once (one kill(1)): a back that outlived its front would remove the dead front's files itself, and a
+            // front that outlived its back (and its store) would remove its own; this is about files nobody removed.
+            using ChildProcess kill = ChildProcess.Start("kill", "-KILL", rx.Id.ToString(), tx.Id.ToString());
+            kill.AssertExit(0, s_timeout);
+            Assert.True(SpinWait.SpinUntil(() => tx.HasExited && rx.HasExited, s_timeout));
         }
 
         Assert.True(File.Exists(host.FilePath("arena-1")), "the killed front left its arena");
