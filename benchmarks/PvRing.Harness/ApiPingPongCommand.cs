@@ -109,7 +109,7 @@ internal sealed class ApiPingPongCommand : IHarnessCommand
     };
 
     private static Process StartPeer(int cpu, params string[] arguments) =>
-        Measurement.Start(cpu, "dotnet", [typeof(ApiPingPongCommand).Assembly.Location, "apipingpong-peer", .. arguments]);
+        PeerProcess.Start(cpu, "apipingpong-peer", arguments);
 
     private static (double Median, double P99) MeasureApi(HostDirectory host, int cpu, int rounds, TimeSpan warmup)
     {
@@ -131,7 +131,7 @@ internal sealed class ApiPingPongCommand : IHarnessCommand
         await using PvRingConnection connection = await listener.AcceptAsync();
         var packet = new byte[Size];
         var buffer = new byte[NetPacketLimits.MaxPacketSize];
-        var times = new long[rounds];
+        var times = new LatencyHistogram();
         long warmEnd = Stopwatch.GetTimestamp() + (long)(warmup.TotalSeconds * Stopwatch.Frequency);
         for (int i = 0; i < rounds; i++)
         {
@@ -149,10 +149,10 @@ internal sealed class ApiPingPongCommand : IHarnessCommand
                 continue;
             }
 
-            times[i] = end - start;
+            times.Record(end - start);
         }
 
-        return Percentiles(times);
+        return (times.P50, times.P99);
     }
 
     private static (double Median, double P99) MeasureRing(HostDirectory host, int cpu, int rounds, TimeSpan warmup)
@@ -165,7 +165,7 @@ internal sealed class ApiPingPongCommand : IHarnessCommand
         using Process peer = StartPeer(cpu, "ring", host.Path, name, channel.Port.ToString(CultureInfo.InvariantCulture));
         try
         {
-            var times = new long[rounds];
+            var times = new LatencyHistogram();
             long warmEnd = Stopwatch.GetTimestamp() + (long)(warmup.TotalSeconds * Stopwatch.Frequency);
             ulong sequence = 0;
             for (int i = 0; i < rounds; i++)
@@ -179,10 +179,10 @@ internal sealed class ApiPingPongCommand : IHarnessCommand
                     continue;
                 }
 
-                times[i] = end - start;
+                times.Record(end - start);
             }
 
-            return Percentiles(times);
+            return (times.P50, times.P99);
         }
         finally
         {
@@ -238,7 +238,7 @@ internal sealed class ApiPingPongCommand : IHarnessCommand
     {
         var packet = new byte[Size];
         var buffer = new byte[Size];
-        var times = new long[rounds];
+        var times = new LatencyHistogram();
         long warmEnd = Stopwatch.GetTimestamp() + (long)(warmup.TotalSeconds * Stopwatch.Frequency);
         for (int i = 0; i < rounds; i++)
         {
@@ -263,18 +263,10 @@ internal sealed class ApiPingPongCommand : IHarnessCommand
                 continue;
             }
 
-            times[i] = end - start;
+            times.Record(end - start);
         }
 
         connection.Shutdown(SocketShutdown.Both);
-        return Percentiles(times);
+        return (times.P50, times.P99);
     }
-
-    private static (double Median, double P99) Percentiles(long[] ticks)
-    {
-        Array.Sort(ticks);
-        return (Micros(ticks[ticks.Length / 2]), Micros(ticks[(int)(ticks.Length * 0.99)]));
-    }
-
-    private static double Micros(long ticks) => ticks * 1e6 / Stopwatch.Frequency;
 }

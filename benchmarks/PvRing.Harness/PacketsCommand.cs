@@ -154,8 +154,7 @@ internal sealed class PacketsCommand : IHarnessCommand
                 using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
                 listener.Bind(new UnixDomainSocketEndPoint(dataSocket));
                 listener.Listen(1);
-                Process peer = Measurement.Start(
-                    frontCpu, "dotnet", typeof(PacketsCommand).Assembly.Location, "packets-peer", host.Path, storeSocket, dataSocket,
+                Process peer = PeerProcess.Start(frontCpu, "packets-peer", host.Path, storeSocket, dataSocket,
                     string.Join(',', schedule.Select(c => c.Code)));
                 try
                 {

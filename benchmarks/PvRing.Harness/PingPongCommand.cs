@@ -26,8 +26,9 @@ internal sealed class PingPongCommand : IHarnessCommand
 
     public int Run(string[] args)
     {
-        int rounds = Option(args, "--rounds", 20_000);
-        int reps = Option(args, "--reps", 5);
+        var options = new HarnessOptions(args, "--rounds", "--reps");
+        int rounds = (int)options.Int("--rounds", 20_000, 100, 100_000_000);
+        int reps = (int)options.Int("--reps", 5, 1, 1000);
         CpuTopology topology = CpuTopology.Load();
         CpuPlacement placement = topology.FindPair(CpuPairKind.SameSocket) is { IsAvailable: true } same ? same : topology.FindPair(CpuPairKind.SmtSibling);
         Console.WriteLine($"machine: {topology}");
@@ -51,12 +52,6 @@ internal sealed class PingPongCommand : IHarnessCommand
         }
     }
 
-    internal static int Option(string[] args, string name, int fallback)
-    {
-        int index = Array.IndexOf(args, name);
-        return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], CultureInfo.InvariantCulture) : fallback;
-    }
-
     private static int Measure(HostDirectory host, CpuPlacement placement, int rounds, int reps)
     {
         using EventDomain domain = EventDomain.Create(host, 1);
@@ -67,24 +62,12 @@ internal sealed class PingPongCommand : IHarnessCommand
         listener.Bind(new UnixDomainSocketEndPoint(socketPath));
         listener.Listen(1);
 
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (string arg in new[]
-        {
-            typeof(PingPongCommand).Assembly.Location, "pingpong-peer", host.Path, blocking.Port.ToString(CultureInfo.InvariantCulture),
+        using Process peer = PeerProcess.Start(
+            placement.Second, "pingpong-peer", host.Path, blocking.Port.ToString(CultureInfo.InvariantCulture),
             spinning.Port.ToString(CultureInfo.InvariantCulture), socketPath, placement.Second.ToString(CultureInfo.InvariantCulture),
-            rounds.ToString(CultureInfo.InvariantCulture), reps.ToString(CultureInfo.InvariantCulture),
-        })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using Process peer = Process.Start(start)!;
+            rounds.ToString(CultureInfo.InvariantCulture), reps.ToString(CultureInfo.InvariantCulture));
         using Socket socket = listener.Accept();
-        if (peer.StandardOutput.ReadLine() != "ready")
-        {
-            Console.Error.WriteLine("The peer did not start.");
-            return 1;
-        }
+        PeerProcess.WaitReady(peer, "pingpong-peer", TimeSpan.FromSeconds(30));
 
         var medians = new double[Modes.Length][];
         var p99s = new double[Modes.Length][];
@@ -96,7 +79,7 @@ internal sealed class PingPongCommand : IHarnessCommand
             syscalls[m] = new double[reps];
         }
 
-        var samples = new long[rounds];
+        var histogram = new LatencyHistogram();
         byte[] buffer = new byte[1];
         for (int rep = -1; rep < reps; rep++)
         {
@@ -105,6 +88,7 @@ internal sealed class PingPongCommand : IHarnessCommand
             {
                 EventChannel? channel = m == 0 ? blocking : m == 1 ? spinning : null;
                 EventChannelCounters before = channel?.Counters ?? default;
+                histogram.Reset();
                 for (int i = 0; i < rounds; i++)
                 {
                     long t0 = Stopwatch.GetTimestamp();
@@ -124,14 +108,13 @@ internal sealed class PingPongCommand : IHarnessCommand
                             break;
                     }
 
-                    samples[i] = Stopwatch.GetTimestamp() - t0;
+                    histogram.Record(Stopwatch.GetTimestamp() - t0);
                 }
 
                 if (rep >= 0)
                 {
-                    Array.Sort(samples);
-                    medians[m][rep] = Micros(samples[rounds / 2]);
-                    p99s[m][rep] = Micros(samples[(int)(rounds * 0.99)]);
+                    medians[m][rep] = histogram.P50;
+                    p99s[m][rep] = histogram.P99;
                     syscalls[m][rep] = channel is null ? double.NaN : (double)(channel.Counters.SystemCalls - before.SystemCalls) / rounds;
                 }
             }
@@ -142,10 +125,10 @@ internal sealed class PingPongCommand : IHarnessCommand
         for (int m = 0; m < Modes.Length; m++)
         {
             Thread.Sleep(200);
-            long cpu0 = CpuTicks(peer.Id);
+            double cpu0 = ProcessCpu.Seconds(peer.Id);
             long t0 = Stopwatch.GetTimestamp();
             Thread.Sleep(1000);
-            idle[m] = (CpuTicks(peer.Id) - cpu0) / 100.0 / Stopwatch.GetElapsedTime(t0).TotalSeconds;
+            idle[m] = (ProcessCpu.Seconds(peer.Id) - cpu0) / Stopwatch.GetElapsedTime(t0).TotalSeconds;
             switch (m)
             {
                 case 0:
@@ -172,31 +155,16 @@ internal sealed class PingPongCommand : IHarnessCommand
         for (int m = 0; m < Modes.Length; m++)
         {
             string notify = m < 2 ? "1.00" : "n/a";
-            string calls = m < 2 ? Median(syscalls[m]).ToString("F3", CultureInfo.InvariantCulture) : "n/a";
+            string calls = m < 2 ? Measurement.Median(syscalls[m]).ToString("F3", CultureInfo.InvariantCulture) : "n/a";
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{Modes[m],-16} {Median(medians[m]),10:F2} {Median(p99s[m]),10:F2} {calls,13} {notify,11} {idle[m],8:P1}"));
+                $"{Modes[m],-16} {Measurement.Median(medians[m]),10:F2} {Measurement.Median(p99s[m]),10:F2} {calls,13} {notify,11} {idle[m],8:P1}"));
         }
 
-        Ratio("spin-then-block / unix-socket (median)", medians[0], medians[2]);
-        Ratio("spin-then-block / busy-spin (median)", medians[0], medians[1]);
-        Ratio("spin-then-block / unix-socket (p99)", p99s[0], p99s[2]);
+        Console.WriteLine(Measurement.RatioLine("spin-then-block / unix-socket (median)", medians[0], medians[2]));
+        Console.WriteLine(Measurement.RatioLine("spin-then-block / busy-spin (median)", medians[0], medians[1]));
+        Console.WriteLine(Measurement.RatioLine("spin-then-block / unix-socket (p99)", p99s[0], p99s[2]));
         Console.WriteLine($"spin-then-block channel counters: {counters}");
     }
-
-    private static void Ratio(string name, double[] a, double[] b)
-    {
-        double[] ratios = a.Zip(b, (x, y) => x / y).ToArray();
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"ratio {name}: median {Median(ratios):F4}, range {ratios.Min():F4}..{ratios.Max():F4} (per repetition)"));
-    }
-
-    private static double Median(double[] values)
-    {
-        double[] sorted = [.. values.Order()];
-        return sorted[sorted.Length / 2];
-    }
-
-    private static double Micros(long ticks) => ticks * 1e6 / Stopwatch.Frequency;
 
     private static void Expect(EventWaitResult result)
     {
@@ -204,12 +172,5 @@ internal sealed class PingPongCommand : IHarnessCommand
         {
             throw new InvalidOperationException($"A round trip ended with {result}.");
         }
-    }
-
-    private static long CpuTicks(int pid)
-    {
-        string stat = File.ReadAllText($"/proc/{pid}/stat");
-        string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        return long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
     }
 }

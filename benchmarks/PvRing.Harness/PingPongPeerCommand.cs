@@ -31,8 +31,7 @@ internal sealed class PingPongPeerCommand : IHarnessCommand
         using EventChannel spinning = domain.BindInterdomain(1, spinningPort);
         using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         socket.Connect(new UnixDomainSocketEndPoint(socketPath));
-        Console.WriteLine("ready");
-        Console.Out.Flush();
+        PeerProcess.SignalReady();
 
         byte[] buffer = new byte[1];
         TimeSpan limit = TimeSpan.FromSeconds(30);

@@ -38,8 +38,7 @@ internal sealed class RingPingPongPeerCommand : IHarnessCommand
         spinningRing.Notifier = spinning;
         using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         socket.Connect(new UnixDomainSocketEndPoint(socketPath));
-        Console.WriteLine("ready");
-        Console.Out.Flush();
+        PeerProcess.SignalReady();
 
         byte[] buffer = new byte[1];
         for (int rep = -1; rep < reps; rep++)

@@ -63,8 +63,7 @@ internal sealed class RingVariantsCommand : IHarnessCommand
         var quads = new Quad[repeat, s_variants.Length];
         int classicSlots = 0;
         var slots = new int[s_variants.Length];
-        Process peer = Measurement.Start(
-            back, "dotnet", typeof(RingVariantsCommand).Assembly.Location, "ringvariants-peer", hostPath,
+        Process peer = PeerProcess.Start(back, "ringvariants-peer", hostPath,
             order.ToString(CultureInfo.InvariantCulture), (count + warmup).ToString(CultureInfo.InvariantCulture),
             string.Join(',', schedule.Select(f => ((int)f).ToString(CultureInfo.InvariantCulture))));
         IReadOnlyList<int> affinity = CpuAffinity.GetCurrentThreadAffinity();

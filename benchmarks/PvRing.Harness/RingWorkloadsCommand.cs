@@ -90,7 +90,7 @@ internal sealed class RingWorkloadsCommand : IHarnessCommand
             $"ringworkloads: order {order} (burst {Math.Max(order, BurstMinimumOrder)}), {count:N0} requests per run (divided per workload) after {warmup:N0} warm-up, " +
             $"CPUs {front}/{back}, {repeat} reps x {workloads.Length} workloads x 2 comparisons x {variants.Length} variants x 4 runs = {runs.Count} runs");
 
-        Process peer = Measurement.Start(back, "dotnet", typeof(RingWorkloadsCommand).Assembly.Location, "ringworkloads-peer", hostPath);
+        Process peer = PeerProcess.Start(back, "ringworkloads-peer", hostPath);
         IReadOnlyList<int> affinity = CpuAffinity.GetCurrentThreadAffinity();
         CpuAffinity.PinCurrentThread(front);
         try
