@@ -24,6 +24,9 @@ internal sealed class LatencyHistogram
     public double Microseconds(double percentile) =>
         Count == 0 ? double.NaN : _histogram.GetValueAtPercentile(percentile) * 1e6 / Stopwatch.Frequency;
 
+    /// <summary>The mean round trip in microseconds; NaN when empty.</summary>
+    public double MeanMicroseconds => Count == 0 ? double.NaN : _histogram.GetMean() * 1e6 / Stopwatch.Frequency;
+
     public double P50 => Microseconds(50);
 
     public double P99 => Microseconds(99);

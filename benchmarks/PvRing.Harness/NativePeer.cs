@@ -18,4 +18,17 @@ internal static class NativePeer
     public static double ProbeRoundTripNanoseconds(int cpuA, int cpuB, long iterations = 200_000) =>
         s_program.Result("roundtrip_ns", "pingpong", cpuA.ToString(CultureInfo.InvariantCulture), cpuB.ToString(CultureInfo.InvariantCulture),
             iterations.ToString(CultureInfo.InvariantCulture));
+
+    /// <summary>
+    /// The C pair streaming: <c>back</c> pinned to <paramref name="back"/>, <c>front</c> pinned to <paramref name="front"/>,
+    /// a ring file of 2^<paramref name="order"/> pages at <paramref name="ring"/>; the front's requests/s.
+    /// </summary>
+    public static double StreamRequestsPerSecond(string ring, int order, long count, int front, int back)
+    {
+        var backProcess = Measurement.Start(back, Path, "back", ring, count.ToString(CultureInfo.InvariantCulture));
+        var frontProcess = Measurement.Start(front, Path, "front", ring, order.ToString(CultureInfo.InvariantCulture), count.ToString(CultureInfo.InvariantCulture));
+        string output = Measurement.Finish(frontProcess, "C front");
+        Measurement.Finish(backProcess, "C back");
+        return Measurement.ResultValue(output, "requests_per_second");
+    }
 }

@@ -1,6 +1,7 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
 using System.Globalization;
+using System.Runtime.InteropServices;
 
 namespace PvRing.Harness;
 
@@ -40,4 +41,22 @@ internal static class ProcessCpu
 
     /// <summary>CPU seconds used so far by this process.</summary>
     public static double Self() => Seconds(Environment.ProcessId);
+
+    /// <summary>
+    /// CPU seconds (user + system) of every child process of this one that has exited and been waited for:
+    /// <c>getrusage(RUSAGE_CHILDREN)</c>. The difference across one short-lived child (a C baseline) is its CPU time.
+    /// </summary>
+    public static double ReapedChildren()
+    {
+        // struct rusage starts with ru_utime and ru_stime, two struct timevals (seconds, microseconds), then 14 longs.
+        Span<long> usage = stackalloc long[18];
+        return GetResourceUsage(RusageChildren, ref MemoryMarshal.GetReference(usage)) != 0
+            ? double.NaN
+            : usage[0] + (usage[1] / 1e6) + usage[2] + (usage[3] / 1e6);
+    }
+
+    private const int RusageChildren = -1;
+
+    [DllImport("libc", EntryPoint = "getrusage", SetLastError = true)]
+    private static extern int GetResourceUsage(int who, ref long usage);
 }
