@@ -1,0 +1,35 @@
+// Licensed under the MIT License. See LICENSE in the repository root.
+
+using System.Globalization;
+
+namespace PvRing.Harness.Matrix;
+
+/// <summary>The median of a cell's repetitions with their range (NaN figures left out); NaN throughout when none is left.</summary>
+internal readonly record struct Spread(double Median, double Min, double Max, int Count)
+{
+    public static Spread Of(IEnumerable<double> values)
+    {
+        double[] v = [.. values.Where(x => !double.IsNaN(x) && !double.IsInfinity(x))];
+        return v.Length == 0 ? new Spread(double.NaN, double.NaN, double.NaN, 0) : new Spread(Measurement.Median(v), v.Min(), v.Max(), v.Length);
+    }
+
+    /// <summary><paramref name="select"/> of every repetition of <paramref name="cell"/>.</summary>
+    public static Spread Values(MatrixCell cell, Func<MatrixSample, double> select) => Of(cell.Samples.Select(select));
+
+    /// <summary>
+    /// Per repetition, <paramref name="select"/> of <paramref name="cell"/> over that of <paramref name="reference"/> in the
+    /// same repetition (same run, same placement); the median and range of those ratios.
+    /// </summary>
+    public static Spread Ratio(MatrixCell cell, MatrixCell? reference, Func<MatrixSample, double> select) => reference is null
+        ? Of([])
+        : Of(cell.Samples.Join(reference.Samples, s => s.Rep, r => r.Rep, (s, r) => select(s) / select(r)));
+
+    public bool IsEmpty => Count == 0;
+
+    /// <summary>"median (min..max)" with <paramref name="format"/>, or "n/a".</summary>
+    public string Text(string format) => IsEmpty
+        ? "n/a"
+        : Count == 1 || Min == Max
+            ? Median.ToString(format, CultureInfo.InvariantCulture)
+            : string.Create(CultureInfo.InvariantCulture, $"{Median.ToString(format, CultureInfo.InvariantCulture)} ({Min.ToString(format, CultureInfo.InvariantCulture)}..{Max.ToString(format, CultureInfo.InvariantCulture)})");
+}
