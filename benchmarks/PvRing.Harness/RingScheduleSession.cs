@@ -41,6 +41,7 @@ internal sealed class RingScheduleSession : IDisposable
         File.WriteAllLines(_host.GetFilePath(ScheduleName), runs.Select(r => string.Create(CultureInfo.InvariantCulture,
             $"{(int)r.Variant.Features} {r.Variant.Order} {r.Workload.BackBatch} {r.Total}")));
         _peer = PeerProcess.Start(back, "ringworkloads-peer", _hostPath);
+        PeerProcess.WaitReady(_peer, "ringworkloads-peer", s_limit);
         _affinity = CpuAffinity.GetCurrentThreadAffinity();
         CpuAffinity.PinCurrentThread(front);
     }

@@ -33,6 +33,7 @@ internal sealed class RingWorkloadsPeerCommand : IHarnessCommand
 
         var host = new HostDirectory(args[0]);
         string[] schedule = File.ReadAllLines(host.GetFilePath(RingScheduleSession.ScheduleName));
+        PeerProcess.SignalReady();
         for (int run = 0; run < schedule.Length; run++)
         {
             long[] fields = [.. schedule[run].Split(' ').Select(f => long.Parse(f, CultureInfo.InvariantCulture))];

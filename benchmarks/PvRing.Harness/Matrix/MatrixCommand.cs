@@ -50,7 +50,7 @@ internal sealed class MatrixCommand : IHarnessCommand
         DateTime started = DateTime.UtcNow;
         var clock = Stopwatch.StartNew();
         var results = placements.Select(p => new MatrixResult(p, MatrixPlan.Build(settings))).ToList();
-        int steps = results.Sum(r => r.Cells.Count) * settings.Repeat;
+        int steps = results.Sum(r => MatrixRunner.StepsPerRepetition(r.Cells)) * settings.Repeat;
         MatrixProgress.Run(steps, progress =>
         {
             foreach (MatrixResult result in results)

@@ -136,7 +136,7 @@ internal static class MatrixReport
         text.AppendLine("|---|---|---|---:|---:|---|");
         foreach (MatrixGoal g in MatrixGoal.Evaluate(r))
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"| {g.Goal} | {g.Cell} | {g.Reference} | {g.Ratio.Text("0.00")} | {(g.AtMost ? "<=" : ">=")} {g.Target:0.0} | {g.Verdict} |");
+            text.AppendLine(CultureInfo.InvariantCulture, $"| {g.Goal} | {g.Cell} | {g.Reference} | {g.Ratio.RatioText()} | {(g.AtMost ? "<=" : ">=")} {g.Target:0.0} | {g.Verdict} |");
         }
 
         text.AppendLine();
@@ -158,8 +158,8 @@ internal static class MatrixReport
         foreach (MatrixCell c in cells.Where(c => c.Group == MatrixGroup.Ring))
         {
             text.AppendLine(CultureInfo.InvariantCulture,
-                $"| {c.Workload} | {c.Item} | {c.Order} | {c.Queues} | {c.Wait} | {Figure(c)} | {r.Ratio(c, c.Classic).Text("0.00")} | {r.Ratio(c, c.CRing).Text("0.00")} | " +
-                $"{r.Ratio(c, c.ByteRing).Text("0.00")} | {r.LimitRatio(c).Text("0.000")} | {r.Ratio(c, c.Socket).Text("0.00")} | {Nanoseconds(c)} | {Regimes(c)} |");
+                $"| {c.Workload} | {c.Item} | {c.Order} | {c.Queues} | {c.Wait} | {Figure(c)} | {r.Ratio(c, c.Classic).RatioText()} | {r.Ratio(c, c.CRing).RatioText()} | " +
+                $"{r.Ratio(c, c.ByteRing).RatioText()} | {r.LimitRatio(c).RatioText()} | {r.Ratio(c, c.Socket).RatioText()} | {Nanoseconds(c)} | {Regimes(c)} |");
         }
 
         text.AppendLine();
@@ -173,8 +173,8 @@ internal static class MatrixReport
         {
             text.AppendLine(CultureInfo.InvariantCulture,
                 $"| {c.MessageBytes} | {c.GrantMode} | {c.Item} | {c.Order} | {c.Queues} | {Figure(c)} | {Spread.Values(c, s => s.GigabytesPerSecond).Text("0.000")} | " +
-                $"{r.Ratio(c, c.Classic).Text("0.00")} | {r.Ratio(c, c.CRing).Text("0.000")} | {r.Ratio(c, c.ByteRing).Text("0.00")} | {r.LimitRatio(c).Text("0.000")} | " +
-                $"{r.Ratio(c, c.Socket).Text("0.00")} | {Nanoseconds(c)} | {Regimes(c)} |");
+                $"{r.Ratio(c, c.Classic).RatioText()} | {r.Ratio(c, c.CRing).RatioText()} | {r.Ratio(c, c.ByteRing).RatioText()} | {r.LimitRatio(c).RatioText()} | " +
+                $"{r.Ratio(c, c.Socket).RatioText()} | {Nanoseconds(c)} | {Regimes(c)} |");
         }
 
         text.AppendLine();
@@ -187,8 +187,8 @@ internal static class MatrixReport
             text.AppendLine(CultureInfo.InvariantCulture,
                 $"| {(c.Group == MatrixGroup.Baseline ? "unix socket" : c.Wait)} | {Spread.Values(c, s => s.P50).Text("0.000")} | {Spread.Values(c, s => s.P99).Text("0.000")} | {Spread.Values(c, s => s.P999).Text("0.000")} | " +
                 $"{Spread.Values(c, s => s.NotificationsPerMessage).Text("0.0000")} | {Spread.Values(c, s => s.SystemCallsPerMessage).Text("0.0000")} | {Nanoseconds(c)} | " +
-                $"{Spread.Values(c, s => s.IdleCpu * 100).Text("0.0")} % | {r.Ratio(c, c.Classic).Text("0.00")} | {r.Ratio(c, c.CRing).Text("0.00")} | {r.LimitRatio(c).Text("0.00")} | " +
-                $"{r.Ratio(c, c.Socket).Text("0.000")} | {Regimes(c)} |");
+                $"{Spread.Values(c, s => s.IdleCpu * 100).Text("0.0")} % | {r.Ratio(c, c.Classic).RatioText()} | {r.Ratio(c, c.CRing).RatioText()} | {r.LimitRatio(c).RatioText()} | " +
+                $"{r.Ratio(c, c.Socket).RatioText()} | {Regimes(c)} |");
         }
     }
 

@@ -17,19 +17,25 @@ internal sealed class MatrixRunner(MatrixSettings settings, CpuPlacement placeme
     private readonly int _a = placement.First;
     private readonly int _b = placement.Second;
     private double _lastProbe = double.NaN;
+    private int _slot;
 
-    /// <summary>Steps (one a cell) of one repetition, for the progress bar.</summary>
-    public int StepsPerRepetition => cells.Count;
+    /// <summary>Steps of one repetition for the progress bar: every cell once, the C baselines four times.</summary>
+    public static int StepsPerRepetition(IReadOnlyList<MatrixCell> cells) => cells.Count + (3 * cells.Count(c => c.Baseline is not null));
 
+    /// <summary>The C baselines, then each group of PvRing cells followed by the C baselines again.</summary>
     public void RunRepetition(int rep)
     {
         bool mirror = rep % 2 == 1;
-        Action<int, bool>[] groups = [RunBaselines, RunRings, RunPackets, RunRoundTrips];
+        Action<int, bool>[] groups = [RunRings, RunPackets, RunRoundTrips];
+        RunBaselines(rep, mirror);
         foreach (Action<int, bool> group in mirror ? groups.Reverse() : groups)
         {
             group(rep, mirror);
+            RunBaselines(rep, !mirror);
         }
     }
+
+    private void Add(MatrixCell cell, MatrixSample sample) => cell.Samples.Add(sample with { Slot = _slot++ });
 
     private static IEnumerable<T> InOrder<T>(IEnumerable<T> items, bool mirror) => mirror ? items.Reverse() : items;
 
@@ -50,7 +56,7 @@ internal sealed class MatrixRunner(MatrixSettings settings, CpuPlacement placeme
 
             // The baseline pins its own threads (the C programs) to the placement's CPUs.
             MatrixSample sample = cell.Baseline!(_a, _b, rep, (before, double.NaN));
-            cell.Samples.Add(sample with { ProbeAfter = Probe() });
+            Add(cell, sample with { ProbeAfter = Probe() });
             progress.Advance(1);
         }
     }
@@ -73,7 +79,7 @@ internal sealed class MatrixRunner(MatrixSettings settings, CpuPlacement placeme
             double before = ProbeBefore();
             session.Run(i);
             (double, double) probe = (before, Probe());
-            cell.Samples.Add(cell.IsRoundTrip
+            Add(cell, cell.IsRoundTrip
                 ? MatrixSample.MeanRoundTrip(rep, 1e9 / runs[i].Rate, cell.MessageBytes, runs[i].CpuSecondsPerRequest, probe)
                 : MatrixSample.Throughput(rep, runs[i].Rate, cell.MessageBytes, runs[i].CpuSecondsPerRequest, probe));
             progress.Advance(1);
@@ -125,13 +131,13 @@ internal sealed class MatrixRunner(MatrixSettings settings, CpuPlacement placeme
             MatrixCell socket = blockCells[b][0];
 
             // The socket ran first and last in the block: its sample is the mean of the two.
-            socket.Samples.Add(MatrixSample.Throughput(
+            Add(socket, MatrixSample.Throughput(
                 rep, (block[0].PacketsPerSecond + block[^1].PacketsPerSecond) / 2, socket.MessageBytes,
                 (block[0].CpuSecondsPerPacket + block[^1].CpuSecondsPerPacket) / 2, probes[b]));
             for (int i = 1; i < block.Length - 1; i++)
             {
                 MatrixCell cell = blockCells[b][i];
-                cell.Samples.Add(MatrixSample.Throughput(rep, block[i].PacketsPerSecond, cell.MessageBytes, block[i].CpuSecondsPerPacket, probes[b]));
+                Add(cell, MatrixSample.Throughput(rep, block[i].PacketsPerSecond, cell.MessageBytes, block[i].CpuSecondsPerPacket, probes[b]));
             }
         }
     }
@@ -184,7 +190,7 @@ internal sealed class MatrixRunner(MatrixSettings settings, CpuPlacement placeme
         foreach (MatrixCell cell in modes)
         {
             (LatencyHistogram histogram, RoundTripCounts counts, double idle) = results[cell.RoundTripMode];
-            cell.Samples.Add(new MatrixSample(
+            Add(cell, new MatrixSample(
                 rep, 1e6 / histogram.MeanMicroseconds, 1e6 / histogram.MeanMicroseconds * cell.MessageBytes / 1e9, histogram.P50, histogram.P50, histogram.P99, histogram.P999,
                 counts.NotificationsPerMessage, counts.SystemCallsPerMessage, counts.CpuSecondsPerMessage, idle, before, after));
             cell.Histogram ??= new LatencyHistogram();

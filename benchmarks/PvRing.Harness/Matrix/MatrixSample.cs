@@ -34,6 +34,9 @@ internal sealed record MatrixSample(
     double ProbeBefore,
     double ProbeAfter)
 {
+    /// <summary>When in its repetition the sample was taken (a step counter): a ratio divides by the reference samples next to it.</summary>
+    public int Slot { get; init; }
+
     /// <summary>near, far or mixed: the regime of the host's vCPU placement around the cell.</summary>
     public string Regime => RegimeProbe.Regime(ProbeBefore, ProbeAfter);
 

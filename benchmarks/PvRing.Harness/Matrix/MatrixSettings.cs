@@ -49,11 +49,11 @@ internal sealed record MatrixSettings
         ? new MatrixSettings
         {
             Quick = true,
-            Repeat = 3,
+            Repeat = 5,
             Workloads = ["fill", "one", "pingpong"],
             Orders = [0, 4],
-            RingCount = 1_000_000,
-            RingWarmup = 100_000,
+            RingCount = 2_000_000,
+            RingWarmup = 200_000,
             PacketSizes = [64, 1500, NetPacketLimits.MaxPacketSize],
             Modes = [NetGrantModes.Copy, NetGrantModes.Map, NetGrantModes.Persistent, NetGrantModes.DirectMap],
             OffModes = [NetGrantModes.Persistent, NetGrantModes.DirectMap],
@@ -62,7 +62,7 @@ internal sealed record MatrixSettings
             Rounds = 10_000,
             NativeRoundTrips = 500_000,
             NativeStreamCount = 5_000_000,
-            ByteRingBytes = 640_000_000,
+            ByteRingBytes = 200_000_000,
         }
         : new MatrixSettings
         {

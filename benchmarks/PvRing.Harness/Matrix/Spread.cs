@@ -17,14 +17,30 @@ internal readonly record struct Spread(double Median, double Min, double Max, in
     public static Spread Values(MatrixCell cell, Func<MatrixSample, double> select) => Of(cell.Samples.Select(select));
 
     /// <summary>
-    /// Per repetition, <paramref name="select"/> of <paramref name="cell"/> over that of <paramref name="reference"/> in the
-    /// same repetition (same run, same placement); the median and range of those ratios.
+    /// Per sample, <paramref name="select"/> of <paramref name="cell"/> over the mean of that of the <paramref name="reference"/>
+    /// samples taken just before and just after it in the same repetition (same run, same placement; the runner measures
+    /// the baselines around every group of cells, so a drift linear in time cancels); the median and range of those ratios.
     /// </summary>
     public static Spread Ratio(MatrixCell cell, MatrixCell? reference, Func<MatrixSample, double> select) => reference is null
         ? Of([])
-        : Of(cell.Samples.Join(reference.Samples, s => s.Rep, r => r.Rep, (s, r) => select(s) / select(r)));
+        : Of(cell.Samples.Select(s =>
+        {
+            MatrixSample[] same = [.. reference.Samples.Where(r => r.Rep == s.Rep)];
+            MatrixSample?[] around = [same.Where(r => r.Slot < s.Slot).MaxBy(r => r.Slot), same.Where(r => r.Slot > s.Slot).MinBy(r => r.Slot)];
+            double[] values = [.. around.OfType<MatrixSample>().Select(select)];
+            return values.Length == 0 ? double.NaN : select(s) / values.Average();
+        }));
 
     public bool IsEmpty => Count == 0;
+
+    /// <summary>A ratio's format: two decimals, three significant digits below 0.1, one decimal from 100.</summary>
+    public string RatioText() => Text(Math.Abs(Median) switch
+    {
+        >= 100 => "0.0",
+        >= 0.1 => "0.00",
+        >= 0.01 => "0.000",
+        _ => "0.00000",
+    });
 
     /// <summary>"median (min..max)" with <paramref name="format"/>, or "n/a".</summary>
     public string Text(string format) => IsEmpty
