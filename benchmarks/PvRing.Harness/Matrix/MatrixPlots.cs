@@ -44,29 +44,11 @@ internal static class MatrixPlots
             return null;
         }
 
-        var plot = new Plot();
-        for (int i = 0; i < items.Length; i++)
-        {
-            var bars = new List<Bar>();
-            for (int w = 0; w < workloads.Length; w++)
-            {
-                MatrixCell? cell = ring.FirstOrDefault(c => c.Workload == workloads[w] && $"{c.Item} (order {c.Order})" == items[i]);
-                if (cell is null)
-                {
-                    continue;
-                }
-
-                // Rates and round trips alike as messages/s relative to classic: above 1 is better.
-                Spread ratio = Spread.Ratio(cell, result[cell.Classic], s => s.MessagesPerSecond);
-                bars.Add(new Bar { Position = (w * (items.Length + 1)) + i, Value = ratio.Median, Error = 0 });
-            }
-
-            var series = plot.Add.Bars(bars);
-            series.LegendText = items[i];
-            series.Color = Colors.Category10[i % Colors.Category10.Length];
-        }
-
-        plot.Add.HorizontalLine(1, 1, Colors.Black, LinePattern.Dashed);
+        // Rates and round trips alike as messages/s relative to classic: above 1 is better.
+        Plot plot = GroupedBars(workloads.Length, items, (w, i) =>
+            ring.FirstOrDefault(c => c.Workload == workloads[w] && $"{c.Item} (order {c.Order})" == items[i]) is MatrixCell cell
+                ? Spread.Ratio(cell, result[cell.Classic], s => s.MessagesPerSecond).Median
+                : null);
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
             [.. workloads.Select((_, w) => (w * (items.Length + 1)) + ((items.Length - 1) / 2.0))],
             [.. workloads.Select(w => string.Create(CultureInfo.InvariantCulture,
@@ -75,6 +57,33 @@ internal static class MatrixPlots
         plot.YLabel("messages/s, item / classic");
         plot.ShowLegend(Alignment.UpperRight);
         plot.Axes.Margins(bottom: 0);
+        return plot;
+    }
+
+    /// <summary>
+    /// Bars in <paramref name="groups"/> groups of one bar per series (a colour and a legend entry each), a dashed line at 1;
+    /// <paramref name="value"/> (group, series) gives a bar's height, null for none.
+    /// </summary>
+    private static Plot GroupedBars(int groups, string[] series, Func<int, int, double?> value)
+    {
+        var plot = new Plot();
+        for (int i = 0; i < series.Length; i++)
+        {
+            var bars = new List<Bar>();
+            for (int g = 0; g < groups; g++)
+            {
+                if (value(g, i) is double height)
+                {
+                    bars.Add(new Bar { Position = (g * (series.Length + 1)) + i, Value = height });
+                }
+            }
+
+            var plotted = plot.Add.Bars(bars);
+            plotted.LegendText = series[i];
+            plotted.Color = Colors.Category10[i % Colors.Category10.Length];
+        }
+
+        plot.Add.HorizontalLine(1, 1, Colors.Black, LinePattern.Dashed);
         return plot;
     }
 
@@ -120,26 +129,10 @@ internal static class MatrixPlots
             return null;
         }
 
-        var plot = new Plot();
-        for (int i = 0; i < series.Length; i++)
-        {
-            var bars = new List<Bar>();
-            for (int s = 0; s < sizes.Length; s++)
-            {
-                MatrixCell? cell = packets.FirstOrDefault(c => c.MessageBytes == sizes[s] && Series(c) == series[i]);
-                MatrixCell? byteRing = result[string.Create(CultureInfo.InvariantCulture, $"c/bytering/{sizes[s]}")];
-                if (cell is not null)
-                {
-                    bars.Add(new Bar { Position = (s * (series.Length + 1)) + i, Value = Spread.Ratio(cell, byteRing, x => x.GigabytesPerSecond).Median });
-                }
-            }
-
-            var plotted = plot.Add.Bars(bars);
-            plotted.LegendText = series[i];
-            plotted.Color = Colors.Category10[i % Colors.Category10.Length];
-        }
-
-        plot.Add.HorizontalLine(1, 1, Colors.Black, LinePattern.Dashed);
+        Plot plot = GroupedBars(sizes.Length, series, (s, i) =>
+            packets.FirstOrDefault(c => c.MessageBytes == sizes[s] && Series(c) == series[i]) is MatrixCell cell
+                ? Spread.Ratio(cell, result[string.Create(CultureInfo.InvariantCulture, $"c/bytering/{sizes[s]}")], x => x.GigabytesPerSecond).Median
+                : null);
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
             [.. sizes.Select((_, s) => (s * (series.Length + 1)) + ((series.Length - 1) / 2.0))],
             [.. sizes.Select(size => string.Create(CultureInfo.InvariantCulture,

@@ -139,56 +139,46 @@ internal static class MatrixReport
             text.AppendLine(CultureInfo.InvariantCulture, $"| {g.Goal} | {g.Cell} | {g.Reference} | {g.Ratio.RatioText()} | {(g.AtMost ? "<=" : ">=")} {g.Target:0.0} | {g.Verdict} |");
         }
 
-        text.AppendLine();
-        text.AppendLine("Baselines (same run, same placement):");
-        text.AppendLine();
-        text.AppendLine("| baseline | message | figure | GB/s | CPU ns/msg | regimes |");
-        text.AppendLine("|---|---|---:|---:|---:|---|");
-        foreach (MatrixCell c in cells.Where(c => c.Group == MatrixGroup.Baseline))
-        {
-            text.AppendLine(CultureInfo.InvariantCulture,
-                $"| {c.Label} | {c.Message} | {Figure(c)} | {Spread.Values(c, s => s.GigabytesPerSecond).Text("0.000")} | {Nanoseconds(c)} | {Regimes(c)} |");
-        }
-
-        text.AppendLine();
-        text.AppendLine("Ring workloads (12 B netif TX descriptors through a bare ring, both ends busy-polling; A = ring order > 0):");
-        text.AppendLine();
-        text.AppendLine("| workload | item | order | queues | wait | figure | vs classic | / C ring | / C byte ring 64 B | / limit | / socket | CPU ns/msg | regimes |");
-        text.AppendLine("|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---|");
-        foreach (MatrixCell c in cells.Where(c => c.Group == MatrixGroup.Ring))
-        {
-            text.AppendLine(CultureInfo.InvariantCulture,
-                $"| {c.Workload} | {c.Item} | {c.Order} | {c.Queues} | {c.Wait} | {Figure(c)} | {r.Ratio(c, c.Classic).RatioText()} | {r.Ratio(c, c.CRing).RatioText()} | " +
+        Table(text, "Baselines (same run, same placement):",
+            "| baseline | message | figure | GB/s | CPU ns/msg | regimes |", "|---|---|---:|---:|---:|---|",
+            cells.Where(c => c.Group == MatrixGroup.Baseline),
+            c => $"| {c.Label} | {c.Message} | {Figure(c)} | {Spread.Values(c, s => s.GigabytesPerSecond).Text("0.000")} | {Nanoseconds(c)} | {Regimes(c)} |");
+        Table(text, "Ring workloads (12 B netif TX descriptors through a bare ring, both ends busy-polling; A = ring order > 0):",
+            "| workload | item | order | queues | wait | figure | vs classic | / C ring | / C byte ring 64 B | / limit | / socket | CPU ns/msg | regimes |",
+            "|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---|",
+            cells.Where(c => c.Group == MatrixGroup.Ring),
+            c => $"| {c.Workload} | {c.Item} | {c.Order} | {c.Queues} | {c.Wait} | {Figure(c)} | {r.Ratio(c, c.Classic).RatioText()} | {r.Ratio(c, c.CRing).RatioText()} | " +
                 $"{r.Ratio(c, c.ByteRing).RatioText()} | {r.LimitRatio(c).RatioText()} | {r.Ratio(c, c.Socket).RatioText()} | {Nanoseconds(c)} | {Regimes(c)} |");
-        }
-
-        text.AppendLine();
-        text.AppendLine("Packets through the transport (a connected netif queue, front in the peer, back here, busy-polling; all on = ring order 4, " +
+        Table(text, "Packets through the transport (a connected netif queue, front in the peer, back here, busy-polling; all on = ring order 4, " +
             "split indexes, aligned slots, split rings, split event channels; classic = Xen's layout with feature-sg). vs classic: the same mode all on / all off; " +
-            "/ C ring: packets/s over the C ring's descriptors/s (order 0); / C byte ring: the same message size:");
-        text.AppendLine();
-        text.AppendLine("| size | grant mode | features | order | queues | packets/s | GB/s | vs classic | / C ring | / C byte ring | / limit | / socket | CPU ns/packet | regimes |");
-        text.AppendLine("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
-        foreach (MatrixCell c in cells.Where(c => c.Group == MatrixGroup.Packet))
-        {
-            text.AppendLine(CultureInfo.InvariantCulture,
-                $"| {c.MessageBytes} | {c.GrantMode} | {c.Item} | {c.Order} | {c.Queues} | {Figure(c)} | {Spread.Values(c, s => s.GigabytesPerSecond).Text("0.000")} | " +
+            "/ C ring: packets/s over the C ring's descriptors/s (order 0); / C byte ring: the same message size:",
+            "| size | grant mode | features | order | queues | packets/s | GB/s | vs classic | / C ring | / C byte ring | / limit | / socket | CPU ns/packet | regimes |",
+            "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+            cells.Where(c => c.Group == MatrixGroup.Packet),
+            c => $"| {c.MessageBytes} | {c.GrantMode} | {c.Item} | {c.Order} | {c.Queues} | {Figure(c)} | {Spread.Values(c, s => s.GigabytesPerSecond).Text("0.000")} | " +
                 $"{r.Ratio(c, c.Classic).RatioText()} | {r.Ratio(c, c.CRing).RatioText()} | {r.Ratio(c, c.ByteRing).RatioText()} | {r.LimitRatio(c).RatioText()} | " +
                 $"{r.Ratio(c, c.Socket).RatioText()} | {Nanoseconds(c)} | {Regimes(c)} |");
-        }
-
-        text.AppendLine();
-        text.AppendLine("Round trips, one 8 B request outstanding through a ring (HdrHistogram of every round trip; vs classic: spin-then-block / busy-spin):");
-        text.AppendLine();
-        text.AppendLine("| wait | p50 us | p99 us | p99.9 us | notifications/msg | syscalls/msg | CPU ns/msg | back idle CPU | vs busy-spin | / C ring RT | / cache-line RT | / socket RT | regimes |");
-        text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
-        foreach (MatrixCell c in cells.Where(c => c.RoundTripMode >= 0))
-        {
-            text.AppendLine(CultureInfo.InvariantCulture,
-                $"| {(c.Group == MatrixGroup.Baseline ? "unix socket" : c.Wait)} | {Spread.Values(c, s => s.P50).Text("0.000")} | {Spread.Values(c, s => s.P99).Text("0.000")} | {Spread.Values(c, s => s.P999).Text("0.000")} | " +
+        Table(text, "Round trips, one 8 B request outstanding through a ring (HdrHistogram of every round trip; vs classic: spin-then-block / busy-spin):",
+            "| wait | p50 us | p99 us | p99.9 us | notifications/msg | syscalls/msg | CPU ns/msg | back idle CPU | vs busy-spin | / C ring RT | / cache-line RT | / socket RT | regimes |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+            cells.Where(c => c.RoundTripMode >= 0),
+            c => $"| {(c.Group == MatrixGroup.Baseline ? "unix socket" : c.Wait)} | {Spread.Values(c, s => s.P50).Text("0.000")} | {Spread.Values(c, s => s.P99).Text("0.000")} | {Spread.Values(c, s => s.P999).Text("0.000")} | " +
                 $"{Spread.Values(c, s => s.NotificationsPerMessage).Text("0.0000")} | {Spread.Values(c, s => s.SystemCallsPerMessage).Text("0.0000")} | {Nanoseconds(c)} | " +
                 $"{Spread.Values(c, s => s.IdleCpu * 100).Text("0.0")} % | {r.Ratio(c, c.Classic).RatioText()} | {r.Ratio(c, c.CRing).RatioText()} | {r.LimitRatio(c).RatioText()} | " +
                 $"{r.Ratio(c, c.Socket).RatioText()} | {Regimes(c)} |");
+    }
+
+    /// <summary>One table: a line saying what it shows, the header, one row per cell.</summary>
+    private static void Table(StringBuilder text, string intro, string header, string alignment, IEnumerable<MatrixCell> cells, Func<MatrixCell, string> row)
+    {
+        text.AppendLine();
+        text.AppendLine(intro);
+        text.AppendLine();
+        text.AppendLine(header);
+        text.AppendLine(alignment);
+        foreach (MatrixCell c in cells)
+        {
+            text.AppendLine(row(c));
         }
     }
 

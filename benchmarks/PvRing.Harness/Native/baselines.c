@@ -17,75 +17,14 @@
  *       for bulk data (a message through shared memory costs at least one such copy).
  *
  * The cache-line ping-pong (the floor of a round trip) and the streaming classic ring are xen_ring_peer's
- * `pingpong`, `front` and `back`. An idle side spins 64 times with `pause`, then yields (so that a same-CPU
- * placement still makes progress). No side waits more than 30 s for progress (exit 2).
+ * `pingpong`, `front` and `back`. An idle side waits as the peer's do (64 `pause`s, then yields, so that a same-CPU
+ * placement still makes progress; no progress for 30 s: exit 2).
  */
-#define _GNU_SOURCE
-#include <errno.h>
-#include <pthread.h>
-#include <sched.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-
-/* x86-64: stores and loads are not reordered among themselves, so wmb and rmb only stop the compiler; mb orders a
- * store before a later load and needs a real fence (as in xen_ring_peer.c). */
-#define mb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
-#define rmb() __asm__ __volatile__("" ::: "memory")
-#define wmb() __asm__ __volatile__("" ::: "memory")
-
-#include <xen/xen.h>
-#include <xen/io/ring.h>
-#include <xen/io/netif.h>
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static void pin(int cpu)
-{
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    if (sched_setaffinity(0, sizeof set, &set) != 0) {
-        fprintf(stderr, "sched_setaffinity(%d): %s\n", cpu, strerror(errno));
-        exit(3);
-    }
-}
-
-struct idle {
-    unsigned spins;
-    double since;
-};
-
-static inline void idle_progress(struct idle *idle)
-{
-    idle->spins = 0;
-    idle->since = 0;
-}
-
-static void idle_wait(struct idle *idle, const char *what)
-{
-    if (++idle->spins < 64) {
-        __builtin_ia32_pause();
-        return;
-    }
-    sched_yield();
-    if ((idle->spins & 0xfff) == 0) {
-        double t = now();
-        if (idle->since == 0)
-            idle->since = t;
-        else if (t - idle->since > 30.0) {
-            fprintf(stderr, "%s: no progress for 30 s; giving up\n", what);
-            exit(2);
-        }
-    }
-}
+/* One translation unit with the C peer: its Xen includes and barriers, now(), pin() and the spin-then-yield idle
+ * with its no-progress watchdog (idle_wait/idle_progress) are used here as they are; its main() is renamed away. */
+#define main xen_ring_peer_main
+#include "../../../tests/conformance/xen_ring_peer.c"
+#undef main
 
 /* ---- xenring-pingpong ---- */
 
