@@ -171,7 +171,7 @@ internal sealed class ApiPingPongCommand : IHarnessCommand
             for (int i = 0; i < rounds; i++)
             {
                 long start = Stopwatch.GetTimestamp();
-                RingRoundTrip(ring, channel, sequence++);
+                RingRoundTripSession.RoundTrip(ring, channel, new SpinThenBlockWait(), sequence++); // as ringpingpong's spin-then-block case
                 long end = Stopwatch.GetTimestamp();
                 if (end < warmEnd)
                 {
@@ -188,30 +188,6 @@ internal sealed class ApiPingPongCommand : IHarnessCommand
         {
             channel.Dispose(); // the peer's wait ends with the channel
             _ = Measurement.Finish(peer, "apipingpong-peer");
-        }
-    }
-
-    /// <summary>One request out, one response back, as <c>ringpingpong</c>'s spin-then-block case does.</summary>
-    private static void RingRoundTrip(FrontRing<ulong, ulong> ring, EventChannel channel, ulong sequence)
-    {
-        using (SlotBatch<ulong> batch = ring.ClaimRequests(1))
-        {
-            batch[0] = sequence;
-        }
-
-        ulong response;
-        while (!ring.TryConsumeResponse(out response))
-        {
-            RingWaitResult result = ring.WaitForResponses(channel, new SpinThenBlockWait(), s_limit, CancellationToken.None);
-            if (result != RingWaitResult.WorkAvailable)
-            {
-                throw new InvalidOperationException($"Round trip {sequence} ended with {result}.");
-            }
-        }
-
-        if (response != ~sequence)
-        {
-            throw new InvalidOperationException($"Round trip {sequence} came back as {response}.");
         }
     }
 

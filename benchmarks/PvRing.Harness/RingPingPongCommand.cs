@@ -20,7 +20,13 @@ internal sealed class RingPingPongCommand : IHarnessCommand
 
     public string Summary => "ring ping-pong (spin-then-block, busy-spin) vs Unix socket round trip between two pinned processes";
 
-    public int Run(string[] args)
+    public int Run(string[] args) => Run("ringpingpong", [0, 1, 2], args);
+
+    /// <summary>
+    /// Runs <paramref name="modes"/> (spin-then-block, busy-spin, socket: <see cref="RingRoundTripSession.Modes"/> indices)
+    /// alternated in each repetition, and reports them with the ratios first/third, first/second and (p99) first/third.
+    /// </summary>
+    internal static int Run(string name, int[] modes, string[] args)
     {
         var options = new HarnessOptions(args, "--rounds", "--reps");
         int rounds = (int)options.Int("--rounds", 20_000, 100, 100_000_000);
@@ -31,18 +37,18 @@ internal sealed class RingPingPongCommand : IHarnessCommand
         Console.WriteLine($"placement: {placement}");
         if (!placement.IsAvailable)
         {
-            Console.Error.WriteLine("ringpingpong needs two CPUs.");
+            Console.Error.WriteLine($"{name} needs two CPUs.");
             return 1;
         }
 
-        string hostPath = Path.Combine("/dev/shm", $"pvring-ringpingpong-{Environment.ProcessId}");
+        string hostPath = Path.Combine("/dev/shm", $"pvring-{name}-{Environment.ProcessId}");
         var host = new HostDirectory(hostPath);
         IReadOnlyList<int> affinity = CpuAffinity.GetCurrentThreadAffinity();
         try
         {
             double probeBefore = RegimeProbe.Measure(placement.First, placement.Second);
             CpuAffinity.PinCurrentThread(placement.First);
-            Measure(host, placement, rounds, reps);
+            Measure(host, placement, rounds, reps, modes);
             double probeAfter = RegimeProbe.Measure(placement.First, placement.Second);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"regime probe (cache-line round trip): before {probeBefore:F0} ns, after {probeAfter:F0} ns ({RegimeProbe.Regime(probeBefore, probeAfter)})"));
@@ -55,18 +61,19 @@ internal sealed class RingPingPongCommand : IHarnessCommand
         }
     }
 
-    private static void Measure(HostDirectory host, CpuPlacement placement, int rounds, int reps)
+    private static void Measure(HostDirectory host, CpuPlacement placement, int rounds, int reps, int[] modes)
     {
-        string[] modes = RingRoundTripSession.Modes;
-        using var session = new RingRoundTripSession(host, placement.Second, rounds, reps);
+        using var session = new RingRoundTripSession(host, placement.Second, rounds, reps, modes);
         var medians = new double[modes.Length][];
         var p99s = new double[modes.Length][];
         var notifications = new double[modes.Length][];
+        var syscalls = new double[modes.Length][];
         for (int m = 0; m < modes.Length; m++)
         {
             medians[m] = new double[reps];
             p99s[m] = new double[reps];
             notifications[m] = new double[reps];
+            syscalls[m] = new double[reps];
         }
 
         var histogram = new LatencyHistogram();
@@ -76,30 +83,35 @@ internal sealed class RingPingPongCommand : IHarnessCommand
             for (int m = 0; m < modes.Length; m++)
             {
                 histogram.Reset();
-                RoundTripCounts counts = session.Measure(m, histogram);
+                RoundTripCounts counts = session.Measure(modes[m], histogram);
                 if (rep >= 0)
                 {
                     medians[m][rep] = histogram.P50;
                     p99s[m][rep] = histogram.P99;
                     notifications[m][rep] = counts.NotificationsPerMessage;
+                    syscalls[m][rep] = counts.SystemCallsPerMessage;
                 }
             }
         }
 
-        double[] idle = [.. Enumerable.Range(0, modes.Length).Select(m => session.IdleCpu(m, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1)))];
+        double[] idle = [.. modes.Select(m => session.IdleCpu(m, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1)))];
         string peerCounters = session.Finish();
         Console.WriteLine($"{rounds} round trips x {reps} repetitions per mode, modes alternated within each repetition");
-        Console.WriteLine($"{"mode",-22} {"median us",10} {"p99 us",10} {"front notify/req",17} {"back idle CPU",14}");
+        Console.WriteLine($"{"mode",-22} {"median us",10} {"p99 us",10} {"front notify/msg",17} {"syscalls/msg",13} {"back idle CPU",14}");
         for (int m = 0; m < modes.Length; m++)
         {
-            string notify = m < 2 ? Measurement.Median(notifications[m]).ToString("F4", CultureInfo.InvariantCulture) : "n/a";
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{modes[m],-22} {Measurement.Median(medians[m]),10:F3} {Measurement.Median(p99s[m]),10:F3} {notify,17} {idle[m],13:P1}"));
+                $"{RingRoundTripSession.Modes[modes[m]],-22} {Measurement.Median(medians[m]),10:F3} {Measurement.Median(p99s[m]),10:F3} " +
+                $"{Measurement.Median(notifications[m]),17:F4} {Measurement.Median(syscalls[m]),13:F4} {idle[m],13:P1}"));
         }
 
-        Console.WriteLine(Measurement.RatioLine("spin-then-block / unix-socket (median)", medians[0], medians[2]));
-        Console.WriteLine(Measurement.RatioLine("spin-then-block / busy-spin (median)", medians[0], medians[1]));
-        Console.WriteLine(Measurement.RatioLine("spin-then-block / unix-socket (p99)", p99s[0], p99s[2]));
+        if (modes.Length == 3)
+        {
+            Console.WriteLine(Measurement.RatioLine("spin-then-block / unix-socket (median)", medians[0], medians[2]));
+            Console.WriteLine(Measurement.RatioLine("spin-then-block / busy-spin (median)", medians[0], medians[1]));
+            Console.WriteLine(Measurement.RatioLine("spin-then-block / unix-socket (p99)", p99s[0], p99s[2]));
+        }
+
         Console.WriteLine($"front channel counters: {session.FrontCounters}");
         Console.WriteLine($"back: {peerCounters}");
     }

@@ -156,24 +156,25 @@ internal sealed class MatrixRunner(MatrixSettings settings, CpuPlacement placeme
         var host = new HostDirectory(hostPath);
         IReadOnlyList<int> affinity = CpuAffinity.GetCurrentThreadAffinity();
         CpuAffinity.PinCurrentThread(_a);
+        int[] served = [.. modes.Select(c => c.RoundTripMode)]; // ring spin-then-block, ring busy-spin, socket
         var results = new (LatencyHistogram Histogram, RoundTripCounts Counts, double Idle)[RingRoundTripSession.Modes.Length];
         try
         {
             // The peer serves its modes in a fixed order, so the mirror repetitions do not reverse them.
-            using var session = new RingRoundTripSession(host, _b, settings.Rounds, reps: 1);
+            using var session = new RingRoundTripSession(host, _b, settings.Rounds, reps: 1, modes: served);
             var warmup = new LatencyHistogram();
-            for (int m = 0; m < results.Length; m++)
+            foreach (int m in served)
             {
                 session.Measure(m, warmup); // the peer's warm-up repetition (tiered JIT, page faults)
             }
 
-            for (int m = 0; m < results.Length; m++)
+            foreach (int m in served)
             {
                 var histogram = new LatencyHistogram();
                 results[m] = (histogram, session.Measure(m, histogram), double.NaN);
             }
 
-            for (int m = 0; m < results.Length; m++)
+            foreach (int m in served)
             {
                 results[m].Idle = session.IdleCpu(m, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(300));
             }
