@@ -7,7 +7,7 @@ using PvRing.Platform;
 namespace PvRing.Harness.Matrix;
 
 /// <summary>
-/// <c>matrix [--quick] [--out DIR] [--repeat R] [--placements KINDS]</c>: the contention matrix (docs/benchmarks.md).
+/// <c>matrix [--quick | --smoke] [--out DIR] [--repeat R] [--placements KINDS]</c>: the contention matrix (docs/benchmarks.md).
 /// Starts both processes itself at each placement the machine has (SMT sibling, same socket, other socket, other NUMA
 /// node; it says which it could not make), and runs at each the C baselines, classic vs each hackathon item alone vs all
 /// items over the ring workloads and orders, the grant modes over the packet sizes, and the wait strategies of a round
@@ -24,9 +24,10 @@ internal sealed class MatrixCommand : IHarnessCommand
 
     public int Run(string[] args)
     {
-        bool quick = args.Contains("--quick");
-        var options = new HarnessOptions([.. args.Where(a => a != "--quick")], "--out", "--repeat", "--placements");
-        MatrixSettings settings = MatrixSettings.For(quick);
+        bool smoke = args.Contains("--smoke");
+        bool quick = smoke || args.Contains("--quick");
+        var options = new HarnessOptions([.. args.Where(a => a is not ("--quick" or "--smoke"))], "--out", "--repeat", "--placements");
+        MatrixSettings settings = smoke ? MatrixSettings.SmokeTest() : MatrixSettings.For(quick);
         settings = settings with { Repeat = (int)options.Int("--repeat", settings.Repeat, 1, 100) };
         string outDirectory = options.String("--out", Path.Combine(Repository.ResultsDirectory, $"matrix-{DateTime.UtcNow:yyyyMMdd-HHmmss}"));
 

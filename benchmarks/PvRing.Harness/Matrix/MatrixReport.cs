@@ -41,7 +41,8 @@ internal static class MatrixReport
     public static string Markdown(MatrixRunInfo info, IReadOnlyList<MatrixResult> results)
     {
         var text = new StringBuilder();
-        text.AppendLine(CultureInfo.InvariantCulture, $"### Contention matrix{(info.Settings.Quick ? " (quick)" : string.Empty)}: {info.StartedUtc:u}");
+        string preset = info.Settings.Smoke ? " (smoke test: the counts are too small for the figures to mean anything)" : info.Settings.Quick ? " (quick)" : string.Empty;
+        text.AppendLine(CultureInfo.InvariantCulture, $"### Contention matrix{preset}: {info.StartedUtc:u}");
         text.AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture, $"`{info.Command}`: wall time {info.WallSeconds:0} s, {info.Settings.Repeat} repetitions; machine: {info.Machine}.");
         text.AppendLine();

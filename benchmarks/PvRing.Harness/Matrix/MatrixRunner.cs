@@ -176,7 +176,7 @@ internal sealed class MatrixRunner(MatrixSettings settings, CpuPlacement placeme
 
             foreach (int m in served)
             {
-                results[m].Idle = session.IdleCpu(m, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(300));
+                results[m].Idle = session.IdleCpu(m, TimeSpan.FromMilliseconds(settings.IdleMs / 3), TimeSpan.FromMilliseconds(settings.IdleMs));
             }
 
             _ = session.Finish();

@@ -9,6 +9,9 @@ internal sealed record MatrixSettings
 {
     public required bool Quick { get; init; }
 
+    /// <summary>The smoke preset: tiny counts that check the whole pipeline in seconds (CI), not the figures.</summary>
+    public bool Smoke { get; init; }
+
     public required int Repeat { get; init; }
 
     /// <summary>Ring workloads run (by name, from <see cref="RingWorkload.All"/>).</summary>
@@ -44,6 +47,33 @@ internal sealed record MatrixSettings
 
     /// <summary>Bytes each byte-ring baseline moves (messages = this / size, at least 20,000).</summary>
     public required long ByteRingBytes { get; init; }
+
+    /// <summary>The idle measurement of a round-trip cell: the back's CPU over this long, after as long again to settle.</summary>
+    public long IdleMs { get; init; } = 300;
+
+    /// <summary>
+    /// The smoke preset (<c>matrix --smoke</c>): one repetition of a few cells of each group with every baseline, at
+    /// counts too small to mean anything, so that a test can check that the matrix runs and writes every output.
+    /// </summary>
+    public static MatrixSettings SmokeTest() => For(quick: true) with
+    {
+        Smoke = true,
+        Repeat = 1,
+        Workloads = ["fill", "pingpong"],
+        Orders = [0],
+        RingCount = 20_000,
+        RingWarmup = 2_000,
+        PacketSizes = [64],
+        Modes = [NetGrantModes.Copy],
+        OffModes = [],
+        PacketWarmupMs = 20,
+        PacketMs = 50,
+        Rounds = 500,
+        NativeRoundTrips = 20_000,
+        NativeStreamCount = 200_000,
+        ByteRingBytes = 2_000_000,
+        IdleMs = 20,
+    };
 
     public static MatrixSettings For(bool quick) => quick
         ? new MatrixSettings
