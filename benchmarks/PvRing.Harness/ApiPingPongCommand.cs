@@ -103,7 +103,7 @@ internal sealed class ApiPingPongCommand : IHarnessCommand
 
     private static (double Median, double P99) Measure(string which, HostDirectory host, int cpu, int rounds, TimeSpan warmup) => which switch
     {
-        "api" => MeasureApi(host, cpu, rounds, warmup),
+        "api" => Percentiles(MeasureApi(host, cpu, rounds, warmup, s_ringFeatures)),
         "ring" => MeasureRing(host, cpu, rounds, warmup),
         _ => MeasureSocket(host, cpu, rounds, warmup),
     };
@@ -111,10 +111,17 @@ internal sealed class ApiPingPongCommand : IHarnessCommand
     private static Process StartPeer(int cpu, params string[] arguments) =>
         PeerProcess.Start(cpu, "apipingpong-peer", arguments);
 
-    private static (double Median, double P99) MeasureApi(HostDirectory host, int cpu, int rounds, TimeSpan warmup)
+    private static (double Median, double P99) Percentiles(LatencyHistogram histogram) => (histogram.P50, histogram.P99);
+
+    /// <summary>
+    /// The api case: <paramref name="rounds"/> 64 B round trips through <c>SendAsync</c>/<c>ReceiveAsync</c> (after
+    /// <paramref name="warmup"/> of them untimed) against the echoing peer on <paramref name="cpu"/>, each in the histogram;
+    /// also the matrix's application-API round-trip cell. <paramref name="ringFeatures"/>: all (the default) or none.
+    /// </summary>
+    internal static LatencyHistogram MeasureApi(HostDirectory host, int cpu, int rounds, TimeSpan warmup, string ringFeatures)
     {
         string name = $"pp{Environment.TickCount64 & 0xFFFFFF}";
-        using Process peer = StartPeer(cpu, "api", host.Path, name, s_ringFeatures);
+        using Process peer = StartPeer(cpu, "api", host.Path, name, ringFeatures);
         try
         {
             return RunApiAsync(host, name, rounds, warmup).GetAwaiter().GetResult();
@@ -125,7 +132,7 @@ internal sealed class ApiPingPongCommand : IHarnessCommand
         }
     }
 
-    private static async Task<(double, double)> RunApiAsync(HostDirectory host, string name, int rounds, TimeSpan warmup)
+    private static async Task<LatencyHistogram> RunApiAsync(HostDirectory host, string name, int rounds, TimeSpan warmup)
     {
         await using PvRingListener listener = await PvRingListener.StartAsync(name, new PvRingListenerOptions { Host = host });
         await using PvRingConnection connection = await listener.AcceptAsync();
@@ -152,7 +159,7 @@ internal sealed class ApiPingPongCommand : IHarnessCommand
             times.Record(end - start);
         }
 
-        return (times.P50, times.P99);
+        return times;
     }
 
     private static (double Median, double P99) MeasureRing(HostDirectory host, int cpu, int rounds, TimeSpan warmup)

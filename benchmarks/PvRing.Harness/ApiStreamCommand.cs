@@ -71,7 +71,8 @@ internal sealed class ApiStreamCommand : IHarnessCommand
         }
     }
 
-    private static double MeasurePipe(HostDirectory host, int cpu, long bytes)
+    /// <summary>GB/s of <paramref name="bytes"/> written in 64 KiB writes by the peer on <paramref name="cpu"/> through the pipe (also the matrix's cell).</summary>
+    internal static double MeasurePipe(HostDirectory host, int cpu, long bytes)
     {
         string name = $"st{Environment.TickCount64 & 0xFFFFFF}";
         using Process peer = PeerProcess.Start(cpu, "apistream-peer", "pipe", host.Path, name, bytes.ToString(CultureInfo.InvariantCulture), s_order.ToString(CultureInfo.InvariantCulture));

@@ -16,4 +16,7 @@ internal enum MatrixGroup
 
     /// <summary>One 8-byte request outstanding at a time through a ring, waiting by one strategy (the histogram's cells).</summary>
     RoundTrip,
+
+    /// <summary>The application API: a 64 B round trip through <c>PvRingConnection</c>, bulk bytes through its pipe.</summary>
+    Application,
 }

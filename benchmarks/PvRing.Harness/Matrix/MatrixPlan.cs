@@ -65,6 +65,7 @@ internal static class MatrixPlan
 
         cells.Add(RoundTripCell("rt/block", 0, "spin-then-block", "rt/spin"));
         cells.Add(RoundTripCell("rt/spin", 1, "busy-spin", null));
+        AddApplication(cells, settings);
         return cells;
     }
 
@@ -135,6 +136,51 @@ internal static class MatrixPlan
         Socket = "uds/rt",
         RoundTripMode = mode,
     };
+
+    /// <summary>
+    /// The application API with the connection's defaults (every ring feature, persistent grants, spin-then-block): a 64 B
+    /// round trip (<c>apipingpong</c>'s api case; "classic" is the bare ring's spin-then-block round trip) and 64 KiB writes
+    /// through the pipe (<c>apistream</c>'s pipe case).
+    /// </summary>
+    private static void AddApplication(List<MatrixCell> cells, MatrixSettings settings)
+    {
+        cells.Add(new MatrixCell
+        {
+            Id = "api/rt",
+            Group = MatrixGroup.Application,
+            Label = "64 B round trip, PvRingConnection SendAsync + ReceiveAsync",
+            Item = "all on",
+            Order = 0,
+            Message = "64 B packet",
+            MessageBytes = 64,
+            GrantMode = "persistent",
+            Wait = "spin-then-block",
+            IsRoundTrip = true,
+            Classic = "rt/block",
+            CRing = "c/xenring-rt",
+            Limit = "c/cacheline",
+            Socket = "uds/rt",
+        });
+        if (settings.PacketSizes.Contains(NetPacketLimits.MaxPacketSize))
+        {
+            cells.Add(new MatrixCell
+            {
+                Id = "api/stream",
+                Group = MatrixGroup.Application,
+                Label = "64 KiB writes through PvRingConnection.Pipe",
+                Item = "all on",
+                Order = 0,
+                Message = "64 KiB write",
+                MessageBytes = 65536,
+                GrantMode = "persistent",
+                Wait = "spin-then-block",
+                CRing = Stream(0),
+                ByteRing = ByteRing(NetPacketLimits.MaxPacketSize),
+                Limit = "c/memcpy",
+                Socket = SocketStream(NetPacketLimits.MaxPacketSize),
+            });
+        }
+    }
 
     private static void AddBaselines(List<MatrixCell> cells, MatrixSettings settings, int[] byteRingSizes, int[] streamOrders)
     {

@@ -28,6 +28,8 @@ internal static class MatrixReport
             "included; packet cells: the timed window; round-trip cells: the timed round trips); C baselines from getrusage(RUSAGE_CHILDREN).",
         "Latency percentiles come from an HdrHistogram only in the round-trip cells (one request outstanding, timed one by one). The " +
             "ring `pingpong` workload and the C round trips are means (time / round trips); streaming cells have no per-message latency.",
+        "The application API cells count no CPU time, notifications or system calls (the connection's own threads; its event " +
+            "channels are inside the connection).",
         "Queues: 1 in every cell (multiqueue is not in the transport yet; its rows go in the queues column when it lands).",
     ];
 
@@ -167,7 +169,19 @@ internal static class MatrixReport
                 $"{Spread.Values(c, s => s.NotificationsPerMessage).Text("0.0000")} | {Spread.Values(c, s => s.SystemCallsPerMessage).Text("0.0000")} | {Nanoseconds(c)} | " +
                 $"{Spread.Values(c, s => s.IdleCpu * 100).Text("0.0")} % | {r.Ratio(c, c.Classic).RatioText()} | {r.Ratio(c, c.CRing).RatioText()} | {r.LimitRatio(c).RatioText()} | " +
                 $"{r.Ratio(c, c.Socket).RatioText()} | {Regimes(c)} |");
+        AppendApplication(text, r, cells);
     }
+
+    /// <summary>The application API's cells (appended to the placement's tables).</summary>
+    private static void AppendApplication(StringBuilder text, MatrixResult r, MatrixCell[] cells) =>
+        Table(text, "The application API (PvRingConnection with its defaults: every ring feature, persistent grants, spin-then-block waits; " +
+            "the round trip's \"vs classic\" is the bare ring's spin-then-block round trip; CPU time not counted):",
+            "| case | figure | p50 us | p99 us | p99.9 us | GB/s | vs classic | / C ring | / C byte ring | / limit | / socket | regimes |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+            cells.Where(c => c.Group == MatrixGroup.Application),
+            c => $"| {c.Label} | {Figure(c)} | {Spread.Values(c, s => s.P50).Text("0.000")} | {Spread.Values(c, s => s.P99).Text("0.000")} | {Spread.Values(c, s => s.P999).Text("0.000")} | " +
+                $"{Spread.Values(c, s => s.GigabytesPerSecond).Text("0.000")} | {r.Ratio(c, c.Classic).RatioText()} | {r.Ratio(c, c.CRing).RatioText()} | {r.Ratio(c, c.ByteRing).RatioText()} | " +
+                $"{r.LimitRatio(c).RatioText()} | {r.Ratio(c, c.Socket).RatioText()} | {Regimes(c)} |");
 
     /// <summary>One table: a line saying what it shows, the header, one row per cell.</summary>
     private static void Table(StringBuilder text, string intro, string header, string alignment, IEnumerable<MatrixCell> cells, Func<MatrixCell, string> row)

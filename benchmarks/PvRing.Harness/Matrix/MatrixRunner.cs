@@ -19,14 +19,14 @@ internal sealed class MatrixRunner(MatrixSettings settings, CpuPlacement placeme
     private double _lastProbe = double.NaN;
     private int _slot;
 
-    /// <summary>Steps of one repetition for the progress bar: every cell once, the C baselines four times.</summary>
-    public static int StepsPerRepetition(IReadOnlyList<MatrixCell> cells) => cells.Count + (3 * cells.Count(c => c.Baseline is not null));
+    /// <summary>Steps of one repetition for the progress bar: every cell once, the C baselines five times.</summary>
+    public static int StepsPerRepetition(IReadOnlyList<MatrixCell> cells) => cells.Count + (4 * cells.Count(c => c.Baseline is not null));
 
     /// <summary>The C baselines, then each group of PvRing cells followed by the C baselines again.</summary>
     public void RunRepetition(int rep)
     {
         bool mirror = rep % 2 == 1;
-        Action<int, bool>[] groups = [RunRings, RunPackets, RunRoundTrips];
+        Action<int, bool>[] groups = [RunRings, RunPackets, RunRoundTrips, RunApplication];
         RunBaselines(rep, mirror);
         foreach (Action<int, bool> group in mirror ? groups.Reverse() : groups)
         {
@@ -199,5 +199,45 @@ internal sealed class MatrixRunner(MatrixSettings settings, CpuPlacement placeme
         }
 
         progress.Advance(modes.Length);
+    }
+
+    /// <summary>
+    /// The application API cells: the peer (<c>apipingpong-peer</c>, <c>apistream-peer</c>) on the second CPU, this side on
+    /// the thread pool of a harness run under <c>taskset</c> on the first. CPU time is not counted here (the connection's
+    /// threads and the peer's start are in the same process times).
+    /// </summary>
+    private void RunApplication(int rep, bool mirror)
+    {
+        foreach (MatrixCell cell in InOrder(cells.Where(c => c.Group == MatrixGroup.Application), mirror))
+        {
+            progress.Begin(rep, placement, cell.Label);
+            double before = ProbeBefore();
+            string hostPath = HostPath("api");
+            var host = new HostDirectory(hostPath);
+            try
+            {
+                if (cell.IsRoundTrip)
+                {
+                    LatencyHistogram histogram = ApiPingPongCommand.MeasureApi(host, _b, settings.ApiRounds, TimeSpan.FromMilliseconds(settings.ApiWarmupMs), "all");
+                    double after = Probe();
+                    Add(cell, new MatrixSample(
+                        rep, 1e6 / histogram.MeanMicroseconds, 1e6 / histogram.MeanMicroseconds * cell.MessageBytes / 1e9, histogram.P50, histogram.P50, histogram.P99,
+                        histogram.P999, double.NaN, double.NaN, double.NaN, double.NaN, before, after));
+                    cell.Histogram ??= new LatencyHistogram();
+                    cell.Histogram.Add(histogram);
+                }
+                else
+                {
+                    double gigabytes = ApiStreamCommand.MeasurePipe(host, _b, settings.ApiStreamBytes);
+                    Add(cell, MatrixSample.Throughput(rep, gigabytes * 1e9 / cell.MessageBytes, cell.MessageBytes, double.NaN, (before, Probe())));
+                }
+            }
+            finally
+            {
+                Directory.Delete(hostPath, recursive: true);
+            }
+
+            progress.Advance(1);
+        }
     }
 }

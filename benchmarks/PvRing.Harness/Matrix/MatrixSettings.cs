@@ -48,6 +48,13 @@ internal sealed record MatrixSettings
     /// <summary>Bytes each byte-ring baseline moves (messages = this / size, at least 20,000).</summary>
     public required long ByteRingBytes { get; init; }
 
+    /// <summary>Round trips of the application API cell (after <see cref="ApiWarmupMs"/> of untimed ones), bytes through its pipe.</summary>
+    public int ApiRounds { get; init; } = 10_000;
+
+    public long ApiWarmupMs { get; init; } = 300;
+
+    public long ApiStreamBytes { get; init; } = 256L << 20;
+
     /// <summary>The idle measurement of a round-trip cell: the back's CPU over this long, after as long again to settle.</summary>
     public long IdleMs { get; init; } = 300;
 
@@ -73,6 +80,9 @@ internal sealed record MatrixSettings
         NativeStreamCount = 200_000,
         ByteRingBytes = 2_000_000,
         IdleMs = 20,
+        ApiRounds = 500,
+        ApiWarmupMs = 20,
+        ApiStreamBytes = 8L << 20,
     };
 
     public static MatrixSettings For(bool quick) => quick
@@ -111,5 +121,8 @@ internal sealed record MatrixSettings
             NativeRoundTrips = 2_000_000,
             NativeStreamCount = 20_000_000,
             ByteRingBytes = 2_000_000_000,
+            ApiRounds = 50_000,
+            ApiWarmupMs = 1_500,
+            ApiStreamBytes = 1L << 30,
         };
 }
