@@ -58,7 +58,7 @@ internal sealed class ApiPingPongCommand : IHarnessCommand
             for (int rep = 0; rep < reps; rep++)
             {
                 // Rotate the order, so a drift of the machine does not favour one case.
-                double probe = Probe(cpu);
+                double probe = RegimeProbe.Measure(0, cpu); // this CPU is 0, as taskset gives the harness
                 var results = new Dictionary<string, (double Median, double P99)>();
                 for (int i = 0; i < cases.Length; i++)
                 {
@@ -68,7 +68,7 @@ internal sealed class ApiPingPongCommand : IHarnessCommand
                 }
 
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"  rep {rep + 1} (regime probe {probe:F0} ns: {(double.IsNaN(probe) ? "unknown" : probe < 250 ? "near" : "far")}): {string.Join("; ", cases.Select(c => $"{c} p50 {results[c].Median:0.000} us p99 {results[c].P99:0.000} us"))}{Ratios(results)}"));
+                    $"  rep {rep + 1} (regime probe {probe:F0} ns: {RegimeProbe.Regime(probe, probe)}): {string.Join("; ", cases.Select(c => $"{c} p50 {results[c].Median:0.000} us p99 {results[c].P99:0.000} us"))}{Ratios(results)}"));
             }
 
             string summary = string.Join(", ", cases.Select(c => string.Create(CultureInfo.InvariantCulture, $"{c} {Measurement.Median(medians[c]):0.000} us")));
@@ -81,19 +81,6 @@ internal sealed class ApiPingPongCommand : IHarnessCommand
         finally
         {
             Directory.Delete(hostPath, recursive: true);
-        }
-    }
-
-    /// <summary>The cache-line round trip between this CPU (0, as taskset gives the harness) and the peer's, in ns; NaN without the C probe.</summary>
-    private static double Probe(int cpu)
-    {
-        try
-        {
-            return NativePeer.ProbeRoundTripNanoseconds(0, cpu);
-        }
-        catch (InvalidOperationException)
-        {
-            return double.NaN;
         }
     }
 
