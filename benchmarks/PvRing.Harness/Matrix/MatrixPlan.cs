@@ -144,42 +144,30 @@ internal static class MatrixPlan
     /// </summary>
     private static void AddApplication(List<MatrixCell> cells, MatrixSettings settings)
     {
-        cells.Add(new MatrixCell
-        {
-            Id = "api/rt",
-            Group = MatrixGroup.Application,
-            Label = "64 B round trip, PvRingConnection SendAsync + ReceiveAsync",
-            Item = "all on",
-            Order = 0,
-            Message = "64 B packet",
-            MessageBytes = 64,
-            GrantMode = "persistent",
-            Wait = "spin-then-block",
-            IsRoundTrip = true,
-            Classic = "rt/block",
-            CRing = "c/xenring-rt",
-            Limit = "c/cacheline",
-            Socket = "uds/rt",
-        });
+        cells.Add(ApiCell("api/rt", "64 B round trip, PvRingConnection SendAsync + ReceiveAsync", "64 B packet", 64, roundTrip: true));
         if (settings.PacketSizes.Contains(NetPacketLimits.MaxPacketSize))
         {
-            cells.Add(new MatrixCell
-            {
-                Id = "api/stream",
-                Group = MatrixGroup.Application,
-                Label = "64 KiB writes through PvRingConnection.Pipe",
-                Item = "all on",
-                Order = 0,
-                Message = "64 KiB write",
-                MessageBytes = 65536,
-                GrantMode = "persistent",
-                Wait = "spin-then-block",
-                CRing = Stream(0),
-                ByteRing = ByteRing(NetPacketLimits.MaxPacketSize),
-                Limit = "c/memcpy",
-                Socket = SocketStream(NetPacketLimits.MaxPacketSize),
-            });
+            cells.Add(ApiCell("api/stream", "64 KiB writes through PvRingConnection.Pipe", "64 KiB write", 65536, roundTrip: false));
         }
+
+        static MatrixCell ApiCell(string id, string label, string message, int bytes, bool roundTrip) => new()
+        {
+            Id = id,
+            Group = MatrixGroup.Application,
+            Label = label,
+            Item = "all on",
+            Order = 0,
+            Message = message,
+            MessageBytes = bytes,
+            GrantMode = "persistent",
+            Wait = "spin-then-block",
+            IsRoundTrip = roundTrip,
+            Classic = roundTrip ? "rt/block" : null,
+            CRing = roundTrip ? "c/xenring-rt" : Stream(0),
+            ByteRing = roundTrip ? null : ByteRing(NetPacketLimits.MaxPacketSize),
+            Limit = roundTrip ? "c/cacheline" : "c/memcpy",
+            Socket = roundTrip ? "uds/rt" : SocketStream(NetPacketLimits.MaxPacketSize),
+        };
     }
 
     private static void AddBaselines(List<MatrixCell> cells, MatrixSettings settings, int[] byteRingSizes, int[] streamOrders)
