@@ -58,7 +58,7 @@ internal sealed class ApiPingPongCommand : IHarnessCommand
             for (int rep = 0; rep < reps; rep++)
             {
                 // Rotate the order, so a drift of the machine does not favour one case.
-                double probe = Probe(cpu);
+                double probe = RegimeProbe.Measure(0, cpu); // this CPU is 0, as taskset gives the harness
                 var results = new Dictionary<string, (double Median, double P99)>();
                 for (int i = 0; i < cases.Length; i++)
                 {
@@ -68,7 +68,7 @@ internal sealed class ApiPingPongCommand : IHarnessCommand
                 }
 
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"  rep {rep + 1} (regime probe {probe:F0} ns: {(double.IsNaN(probe) ? "unknown" : probe < 250 ? "near" : "far")}): {string.Join("; ", cases.Select(c => $"{c} p50 {results[c].Median:0.000} us p99 {results[c].P99:0.000} us"))}{Ratios(results)}"));
+                    $"  rep {rep + 1} (regime probe {probe:F0} ns: {RegimeProbe.Regime(probe, probe)}): {string.Join("; ", cases.Select(c => $"{c} p50 {results[c].Median:0.000} us p99 {results[c].P99:0.000} us"))}{Ratios(results)}"));
             }
 
             string summary = string.Join(", ", cases.Select(c => string.Create(CultureInfo.InvariantCulture, $"{c} {Measurement.Median(medians[c]):0.000} us")));
@@ -84,37 +84,31 @@ internal sealed class ApiPingPongCommand : IHarnessCommand
         }
     }
 
-    /// <summary>The cache-line round trip between this CPU (0, as taskset gives the harness) and the peer's, in ns; NaN without the C probe.</summary>
-    private static double Probe(int cpu)
-    {
-        try
-        {
-            return NativePeer.ProbeRoundTripNanoseconds(0, cpu);
-        }
-        catch (InvalidOperationException)
-        {
-            return double.NaN;
-        }
-    }
-
     private static string Ratios(Dictionary<string, (double Median, double P99)> results) =>
         !results.TryGetValue("api", out var api) ? string.Empty : string.Concat(new[] { "ring", "socket" }.Where(results.ContainsKey).Select(b =>
             string.Create(CultureInfo.InvariantCulture, $"; api/{b} {api.Median / results[b].Median:0.000}")));
 
     private static (double Median, double P99) Measure(string which, HostDirectory host, int cpu, int rounds, TimeSpan warmup) => which switch
     {
-        "api" => MeasureApi(host, cpu, rounds, warmup),
+        "api" => Percentiles(MeasureApi(host, cpu, rounds, warmup, s_ringFeatures)),
         "ring" => MeasureRing(host, cpu, rounds, warmup),
         _ => MeasureSocket(host, cpu, rounds, warmup),
     };
 
     private static Process StartPeer(int cpu, params string[] arguments) =>
-        Measurement.Start(cpu, "dotnet", [typeof(ApiPingPongCommand).Assembly.Location, "apipingpong-peer", .. arguments]);
+        PeerProcess.Start(cpu, "apipingpong-peer", arguments);
 
-    private static (double Median, double P99) MeasureApi(HostDirectory host, int cpu, int rounds, TimeSpan warmup)
+    private static (double Median, double P99) Percentiles(LatencyHistogram histogram) => (histogram.P50, histogram.P99);
+
+    /// <summary>
+    /// The api case: <paramref name="rounds"/> 64 B round trips through <c>SendAsync</c>/<c>ReceiveAsync</c> (after
+    /// <paramref name="warmup"/> of them untimed) against the echoing peer on <paramref name="cpu"/>, each in the histogram;
+    /// also the matrix's application-API round-trip cell. <paramref name="ringFeatures"/>: all (the default) or none.
+    /// </summary>
+    internal static LatencyHistogram MeasureApi(HostDirectory host, int cpu, int rounds, TimeSpan warmup, string ringFeatures)
     {
         string name = $"pp{Environment.TickCount64 & 0xFFFFFF}";
-        using Process peer = StartPeer(cpu, "api", host.Path, name, s_ringFeatures);
+        using Process peer = StartPeer(cpu, "api", host.Path, name, ringFeatures);
         try
         {
             return RunApiAsync(host, name, rounds, warmup).GetAwaiter().GetResult();
@@ -125,13 +119,13 @@ internal sealed class ApiPingPongCommand : IHarnessCommand
         }
     }
 
-    private static async Task<(double, double)> RunApiAsync(HostDirectory host, string name, int rounds, TimeSpan warmup)
+    private static async Task<LatencyHistogram> RunApiAsync(HostDirectory host, string name, int rounds, TimeSpan warmup)
     {
         await using PvRingListener listener = await PvRingListener.StartAsync(name, new PvRingListenerOptions { Host = host });
         await using PvRingConnection connection = await listener.AcceptAsync();
         var packet = new byte[Size];
         var buffer = new byte[NetPacketLimits.MaxPacketSize];
-        var times = new long[rounds];
+        var times = new LatencyHistogram();
         long warmEnd = Stopwatch.GetTimestamp() + (long)(warmup.TotalSeconds * Stopwatch.Frequency);
         for (int i = 0; i < rounds; i++)
         {
@@ -149,10 +143,10 @@ internal sealed class ApiPingPongCommand : IHarnessCommand
                 continue;
             }
 
-            times[i] = end - start;
+            times.Record(end - start);
         }
 
-        return Percentiles(times);
+        return times;
     }
 
     private static (double Median, double P99) MeasureRing(HostDirectory host, int cpu, int rounds, TimeSpan warmup)
@@ -165,13 +159,13 @@ internal sealed class ApiPingPongCommand : IHarnessCommand
         using Process peer = StartPeer(cpu, "ring", host.Path, name, channel.Port.ToString(CultureInfo.InvariantCulture));
         try
         {
-            var times = new long[rounds];
+            var times = new LatencyHistogram();
             long warmEnd = Stopwatch.GetTimestamp() + (long)(warmup.TotalSeconds * Stopwatch.Frequency);
             ulong sequence = 0;
             for (int i = 0; i < rounds; i++)
             {
                 long start = Stopwatch.GetTimestamp();
-                RingRoundTrip(ring, channel, sequence++);
+                RingRoundTripSession.RoundTrip(ring, channel, new SpinThenBlockWait(), sequence++); // as ringpingpong's spin-then-block case
                 long end = Stopwatch.GetTimestamp();
                 if (end < warmEnd)
                 {
@@ -179,39 +173,15 @@ internal sealed class ApiPingPongCommand : IHarnessCommand
                     continue;
                 }
 
-                times[i] = end - start;
+                times.Record(end - start);
             }
 
-            return Percentiles(times);
+            return (times.P50, times.P99);
         }
         finally
         {
             channel.Dispose(); // the peer's wait ends with the channel
             _ = Measurement.Finish(peer, "apipingpong-peer");
-        }
-    }
-
-    /// <summary>One request out, one response back, as <c>ringpingpong</c>'s spin-then-block case does.</summary>
-    private static void RingRoundTrip(FrontRing<ulong, ulong> ring, EventChannel channel, ulong sequence)
-    {
-        using (SlotBatch<ulong> batch = ring.ClaimRequests(1))
-        {
-            batch[0] = sequence;
-        }
-
-        ulong response;
-        while (!ring.TryConsumeResponse(out response))
-        {
-            RingWaitResult result = ring.WaitForResponses(channel, new SpinThenBlockWait(), s_limit, CancellationToken.None);
-            if (result != RingWaitResult.WorkAvailable)
-            {
-                throw new InvalidOperationException($"Round trip {sequence} ended with {result}.");
-            }
-        }
-
-        if (response != ~sequence)
-        {
-            throw new InvalidOperationException($"Round trip {sequence} came back as {response}.");
         }
     }
 
@@ -238,7 +208,7 @@ internal sealed class ApiPingPongCommand : IHarnessCommand
     {
         var packet = new byte[Size];
         var buffer = new byte[Size];
-        var times = new long[rounds];
+        var times = new LatencyHistogram();
         long warmEnd = Stopwatch.GetTimestamp() + (long)(warmup.TotalSeconds * Stopwatch.Frequency);
         for (int i = 0; i < rounds; i++)
         {
@@ -263,18 +233,10 @@ internal sealed class ApiPingPongCommand : IHarnessCommand
                 continue;
             }
 
-            times[i] = end - start;
+            times.Record(end - start);
         }
 
         connection.Shutdown(SocketShutdown.Both);
-        return Percentiles(times);
+        return (times.P50, times.P99);
     }
-
-    private static (double Median, double P99) Percentiles(long[] ticks)
-    {
-        Array.Sort(ticks);
-        return (Micros(ticks[ticks.Length / 2]), Micros(ticks[(int)(ticks.Length * 0.99)]));
-    }
-
-    private static double Micros(long ticks) => ticks * 1e6 / Stopwatch.Frequency;
 }

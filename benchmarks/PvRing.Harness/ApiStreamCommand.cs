@@ -71,10 +71,11 @@ internal sealed class ApiStreamCommand : IHarnessCommand
         }
     }
 
-    private static double MeasurePipe(HostDirectory host, int cpu, long bytes)
+    /// <summary>GB/s of <paramref name="bytes"/> written in 64 KiB writes by the peer on <paramref name="cpu"/> through the pipe (also the matrix's cell).</summary>
+    internal static double MeasurePipe(HostDirectory host, int cpu, long bytes)
     {
         string name = $"st{Environment.TickCount64 & 0xFFFFFF}";
-        using Process peer = Measurement.Start(cpu, "dotnet", typeof(ApiStreamCommand).Assembly.Location, "apistream-peer", "pipe", host.Path, name, bytes.ToString(CultureInfo.InvariantCulture), s_order.ToString(CultureInfo.InvariantCulture));
+        using Process peer = PeerProcess.Start(cpu, "apistream-peer", "pipe", host.Path, name, bytes.ToString(CultureInfo.InvariantCulture), s_order.ToString(CultureInfo.InvariantCulture));
         try
         {
             return ReadPipeAsync(host, name, bytes).GetAwaiter().GetResult();
@@ -117,7 +118,7 @@ internal sealed class ApiStreamCommand : IHarnessCommand
         using var listening = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         listening.Bind(new UnixDomainSocketEndPoint(path));
         listening.Listen(1);
-        using Process peer = Measurement.Start(cpu, "dotnet", typeof(ApiStreamCommand).Assembly.Location, "apistream-peer", "socket", path, bytes.ToString(CultureInfo.InvariantCulture));
+        using Process peer = PeerProcess.Start(cpu, "apistream-peer", "socket", path, bytes.ToString(CultureInfo.InvariantCulture));
         try
         {
             using Socket connection = listening.Accept();

@@ -94,6 +94,14 @@ internal static partial class Measurement
         return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
     }
 
+    /// <summary>"ratio NAME: median M, range A..B (per repetition)" of the per-repetition ratios <paramref name="a"/>[i] / <paramref name="b"/>[i].</summary>
+    public static string RatioLine(string name, IReadOnlyList<double> a, IReadOnlyList<double> b)
+    {
+        double[] ratios = [.. a.Zip(b, (x, y) => x / y)];
+        return string.Create(CultureInfo.InvariantCulture,
+            $"ratio {name}: median {Median(ratios):F4}, range {ratios.Min():F4}..{ratios.Max():F4} (per repetition)");
+    }
+
     [GeneratedRegex(@"^result: (.*)$", RegexOptions.Multiline)]
     private static partial Regex ResultLine();
 }

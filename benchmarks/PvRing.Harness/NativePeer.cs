@@ -1,6 +1,6 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
-using System.Diagnostics;
+using System.Globalization;
 
 namespace PvRing.Harness;
 
@@ -10,29 +10,25 @@ namespace PvRing.Harness;
 /// </summary>
 internal static class NativePeer
 {
-    private static readonly Lazy<string> s_binary = new(Build);
+    private static readonly NativeProgram s_program = new(System.IO.Path.Combine("tests", "conformance", "xen_ring_peer.c"));
 
-    public static string Path => s_binary.Value;
+    public static string Path => s_program.Path;
 
     /// <summary>One cache-line ping-pong between the two CPUs: the regime probe (see docs/benchmarks.md).</summary>
-    public static double ProbeRoundTripNanoseconds(int cpuA, int cpuB)
-    {
-        string output = Measurement.Finish(Measurement.Start(null, Path, "pingpong", cpuA.ToString(), cpuB.ToString(), "200000"), "pingpong probe");
-        return Measurement.ResultValue(output, "roundtrip_ns");
-    }
+    public static double ProbeRoundTripNanoseconds(int cpuA, int cpuB, long iterations = 200_000) =>
+        s_program.Result("roundtrip_ns", "pingpong", cpuA.ToString(CultureInfo.InvariantCulture), cpuB.ToString(CultureInfo.InvariantCulture),
+            iterations.ToString(CultureInfo.InvariantCulture));
 
-    private static string Build()
+    /// <summary>
+    /// The C pair streaming: <c>back</c> pinned to <paramref name="back"/>, <c>front</c> pinned to <paramref name="front"/>,
+    /// a ring file of 2^<paramref name="order"/> pages at <paramref name="ring"/>; the front's requests/s.
+    /// </summary>
+    public static double StreamRequestsPerSecond(string ring, int order, long count, int front, int back)
     {
-        string source = System.IO.Path.Combine(Repository.Root, "tests", "conformance", "xen_ring_peer.c");
-        string binary = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"pvring-harness-{Environment.ProcessId}", "xen_ring_peer");
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(binary)!);
-        using Process gcc = Process.Start("gcc", ["-O2", "-pthread", "-o", binary, source])
-            ?? throw new InvalidOperationException("gcc did not start (apt-get install -y gcc libxen-dev)");
-        if (!gcc.WaitForExit(TimeSpan.FromMinutes(2)) || gcc.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"gcc could not build {source} (apt-get install -y gcc libxen-dev)");
-        }
-
-        return binary;
+        var backProcess = Measurement.Start(back, Path, "back", ring, count.ToString(CultureInfo.InvariantCulture));
+        var frontProcess = Measurement.Start(front, Path, "front", ring, order.ToString(CultureInfo.InvariantCulture), count.ToString(CultureInfo.InvariantCulture));
+        string output = Measurement.Finish(frontProcess, "C front");
+        Measurement.Finish(backProcess, "C back");
+        return Measurement.ResultValue(output, "requests_per_second");
     }
 }

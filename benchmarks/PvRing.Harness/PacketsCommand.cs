@@ -70,7 +70,7 @@ internal sealed class PacketsCommand : IHarnessCommand
         var probes = new (double Before, double After)[blocks.Count];
         try
         {
-            Measure(host, schedule, blocks, results, probes, back, front, warmupMs, timedMs);
+            Measure(host, schedule, blocks, results, probes, back, front, warmupMs, timedMs, onBlock: null);
         }
         finally
         {
@@ -115,9 +115,14 @@ internal sealed class PacketsCommand : IHarnessCommand
         return blocks;
     }
 
-    private static void Measure(
+    /// <summary>
+    /// Runs the blocks (the store, the peer and its data socket set up here), filling <paramref name="results"/> (one per
+    /// case of the flattened blocks) and <paramref name="probes"/> (one pair per block); <paramref name="onBlock"/> hears
+    /// of each block done. Shared by <c>packets</c> and the matrix's packet cells.
+    /// </summary>
+    internal static void Measure(
         HostDirectory host, PacketCase[] schedule, List<PacketCase[]> blocks, RunResult[] results, (double, double)[] probes,
-        int backCpu, int frontCpu, long warmupMs, long timedMs)
+        int backCpu, int frontCpu, long warmupMs, long timedMs, Action<int>? onBlock)
     {
         string storeSocket = host.GetFilePath("store");
         string dataSocket = host.GetFilePath("data");
@@ -154,12 +159,11 @@ internal sealed class PacketsCommand : IHarnessCommand
                 using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
                 listener.Bind(new UnixDomainSocketEndPoint(dataSocket));
                 listener.Listen(1);
-                Process peer = Measurement.Start(
-                    frontCpu, "dotnet", typeof(PacketsCommand).Assembly.Location, "packets-peer", host.Path, storeSocket, dataSocket,
+                Process peer = PeerProcess.Start(frontCpu, "packets-peer", host.Path, storeSocket, dataSocket,
                     string.Join(',', schedule.Select(c => c.Code)));
                 try
                 {
-                    RunSchedule(store, host, events, listener, blocks, results, probes, backCpu, frontCpu, warmupMs, timedMs);
+                    RunSchedule(store, host, events, listener, blocks, results, probes, backCpu, frontCpu, warmupMs, timedMs, peer.Id, onBlock);
                 }
                 catch
                 {
@@ -189,7 +193,7 @@ internal sealed class PacketsCommand : IHarnessCommand
 
     private static void RunSchedule(
         XenStoreClient store, HostDirectory host, EventDomain events, Socket listener, List<PacketCase[]> blocks, RunResult[] results,
-        (double, double)[] probes, int backCpu, int frontCpu, long warmupMs, long timedMs)
+        (double, double)[] probes, int backCpu, int frontCpu, long warmupMs, long timedMs, int peer, Action<int>? onBlock)
     {
         long warmupTicks = warmupMs * Stopwatch.Frequency / 1000;
         long timedTicks = timedMs * Stopwatch.Frequency / 1000;
@@ -206,8 +210,8 @@ internal sealed class PacketsCommand : IHarnessCommand
                 foreach (PacketCase c in blocks[b])
                 {
                     results[run] = c.Socket
-                        ? RunSocket(listener, socketBuffer, c, warmupTicks, timedTicks)
-                        : RunRing(store, host, events, DeviceFor(run), c, warmupTicks, timedTicks, ref retire);
+                        ? RunSocket(listener, socketBuffer, c, warmupTicks, timedTicks, peer)
+                        : RunRing(store, host, events, DeviceFor(run), c, warmupTicks, timedTicks, peer, ref retire);
                     run++;
                 }
 
@@ -218,9 +222,16 @@ internal sealed class PacketsCommand : IHarnessCommand
                     Retire(store, retire);
                 }
 
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"  block {b + 1}/{blocks.Count} ({blocks[b][0].Size} B): {string.Join(", ", results.Skip(run - blocks[b].Length).Take(blocks[b].Length).Select(r => $"{r.Case.Key} {r.PacketsPerSecond:N0}/s"))}; " +
-                    $"probe {before:0} / {after:0} ns ({RegimeProbe.Regime(before, after)})"));
+                if (onBlock is not null)
+                {
+                    onBlock(b);
+                }
+                else
+                {
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"  block {b + 1}/{blocks.Count} ({blocks[b][0].Size} B): {string.Join(", ", results.Skip(run - blocks[b].Length).Take(blocks[b].Length).Select(r => $"{r.Case.Key} {r.PacketsPerSecond:N0}/s"))}; " +
+                        $"probe {before:0} / {after:0} ns ({RegimeProbe.Regime(before, after)})"));
+                }
             }
         }
         finally
@@ -230,7 +241,7 @@ internal sealed class PacketsCommand : IHarnessCommand
     }
 
     private static RunResult RunRing(
-        XenStoreClient store, HostDirectory host, EventDomain events, XenBusDevice device, PacketCase c, long warmupTicks, long timedTicks, ref XenBusDevice? retire)
+        XenStoreClient store, HostDirectory host, EventDomain events, XenBusDevice device, PacketCase c, long warmupTicks, long timedTicks, int peer, ref XenBusDevice? retire)
     {
         // The back offers exactly the case's features: a front that asked for a mode the back lacks would silently get copy.
         var options = new NetBackendOptions { Offers = c.Features, Bus = new XenBusOptions { Timeout = s_limit } };
@@ -249,8 +260,8 @@ internal sealed class PacketsCommand : IHarnessCommand
                 throw new InvalidOperationException($"{c.Label}: the ends agreed {back.Features}, not {c.Mode.ToName()}");
             }
 
-            (long packets, long ticks) = ReceiveRing(back.Queue, c.Size, warmupTicks, timedTicks);
-            return RunResult.Of(c, packets, ticks, back.Features.ToString());
+            (long packets, long ticks, double cpu) = ReceiveRing(back.Queue, c.Size, warmupTicks, timedTicks, peer);
+            return RunResult.Of(c, packets, ticks, cpu, back.Features.ToString());
         }
         finally
         {
@@ -275,13 +286,14 @@ internal sealed class PacketsCommand : IHarnessCommand
     /// </summary>
     // Fully optimised from the first run, so that every run executes the same machine code.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static (long Packets, long Ticks) ReceiveRing(NetBackQueue queue, int size, long warmupTicks, long timedTicks)
+    private static (long Packets, long Ticks, double CpuSeconds) ReceiveRing(NetBackQueue queue, int size, long warmupTicks, long timedTicks, int peer)
     {
         var handler = new PacketSequenceHandler(size);
         var poll = new BusyPoll(s_limit);
         long begin = Stopwatch.GetTimestamp();
         long start = 0;
         long from = 0;
+        double cpu = 0; // both processes' CPU seconds when the window opened (CPU time of the timed window only)
         bool timing = false;
         uint rounds = 0;
         while (true)
@@ -313,21 +325,22 @@ internal sealed class PacketsCommand : IHarnessCommand
                     timing = true;
                     start = now;
                     from = handler.Received;
+                    cpu = ProcessCpu.Self() + ProcessCpu.Seconds(peer);
                 }
             }
             else if (now - start >= timedTicks)
             {
-                return (handler.Received - from, now - start);
+                return (handler.Received - from, now - start, ProcessCpu.Self() + ProcessCpu.Seconds(peer) - cpu);
             }
         }
     }
 
-    private static RunResult RunSocket(Socket listener, byte[] buffer, PacketCase c, long warmupTicks, long timedTicks)
+    private static RunResult RunSocket(Socket listener, byte[] buffer, PacketCase c, long warmupTicks, long timedTicks, int peer)
     {
         using Socket connection = listener.Accept();
         connection.ReceiveTimeout = (int)s_limit.TotalMilliseconds;
-        (long packets, long ticks) = ReceiveSocket(connection, buffer, c.Size, warmupTicks, timedTicks);
-        return RunResult.Of(c, packets, ticks, "stream socket, 4-byte length prefix");
+        (long packets, long ticks, double cpu) = ReceiveSocket(connection, buffer, c.Size, warmupTicks, timedTicks, peer);
+        return RunResult.Of(c, packets, ticks, cpu, "stream socket, 4-byte length prefix");
 
         // Disposing the connection ends the sender's run (its next send fails with EPIPE).
     }
@@ -337,13 +350,14 @@ internal sealed class PacketsCommand : IHarnessCommand
     /// sequence number), and moves the partial frame left over to the front. The clock is read after every read.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static (long Packets, long Ticks) ReceiveSocket(Socket connection, byte[] buffer, int size, long warmupTicks, long timedTicks)
+    private static (long Packets, long Ticks, double CpuSeconds) ReceiveSocket(Socket connection, byte[] buffer, int size, long warmupTicks, long timedTicks, int peer)
     {
         long received = 0;
         int filled = 0;
         long begin = Stopwatch.GetTimestamp();
         long start = 0;
         long from = 0;
+        double cpu = 0; // both processes' CPU seconds when the window opened (CPU time of the timed window only)
         bool timing = false;
         while (true)
         {
@@ -387,11 +401,12 @@ internal sealed class PacketsCommand : IHarnessCommand
                     timing = true;
                     start = now;
                     from = received;
+                    cpu = ProcessCpu.Self() + ProcessCpu.Seconds(peer);
                 }
             }
             else if (now - start >= timedTicks)
             {
-                return (received - from, now - start);
+                return (received - from, now - start, ProcessCpu.Self() + ProcessCpu.Seconds(peer) - cpu);
             }
         }
     }

@@ -43,10 +43,6 @@ internal sealed class PacketsPeerCommand : IHarnessCommand
 
     private static async Task<int> RunAsync(HostDirectory host, string storeSocket, string dataSocket, PacketCase[] schedule)
     {
-        // One memory for every connection, sized for the largest queue (order 4, classic layout has the most slots);
-        // each connection takes it from frame 0 again once the previous one has ended its grants.
-        using GrantDomain grants = GrantDomain.Create(
-            host, PacketsCommand.FrontDomainId, NetFrontend.DomainOptionsFor(NetDeviceFeatures.All with { GrantModes = NetGrantModes.Copy }));
         using EventDomain events = EventDomain.Create(host, PacketsCommand.FrontDomainId);
         await using XenStoreClient store = await XenStoreClient.ConnectAsync(
             new XenStoreClientOptions { SocketPath = storeSocket, DomainId = PacketsCommand.FrontDomainId });
@@ -62,15 +58,18 @@ internal sealed class PacketsPeerCommand : IHarnessCommand
             PacketCase c = schedule[run];
             sent += c.Socket
                 ? SendThroughSocket(dataSocket, packet, c.Size)
-                : await SendThroughRingAsync(store, PacketsCommand.DeviceFor(run), grants, events, packet, c);
+                : await SendThroughRingAsync(store, PacketsCommand.DeviceFor(run), host, events, packet, c);
         }
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"result: runs={schedule.Length} sent={sent}"));
         return 0;
     }
 
-    private static async Task<long> SendThroughRingAsync(XenStoreClient store, XenBusDevice device, GrantDomain grants, EventDomain events, byte[] packet, PacketCase c)
+    private static async Task<long> SendThroughRingAsync(XenStoreClient store, XenBusDevice device, HostDirectory host, EventDomain events, byte[] packet, PacketCase c)
     {
+        // A fresh grant domain (memory and grant table) per connection, sized for its features: one shared by the whole
+        // schedule ran out of grant references on 1500-byte packets after a block of 64-byte runs (entries=8704).
+        using GrantDomain grants = GrantDomain.Create(host, PacketsCommand.FrontDomainId, NetFrontend.DomainOptionsFor(c.Features));
         var options = new NetFrontendOptions { Wants = c.Features, Bus = new XenBusOptions { Timeout = s_limit } };
         NetFrontend front = await NetFrontend.ConnectAsync(store, device, grants, events, options);
         try

@@ -47,7 +47,7 @@ internal sealed class RingPairCommand : IHarnessCommand
                 {
                     if (cFirst)
                     {
-                        c = RunC(ring, order, count, front, back);
+                        c = NativePeer.StreamRequestsPerSecond(ring, order, count, front, back);
                     }
                     else
                     {
@@ -75,15 +75,6 @@ internal sealed class RingPairCommand : IHarnessCommand
         File.WriteAllLines(stem + ".csv", rows.Select(r => r.Csv()).Prepend(Row.CsvHeader));
         Console.WriteLine($"written: {stem}.md, {stem}.csv");
         return 0;
-    }
-
-    private static double RunC(string ring, int order, long count, int front, int back)
-    {
-        var backProcess = Measurement.Start(back, NativePeer.Path, "back", ring, count.ToString(CultureInfo.InvariantCulture));
-        var frontProcess = Measurement.Start(front, NativePeer.Path, "front", ring, order.ToString(CultureInfo.InvariantCulture), count.ToString(CultureInfo.InvariantCulture));
-        string output = Measurement.Finish(frontProcess, "C front");
-        Measurement.Finish(backProcess, "C back");
-        return Measurement.ResultValue(output, "requests_per_second");
     }
 
     private static double RunManaged(string tx, string rx, string ring, int order, long count, long warmup, int front, int back)

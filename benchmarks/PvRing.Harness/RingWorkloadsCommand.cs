@@ -1,15 +1,10 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
-using System.ComponentModel;
-using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text;
-using PvRing.Memory;
-using PvRing.Platform;
 using PvRing.Protocols.Netif;
 using PvRing.Rings;
-using PvRing.Tx;
 
 namespace PvRing.Harness;
 
@@ -26,24 +21,16 @@ namespace PvRing.Harness;
 /// <remarks>Hardware counters (<c>perf stat</c>) are not available on the 2-vCPU VM this was written on; the counts are software ones.</remarks>
 internal sealed class RingWorkloadsCommand : IHarnessCommand
 {
-    /// <summary>The file in the host directory that tells the peer the runs.</summary>
-    public const string ScheduleName = "schedule.txt";
-
-    private const double NearRegimeNanoseconds = 200;
     private const int BurstMinimumOrder = 2;
-
-    private static readonly TimeSpan s_limit = TimeSpan.FromSeconds(60);
 
 
     public string Name => "ringworkloads";
 
     public string Summary => "each ring variant vs classic in each workload, at equal bytes and equal slots, ABBA: ratios and line counts";
 
-    internal static string RunName(int run) => string.Create(CultureInfo.InvariantCulture, $"run{run}");
-
     public int Run(string[] args)
     {
-        var options = new HarnessOptions(args, "--order", "--count", "--warmup", "--repeat", "--cpus", "--out", "--workloads", "--variants");
+        var options = new HarnessOptions(args, "--order", "--count", "--warmup", "--repeat", "--cpus", "--out", "--workloads", "--variants", "--comparisons");
         int order = (int)options.Int("--order", 0, 0, SharedRingLayout.MaxOrder - 2);
         long count = options.Int("--count", 2_000_000, 1000, long.MaxValue / 4);
         long warmup = options.Int("--warmup", 200_000, 0, long.MaxValue / 4);
@@ -56,15 +43,23 @@ internal sealed class RingWorkloadsCommand : IHarnessCommand
         // Each variant is a set of item letters: B (split indexes), C (aligned slots), I (split rings); BI is both B and I.
         RingFeatures[] variants = [.. options.String("--variants", "B,C,I,BCI").Split(',').Select(ParseVariant)];
 
+        // "bytes": at the classic's order; "slots": at the order that gives the variant the classic's slot count.
+        bool[] comparisons = [.. options.String("--comparisons", "bytes,slots").Split(',').Select(c => c switch
+        {
+            "bytes" => false,
+            "slots" => true,
+            _ => throw new ArgumentException($"--comparisons is bytes, slots or both, not '{c}'"),
+        })];
+
         // The schedule: per repetition, workload, comparison and variant four runs, ABBA, mirrored in odd repetitions.
         var cells = new List<Cell>();
-        var runs = new List<ScheduledRun>();
+        var runs = new List<RingRun>();
         for (int rep = 0; rep < repeat; rep++)
         {
             foreach (RingWorkload workload in workloads)
             {
                 int classicOrder = workload.Name == "burst" ? Math.Max(order, BurstMinimumOrder) : order;
-                foreach (bool equalSlots in new[] { false, true })
+                foreach (bool equalSlots in comparisons)
                 {
                     foreach (RingFeatures features in variants)
                     {
@@ -75,69 +70,34 @@ internal sealed class RingWorkloadsCommand : IHarnessCommand
                         cells.Add(cell);
                         foreach (bool isClassic in classicFirst ? new[] { true, false, false, true } : new[] { false, true, true, false })
                         {
-                            runs.Add(new ScheduledRun(isClassic ? classic : variant, workload, (count + warmup) / workload.CountDivisor, warmup / workload.CountDivisor));
+                            runs.Add(new RingRun(isClassic ? classic : variant, workload, (count + warmup) / workload.CountDivisor, warmup / workload.CountDivisor));
                         }
                     }
                 }
             }
         }
 
-        string hostPath = Path.Combine(Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath(), $"pvring-ringworkloads-{Environment.ProcessId}");
-        var host = new HostDirectory(hostPath);
-        File.WriteAllLines(host.GetFilePath(ScheduleName), runs.Select(r => string.Create(CultureInfo.InvariantCulture,
-            $"{(int)r.Variant.Features} {r.Variant.Order} {r.Workload.BackBatch} {r.Total}")));
         Console.WriteLine(
             $"ringworkloads: order {order} (burst {Math.Max(order, BurstMinimumOrder)}), {count:N0} requests per run (divided per workload) after {warmup:N0} warm-up, " +
-            $"CPUs {front}/{back}, {repeat} reps x {workloads.Length} workloads x 2 comparisons x {variants.Length} variants x 4 runs = {runs.Count} runs");
-
-        Process peer = Measurement.Start(back, "dotnet", typeof(RingWorkloadsCommand).Assembly.Location, "ringworkloads-peer", hostPath);
-        IReadOnlyList<int> affinity = CpuAffinity.GetCurrentThreadAffinity();
-        CpuAffinity.PinCurrentThread(front);
-        try
+            $"CPUs {front}/{back}, {repeat} reps x {workloads.Length} workloads x {comparisons.Length} comparisons x {variants.Length} variants x 4 runs = {runs.Count} runs");
+        using (var session = new RingScheduleSession(runs, front, back))
         {
             foreach (Cell cell in cells)
             {
-                cell.ProbeBefore = Probe(front, back);
+                cell.ProbeBefore = RegimeProbe.Measure(front, back);
                 for (int i = 0; i < 4; i++)
                 {
-                    ScheduledRun run = runs[cell.FirstRun + i];
-                    RunFront(host, RunName(cell.FirstRun + i), run);
+                    session.Run(cell.FirstRun + i);
                 }
 
-                cell.ProbeAfter = Probe(front, back);
+                cell.ProbeAfter = RegimeProbe.Measure(front, back);
                 cell.Fill(runs);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"  rep {cell.Rep + 1} {cell.Workload.Name,-8} {(cell.EqualSlots ? "slots" : "bytes"),-5} {ItemName(cell.Features),-12} order {cell.Variant.Order}: " +
                     $"ratio {cell.Ratio:0.000} (classic {cell.ClassicRate:N0}, variant {cell.VariantRate:N0} req/s), probe {cell.ProbeBefore:0}/{cell.ProbeAfter:0} ns ({cell.Regime})"));
             }
-        }
-        catch
-        {
-            Measurement.Abandon(peer, "ringworkloads-peer");
-            Directory.Delete(hostPath, recursive: true);
-            throw;
-        }
-        finally
-        {
-            CpuAffinity.PinCurrentThread([.. affinity]);
-        }
 
-        try
-        {
-            string output = Measurement.Finish(peer, "ringworkloads-peer");
-            foreach (string line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries))
-            {
-                string[] parts = line.Split(' ');
-                if (parts.Length == 3 && parts[0] == "run")
-                {
-                    runs[int.Parse(parts[1], CultureInfo.InvariantCulture)].BackPublications = long.Parse(parts[2]["publications=".Length..], CultureInfo.InvariantCulture);
-                }
-            }
-        }
-        finally
-        {
-            peer.Dispose();
-            Directory.Delete(hostPath, recursive: true);
+            session.Finish();
         }
 
         foreach (Cell cell in cells)
@@ -145,7 +105,7 @@ internal sealed class RingWorkloadsCommand : IHarnessCommand
             cell.Fill(runs);
         }
 
-        string table = Report(cells, workloads, variants, order, count, warmup, front, back);
+        string table = Report(cells, workloads, variants, comparisons, order, count, warmup, front, back);
         Console.WriteLine();
         Console.WriteLine(table);
         Directory.CreateDirectory(outDirectory);
@@ -157,7 +117,7 @@ internal sealed class RingWorkloadsCommand : IHarnessCommand
     }
 
     /// <summary>The smallest order at which <paramref name="features"/> has at least the classic ring's slots.</summary>
-    private static RingVariant EqualSlots(RingFeatures features, int classicOrder)
+    internal static RingVariant EqualSlots(RingFeatures features, int classicOrder)
     {
         int classicSlots = RingVariantLayout.SlotCount<NetifTxRequest, NetifTxResponse>(RingVariant.Classic(classicOrder));
         for (int o = classicOrder; ; o++)
@@ -170,92 +130,7 @@ internal sealed class RingWorkloadsCommand : IHarnessCommand
         }
     }
 
-    private static void RunFront(HostDirectory host, string name, ScheduledRun run)
-    {
-        using FrontRing<NetifTxRequest, NetifTxResponse> ring = RingFile.Create<NetifTxRequest, NetifTxResponse>(host, name, run.Variant);
-        try
-        {
-            int batch = run.Workload.FrontBatch == 0 ? int.MaxValue : run.Workload.FrontBatch;
-            int outstanding = run.Workload.Outstanding == 0 ? ring.Size : run.Workload.Outstanding;
-            (long timed, long ticks, long publications) = Exchange(ring, run.Total, run.Warmup, batch, outstanding);
-            run.Rate = timed * (double)Stopwatch.Frequency / ticks;
-            run.FrontPublications = publications;
-        }
-        finally
-        {
-            host.Delete(name);
-        }
-    }
-
-    /// <summary>
-    /// The front: publishes at most <paramref name="batch"/> requests at a time while fewer than <paramref name="outstanding"/>
-    /// are in flight, consumes every response published, and checks response n carries id n mod 2^16 and OKAY.
-    /// </summary>
-    // Fully optimised from the first run, so that every run of the schedule executes the same machine code.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static (long Timed, long Ticks, long Publications) Exchange(FrontRing<NetifTxRequest, NetifTxResponse> ring, long total, long warmup, int batch, int outstanding)
-    {
-        var checker = default(ResponseChecker);
-        var poll = new BusyPoll(s_limit);
-        long sent = 0;
-        long received = 0;
-        long timedFrom = 0;
-        long publications = 0;
-        long start = Stopwatch.GetTimestamp();
-        bool timing = warmup == 0;
-        while (received < total)
-        {
-            if (!timing && received >= warmup)
-            {
-                timing = true;
-                timedFrom = received;
-                publications = 0;
-                start = Stopwatch.GetTimestamp();
-            }
-
-            int room = (int)Math.Min(Math.Min(ring.FreeRequests, outstanding - ring.OutstandingRequests), Math.Min(total - sent, batch));
-            if (room > 0)
-            {
-                // PvRing.Tx's fill loop, out of line (inlined here the JIT kept the loop's locals on the stack).
-                RequestFill.Fill(ring, room, (ulong)sent);
-                sent += room;
-                publications++;
-            }
-
-            int answered = ring.ConsumeResponses(ref checker, int.MaxValue);
-            if (checker.Wrong is NetifTxResponse wrong)
-            {
-                throw new InvalidOperationException($"Response {checker.Received} is wrong: id={wrong.Id}, status={wrong.Status}.");
-            }
-
-            received = checker.Received;
-            if (room > 0 || answered != 0)
-            {
-                poll.Progress();
-            }
-            else
-            {
-                poll.Idle("responses");
-            }
-        }
-
-        return (received - timedFrom, Stopwatch.GetTimestamp() - start, publications);
-    }
-
-    private static double Probe(int front, int back)
-    {
-        try
-        {
-            return NativePeer.ProbeRoundTripNanoseconds(front, back);
-        }
-        catch (Exception e) when (e is InvalidOperationException or Win32Exception)
-        {
-            Console.Error.WriteLine($"regime probe unavailable: {e.Message}");
-            return double.NaN;
-        }
-    }
-
-    private static string ItemName(RingFeatures features) => features switch
+    internal static string ItemName(RingFeatures features) => features switch
     {
         RingFeatures.None => "classic",
         RingFeatures.SplitIndexes => "B split-idx",
@@ -265,7 +140,7 @@ internal sealed class RingWorkloadsCommand : IHarnessCommand
             .Where(item => (features & item.Item1) != 0).Select(item => item.Item2)),
     };
 
-    private static RingFeatures ParseVariant(string letters)
+    internal static RingFeatures ParseVariant(string letters)
     {
         RingFeatures features = RingFeatures.None;
         foreach (char letter in letters.Trim())
@@ -318,16 +193,7 @@ internal sealed class RingWorkloadsCommand : IHarnessCommand
     /// <summary>The lines holding the four shared indices: one (both producers write it) unless the indexes are split.</summary>
     private static int IndexLines(RingVariant variant) => variant.SplitIndexes ? 2 : 1;
 
-    private static string Regime(double before, double after) => (double.IsNaN(before) || double.IsNaN(after))
-        ? "unknown"
-        : (before < NearRegimeNanoseconds, after < NearRegimeNanoseconds) switch
-        {
-            (true, true) => "near",
-            (false, false) => "far",
-            _ => "mixed",
-        };
-
-    private static string Report(List<Cell> cells, RingWorkload[] workloads, RingFeatures[] variants, int order, long count, long warmup, int front, int back)
+    private static string Report(List<Cell> cells, RingWorkload[] workloads, RingFeatures[] variants, bool[] comparisons, int order, long count, long warmup, int front, int back)
     {
         var text = new StringBuilder();
         int repeat = cells.Max(c => c.Rep) + 1;
@@ -336,7 +202,7 @@ internal sealed class RingWorkloadsCommand : IHarnessCommand
         text.AppendLine();
         text.AppendLine("Median ratio variant / classic over the reps (min..max), regimes of the reps (near/far/other):");
         text.AppendLine();
-        foreach (bool equalSlots in new[] { false, true })
+        foreach (bool equalSlots in comparisons)
         {
             text.AppendLine(equalSlots ? "**Equal slot counts** (variant at the smallest order with at least the classic's slots)" : "**Equal ring bytes** (same order)");
             text.AppendLine();
@@ -366,7 +232,7 @@ internal sealed class RingWorkloadsCommand : IHarnessCommand
         text.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|");
         foreach (RingWorkload workload in workloads)
         {
-            foreach (bool equalSlots in new[] { false, true })
+            foreach (bool equalSlots in comparisons)
             {
                 foreach (RingFeatures f in equalSlots ? variants : [RingFeatures.None, .. variants])
                 {
@@ -382,30 +248,6 @@ internal sealed class RingWorkloadsCommand : IHarnessCommand
         }
 
         return text.ToString();
-    }
-
-    /// <summary>One run of the schedule and what it measured.</summary>
-    private sealed class ScheduledRun(RingVariant variant, RingWorkload workload, long total, long warmup)
-    {
-        public RingVariant Variant { get; } = variant;
-
-        public RingWorkload Workload { get; } = workload;
-
-        public long Total { get; } = total;
-
-        public long Warmup { get; } = warmup;
-
-        public double Rate { get; set; }
-
-        public long FrontPublications { get; set; }
-
-        public long BackPublications { get; set; }
-
-        /// <summary>Requests per front publication over the timed part.</summary>
-        public double FrontBatch => FrontPublications == 0 ? double.NaN : (double)(Total - Warmup) / FrontPublications;
-
-        /// <summary>Responses per back publication over the whole run (the peer does not know where the timing starts).</summary>
-        public double BackBatch => BackPublications == 0 ? double.NaN : (double)Total / BackPublications;
     }
 
     /// <summary>Four adjacent runs (ABBA) of one repetition, workload, comparison and variant.</summary>
@@ -447,14 +289,14 @@ internal sealed class RingWorkloadsCommand : IHarnessCommand
 
         public double Ratio => VariantRate / ClassicRate;
 
-        public string Regime => RingWorkloadsCommand.Regime(ProbeBefore, ProbeAfter);
+        public string Regime => RegimeProbe.Regime(ProbeBefore, ProbeAfter);
 
         /// <summary>Takes the means of the two classic and the two variant runs.</summary>
-        public void Fill(List<ScheduledRun> runs)
+        public void Fill(List<RingRun> runs)
         {
-            ScheduledRun[] four = [.. runs.Skip(FirstRun).Take(4)];
-            ScheduledRun[] classic = classicFirst ? [four[0], four[3]] : [four[1], four[2]];
-            ScheduledRun[] variant = classicFirst ? [four[1], four[2]] : [four[0], four[3]];
+            RingRun[] four = [.. runs.Skip(FirstRun).Take(4)];
+            RingRun[] classic = classicFirst ? [four[0], four[3]] : [four[1], four[2]];
+            RingRun[] variant = classicFirst ? [four[1], four[2]] : [four[0], four[3]];
             ClassicRate = classic.Average(r => r.Rate);
             VariantRate = variant.Average(r => r.Rate);
             ClassicFrontBatch = classic.Average(r => r.FrontBatch);

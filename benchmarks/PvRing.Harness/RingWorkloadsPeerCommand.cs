@@ -32,13 +32,14 @@ internal sealed class RingWorkloadsPeerCommand : IHarnessCommand
         }
 
         var host = new HostDirectory(args[0]);
-        string[] schedule = File.ReadAllLines(host.GetFilePath(RingWorkloadsCommand.ScheduleName));
+        string[] schedule = File.ReadAllLines(host.GetFilePath(RingScheduleSession.ScheduleName));
+        PeerProcess.SignalReady();
         for (int run = 0; run < schedule.Length; run++)
         {
             long[] fields = [.. schedule[run].Split(' ').Select(f => long.Parse(f, CultureInfo.InvariantCulture))];
             var variant = new RingVariant((RingFeatures)fields[0], (int)fields[1], RingSlotKind.Network);
             using BackRing<NetifTxRequest, NetifTxResponse> ring = RingFile
-                .WaitAndAttachVariantAsync<NetifTxRequest, NetifTxResponse>(host, RingWorkloadsCommand.RunName(run), variant, s_limit)
+                .WaitAndAttachVariantAsync<NetifTxRequest, NetifTxResponse>(host, RingScheduleSession.RunName(run), variant, s_limit)
                 .GetAwaiter().GetResult();
             long publications = Serve(ring, fields[3], fields[2] == 0 ? int.MaxValue : (int)fields[2]);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"run {run} publications={publications}"));
