@@ -75,19 +75,33 @@ internal sealed class ApiQueuesCommand : IHarnessCommand
         }
     }
 
-    private static (double Total, double[] PerQueue, string Placement) Measure(HostDirectory host, int queues, double seconds, int size)
+    /// <summary>
+    /// One run: packets/s in total and per queue, and the back's placement. <paramref name="onAllCpus"/> spreads both sides
+    /// over every CPU of the machine (the back's workers from the first, the front's from the last) whatever this
+    /// process's affinity (the matrix runs under taskset); otherwise each side spreads over the CPUs it may use.
+    /// </summary>
+    internal static (double Total, double[] PerQueue, string Placement) Measure(HostDirectory host, int queues, double seconds, int size, bool onAllCpus = false)
     {
         string name = $"mq{Environment.TickCount64 & 0xFFFFFF}";
-        var listenerOptions = new PvRingListenerOptions { Host = host, Offers = PvRingListenerOptions.DefaultOffers with { Queues = queues } };
-        return MeasureAsync(host, name, listenerOptions, queues, seconds, size).GetAwaiter().GetResult();
+        IReadOnlyList<int>? backCpus = null;
+        string frontCpus = "spread";
+        if (onAllCpus)
+        {
+            IReadOnlyList<int> order = CpuTopology.Load().GetSpreadOrder();
+            backCpus = [.. Enumerable.Range(0, queues).Select(i => order[i % order.Count])];
+            frontCpus = string.Join(',', Enumerable.Range(0, queues).Select(i => order[order.Count - 1 - (i % order.Count)]));
+        }
+
+        var listenerOptions = new PvRingListenerOptions { Host = host, Offers = PvRingListenerOptions.DefaultOffers with { Queues = queues }, QueueCpus = backCpus };
+        return MeasureAsync(host, name, listenerOptions, queues, seconds, size, frontCpus).GetAwaiter().GetResult();
     }
 
     private static async Task<(double Total, double[] PerQueue, string Placement)> MeasureAsync(
-        HostDirectory host, string name, PvRingListenerOptions listenerOptions, int queues, double seconds, int size)
+        HostDirectory host, string name, PvRingListenerOptions listenerOptions, int queues, double seconds, int size, string frontCpus)
     {
         await using PvRingListener listener = await PvRingListener.StartAsync(name, listenerOptions);
         using Process peer = Measurement.Start(null, "dotnet", typeof(ApiQueuesCommand).Assembly.Location, "apiqueues-peer", host.Path, name,
-            queues.ToString(CultureInfo.InvariantCulture), seconds.ToString(CultureInfo.InvariantCulture), size.ToString(CultureInfo.InvariantCulture));
+            queues.ToString(CultureInfo.InvariantCulture), seconds.ToString(CultureInfo.InvariantCulture), size.ToString(CultureInfo.InvariantCulture), frontCpus);
         try
         {
             await using PvRingConnection connection = await listener.AcceptAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(60));

@@ -7,7 +7,10 @@ using PvRing.Transport;
 
 namespace PvRing.Harness;
 
-/// <summary><c>apiqueues-peer HOST NAME QUEUES SECONDS SIZE</c>: the sending front of <c>apiqueues</c>, one pinned worker per queue.</summary>
+/// <summary>
+/// <c>apiqueues-peer HOST NAME QUEUES SECONDS SIZE CPUS</c>: the sending front of <c>apiqueues</c>, one pinned worker per
+/// queue; CPUS is <c>spread</c> (the front's spread over the CPUs it may use) or a comma-separated list.
+/// </summary>
 internal sealed class ApiQueuesPeerCommand : IHarnessCommand
 {
     public string Name => "apiqueues-peer";
@@ -16,15 +19,16 @@ internal sealed class ApiQueuesPeerCommand : IHarnessCommand
 
     public int Run(string[] args) => RunAsync(
         new HostDirectory(args[0]), args[1], int.Parse(args[2], CultureInfo.InvariantCulture),
-        double.Parse(args[3], CultureInfo.InvariantCulture), int.Parse(args[4], CultureInfo.InvariantCulture)).GetAwaiter().GetResult();
+        double.Parse(args[3], CultureInfo.InvariantCulture), int.Parse(args[4], CultureInfo.InvariantCulture), args[5]).GetAwaiter().GetResult();
 
-    private static async Task<int> RunAsync(HostDirectory host, string name, int queues, double seconds, int size)
+    private static async Task<int> RunAsync(HostDirectory host, string name, int queues, double seconds, int size, string cpus)
     {
         var options = new PvRingConnectionOptions
         {
             Host = host,
             Wants = PvRingConnectionOptions.DefaultWants with { Queues = queues },
             QueuePlacement = PvRingQueuePlacement.Spread,
+            QueueCpus = cpus == "spread" ? null : [.. cpus.Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture))],
         };
         await using PvRingConnection connection = await PvRingConnection.ConnectAsync(name, options);
         long end = Stopwatch.GetTimestamp() + (long)(seconds * Stopwatch.Frequency);

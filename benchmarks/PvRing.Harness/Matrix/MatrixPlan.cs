@@ -150,6 +150,28 @@ internal static class MatrixPlan
             cells.Add(ApiCell("api/stream", "64 KiB writes through PvRingConnection.Pipe", "64 KiB write", 65536, roundTrip: false));
         }
 
+        // Multiqueue (item E): 64 B packets one way on every queue, one pinned worker per queue and side; "classic" is one queue.
+        foreach (int queues in settings.QueueCounts)
+        {
+            cells.Add(new MatrixCell
+            {
+                Id = string.Create(CultureInfo.InvariantCulture, $"api/queues-{queues}"),
+                Group = MatrixGroup.Application,
+                Label = string.Create(CultureInfo.InvariantCulture, $"64 B packets on {queues} queue(s), one pinned worker per queue and side"),
+                Item = queues == 1 ? "all on" : "all on + E",
+                Order = PvRingConnectionOptions.DefaultRingPageOrder,
+                Message = "64 B packet",
+                MessageBytes = 64,
+                GrantMode = "persistent",
+                Queues = queues,
+                Wait = "busy-poll",
+                Classic = queues == 1 ? null : "api/queues-1",
+                CRing = Stream(0),
+                ByteRing = ByteRing(64),
+                Socket = SocketStream(64),
+            });
+        }
+
         static MatrixCell ApiCell(string id, string label, string message, int bytes, bool roundTrip) => new()
         {
             Id = id,

@@ -30,7 +30,7 @@ internal static class MatrixReport
             "ring `pingpong` workload and the C round trips are means (time / round trips); streaming cells have no per-message latency.",
         "The application API cells count no CPU time, notifications or system calls (the connection's own threads; its event " +
             "channels are inside the connection).",
-        "Queues: 1 in every cell (multiqueue is not in the transport yet; its rows go in the queues column when it lands).",
+        "Queues: 1 in every cell but the multiqueue rows of the application API table (64 B packets one way on every queue, one pinned worker per queue and side, spread over every CPU of the machine whatever the harness's taskset; \"vs classic\" is one queue). On a machine with fewer than two CPUs per queue they cannot scale.",
     ];
 
     private static readonly JsonSerializerOptions s_json = new()

@@ -216,7 +216,13 @@ internal sealed class MatrixRunner(MatrixSettings settings, CpuPlacement placeme
             var host = new HostDirectory(hostPath);
             try
             {
-                if (cell.IsRoundTrip)
+                if (cell.Id.StartsWith("api/queues-", StringComparison.Ordinal))
+                {
+                    // Every CPU of the machine, not the harness's taskset: the back's workers from the first, the front's from the last.
+                    (double total, _, _) = ApiQueuesCommand.Measure(host, cell.Queues, settings.QueueSeconds, cell.MessageBytes, onAllCpus: true);
+                    Add(cell, MatrixSample.Throughput(rep, total, cell.MessageBytes, double.NaN, (before, Probe())));
+                }
+                else if (cell.IsRoundTrip)
                 {
                     LatencyHistogram histogram = ApiPingPongCommand.MeasureApi(host, _b, settings.ApiRounds, TimeSpan.FromMilliseconds(settings.ApiWarmupMs), "all");
                     double after = Probe();

@@ -55,6 +55,11 @@ internal sealed record MatrixSettings
 
     public long ApiStreamBytes { get; init; } = 256L << 20;
 
+    /// <summary>The queue counts of the multiqueue cells (<c>apiqueues</c>'s measurement), and how long each sends.</summary>
+    public int[] QueueCounts { get; init; } = [1, 2];
+
+    public double QueueSeconds { get; init; } = 1;
+
     /// <summary>The idle measurement of a round-trip cell: the back's CPU over this long, after as long again to settle.</summary>
     public long IdleMs { get; init; } = 300;
 
@@ -83,6 +88,8 @@ internal sealed record MatrixSettings
         ApiRounds = 500,
         ApiWarmupMs = 20,
         ApiStreamBytes = 8L << 20,
+        QueueCounts = [1, 2],
+        QueueSeconds = 0.2,
     };
 
     public static MatrixSettings For(bool quick) => quick
@@ -124,5 +131,7 @@ internal sealed record MatrixSettings
             ApiRounds = 50_000,
             ApiWarmupMs = 1_500,
             ApiStreamBytes = 1L << 30,
+            QueueCounts = [1, 2, 4],
+            QueueSeconds = 2,
         };
 }
