@@ -1,70 +1,53 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
 using System.Diagnostics;
+using HdrHistogram;
 
 namespace PvRing.Samples;
 
 /// <summary>
-/// One-way latencies in nanoseconds, in log-linear buckets (HdrHistogram's shape: 64 linear sub-buckets per power of
-/// two, so a percentile is within 1/64 of the truth) in one fixed array: recording is an increment, no allocation and no
-/// sort, whatever the packet count.
+/// The one latency histogram of the samples and the harness (which links this file): an HdrHistogram of intervals in
+/// <see cref="Stopwatch"/> ticks (1 ns on Linux), three significant digits, from 1 tick to 10 s. Recording allocates
+/// nothing, whatever the count.
 /// </summary>
 internal sealed class LatencyHistogram
 {
-    private const int SubBucketBits = 6;
-    private const int SubBuckets = 1 << SubBucketBits;
-    private const int BucketCount = (SubBuckets * 57) + (2 * SubBuckets);
+    private readonly LongHistogram _histogram = new(1, 10 * Stopwatch.Frequency, 3);
 
-    private readonly long[] _counts = new long[BucketCount];
-    private readonly double _nanosecondsPerTick = 1e9 / Stopwatch.Frequency;
+    /// <summary>Intervals recorded.</summary>
+    public long Count => _histogram.TotalCount;
 
-    public long Count { get; private set; }
+    /// <summary>Records one interval of <paramref name="ticks"/> Stopwatch ticks (clamped to the histogram's range).</summary>
+    public void Record(long ticks) => _histogram.RecordValue(Math.Clamp(ticks, 1, _histogram.HighestTrackableValue));
 
-    public long MaxNanoseconds { get; private set; }
+    /// <summary>
+    /// Records the time from <paramref name="sentTimestamp"/> to <paramref name="receivedTimestamp"/> (one monotonic clock
+    /// for both processes: a negative difference cannot happen, but a hostile sender's stamp can make one, and it counts as the least).
+    /// </summary>
+    public void Record(long sentTimestamp, long receivedTimestamp) => Record(receivedTimestamp - sentTimestamp);
 
-    /// <summary>Records the time from <paramref name="sentTimestamp"/> to <paramref name="receivedTimestamp"/> (Stopwatch ticks).</summary>
-    public void Record(long sentTimestamp, long receivedTimestamp)
-    {
-        // One monotonic clock for both processes: a negative difference cannot happen, but a hostile sender's can.
-        long nanoseconds = Math.Max(0, (long)((receivedTimestamp - sentTimestamp) * _nanosecondsPerTick));
-        _counts[IndexOf(nanoseconds)]++;
-        Count++;
-        MaxNanoseconds = Math.Max(MaxNanoseconds, nanoseconds);
-    }
+    /// <summary>The interval at <paramref name="percentile"/> (0..100) in microseconds; NaN when empty.</summary>
+    public double Microseconds(double percentile) =>
+        Count == 0 ? double.NaN : _histogram.GetValueAtPercentile(percentile) * 1e6 / Stopwatch.Frequency;
 
-    /// <summary>The value at or below which <paramref name="fraction"/> of the samples lie (the bucket's upper edge, capped by the maximum).</summary>
-    public long PercentileNanoseconds(double fraction)
-    {
-        long target = Math.Max(1, (long)Math.Ceiling(fraction * Count));
-        long seen = 0;
-        for (int i = 0; i < _counts.Length; i++)
-        {
-            seen += _counts[i];
-            if (seen >= target)
-            {
-                return Math.Min(UpperEdge(i), MaxNanoseconds);
-            }
-        }
+    /// <summary>The interval at or below which <paramref name="fraction"/> (0..1) of the samples lie, in nanoseconds; 0 when empty.</summary>
+    public long PercentileNanoseconds(double fraction) =>
+        Count == 0 ? 0 : (long)(_histogram.GetValueAtPercentile(fraction * 100) * 1e9 / Stopwatch.Frequency);
 
-        return MaxNanoseconds;
-    }
+    /// <summary>The largest interval in nanoseconds; 0 when empty.</summary>
+    public long MaxNanoseconds => Count == 0 ? 0 : (long)(_histogram.GetMaxValue() * 1e9 / Stopwatch.Frequency);
 
-    // Values below 128 have their own bucket; above, bucket e holds [64 << e, 128 << e) in 64 steps of 1 << e.
-    private static int IndexOf(long value)
-    {
-        int shift = (int)Math.Max(0, (63 - long.LeadingZeroCount(value | 1)) - SubBucketBits);
-        return (int)((SubBuckets * shift) + (value >> shift));
-    }
+    /// <summary>The mean interval in microseconds; NaN when empty.</summary>
+    public double MeanMicroseconds => Count == 0 ? double.NaN : _histogram.GetMean() * 1e6 / Stopwatch.Frequency;
 
-    private static long UpperEdge(int index)
-    {
-        if (index < 2 * SubBuckets)
-        {
-            return index;
-        }
+    public double P50 => Microseconds(50);
 
-        int shift = (index / SubBuckets) - 1;
-        long mantissa = index - (SubBuckets * shift);
-        return ((mantissa + 1) << shift) - 1;
-    }
+    public double P99 => Microseconds(99);
+
+    public double P999 => Microseconds(99.9);
+
+    /// <summary>Adds every value of <paramref name="other"/> (a cell's repetitions merged for the plots).</summary>
+    public void Add(LatencyHistogram other) => _histogram.Add(other._histogram);
+
+    public void Reset() => _histogram.Reset();
 }

@@ -88,7 +88,7 @@ internal sealed record MatrixSettings
         ApiRounds = 500,
         ApiWarmupMs = 20,
         ApiStreamBytes = 8L << 20,
-        QueueCounts = [1, 2],
+        QueueCounts = [2],
         QueueSeconds = 0.2,
     };
 
