@@ -28,6 +28,7 @@ public sealed unsafe class GrantDomain : IDisposable
     private readonly byte* _arenaBase;
     private readonly byte* _tableBase;
     private readonly IndexFreeList _freeReferences;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<uint> _deferredEnds = new();
     private int _disposed;
 
     private GrantDomain(HostDirectory host, ushort domainId, SharedMemoryFile arena, SharedMemoryFile table)
@@ -114,7 +115,7 @@ public sealed unsafe class GrantDomain : IDisposable
             GrantThrowHelper.ThrowFrameOutOfRange(frame, FrameCount);
         }
 
-        if (!_freeReferences.TryPop(out int index))
+        if (!_freeReferences.TryPop(out int index) && (RetryDeferredEnds() == 0 || !_freeReferences.TryPop(out index)))
         {
             reference = 0;
             return false;
@@ -180,6 +181,44 @@ public sealed unsafe class GrantDomain : IDisposable
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// Ends access through <paramref name="reference"/> now if the grantee has let go of the page, or else as soon as it
+    /// has: the reference waits on a deferred list that is retried whenever the free references run out (Linux's
+    /// <c>gnttab_end_foreign_access</c>, which defers what a grantee still maps). Use it when giving up a grant for good
+    /// (closing a device): the reference is not lost while the peer unmaps late, and the page must not be reused
+    /// until the reference comes back.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="reference"/> is reserved or outside the table.</exception>
+    public void EndAccessWhenUnmapped(uint reference)
+    {
+        if (!TryEndAccess(reference))
+        {
+            _deferredEnds.Enqueue(reference);
+        }
+    }
+
+    /// <summary>References whose end waits for the grantee to unmap (<see cref="EndAccessWhenUnmapped"/>).</summary>
+    public int DeferredEndCount => _deferredEnds.Count;
+
+    /// <summary>Retries the deferred ends; returns how many references it freed.</summary>
+    public int RetryDeferredEnds()
+    {
+        int freed = 0;
+        for (int i = _deferredEnds.Count; i > 0 && _deferredEnds.TryDequeue(out uint reference); i--)
+        {
+            if (TryEndAccess(reference))
+            {
+                freed++;
+            }
+            else
+            {
+                _deferredEnds.Enqueue(reference);
+            }
+        }
+
+        return freed;
     }
 
     /// <summary>The current flags of <paramref name="reference"/>'s entry (for diagnostics and tests).</summary>

@@ -124,6 +124,19 @@ public sealed class GrantedRing : IDisposable
         return all;
     }
 
-    /// <summary>Ends access to every page the back end no longer maps (see <see cref="TryEndAccess"/>).</summary>
-    public void Dispose() => _ = TryEndAccess();
+    /// <summary>
+    /// Gives the ring's grants up: each page the back end no longer maps is ended now, the others as soon as it unmaps
+    /// them (<see cref="GrantDomain.EndAccessWhenUnmapped"/>), so no reference is lost to a back end that closes late.
+    /// </summary>
+    public void Dispose()
+    {
+        for (int i = 0; i < _references.Length; i++)
+        {
+            if (!_ended[i])
+            {
+                _domain.EndAccessWhenUnmapped(_references[i]);
+                _ended[i] = true;
+            }
+        }
+    }
 }

@@ -169,8 +169,9 @@ internal sealed class NetBufferIds
     }
 
     /// <summary>
-    /// Ends the grants still held (false while the back maps one): persistent ones and those of answered ids, but not those
-    /// of ids still in flight, which the back may still read after an orderly close (they go with the domain).
+    /// Gives up every grant still held (persistent ones, answered and in-flight ids'): each ends now, or when the back has
+    /// unmapped it (<see cref="GrantDomain.EndAccessWhenUnmapped"/>). Called once the device is closed, so the back reads
+    /// no more requests.
     /// </summary>
     public void EndAll()
     {
@@ -181,10 +182,13 @@ internal sealed class NetBufferIds
 
         for (int id = 0; id < _references.Length; id++)
         {
-            if (_references[id] != 0 && _state[id] != InFlight && (_mode == NetGrantModes.Persistent || _state[id] != Free))
+            if (_references[id] != 0 && (_mode == NetGrantModes.Persistent || _state[id] != Free))
             {
-                // False while the back still maps it; the entry then stays until the domain goes.
-                _ = _grants.TryEndAccess(_references[id]);
+                // Ended now, or (while the back still maps it, or has it in flight) as soon as the back unmaps it: the
+                // reference is not lost to a back end that closes after us, and another queue or device on this
+                // domain gets it back.
+                _grants.EndAccessWhenUnmapped(_references[id]);
+                _references[id] = 0;
             }
         }
     }

@@ -33,6 +33,38 @@ public sealed class GrantDomainTests
     }
 
     [Fact]
+    public void EndAccessWhenUnmapped_StillMapped_TheReferenceComesBackOnceUnmapped()
+    {
+        using var domains = new GrantTestDomains();
+        uint mapped = domains.Front.GrantAccess(GrantTestDomains.BackId, 1, readOnly: false);
+        using var mapper = new GrantMapper(domains.Foreign);
+        Assert.Equal(GrantStatus.Okay, mapper.Map(mapped, writable: true, out GrantHandle handle));
+
+        // Given up while the back maps it: deferred, not lost and not reusable.
+        domains.Front.EndAccessWhenUnmapped(mapped);
+        Assert.Equal(1, domains.Front.DeferredEndCount);
+        var others = new List<uint>();
+        while (domains.Front.TryGrantAccess(GrantTestDomains.BackId, 0, readOnly: true, out uint reference))
+        {
+            others.Add(reference);
+        }
+
+        Assert.DoesNotContain(mapped, others);
+        Assert.Equal(0, domains.Front.RetryDeferredEnds());
+
+        // Unmapped: the next grant that finds no free reference retries the deferred ones and gets it back.
+        Assert.Equal(GrantStatus.Okay, mapper.Unmap(handle));
+        Assert.True(domains.Front.TryGrantAccess(GrantTestDomains.BackId, 2, readOnly: true, out uint reused));
+        Assert.Equal(mapped, reused);
+        Assert.Equal(0, domains.Front.DeferredEndCount);
+
+        // Nothing mapped: it ends at once.
+        domains.Front.EndAccessWhenUnmapped(others[0]);
+        Assert.Equal(0, domains.Front.DeferredEndCount);
+        Assert.Equal(GrantEntryFlags.Invalid, domains.Front.GetFlags(others[0]) & GrantEntryFlags.TypeMask);
+    }
+
+    [Fact]
     public void GrantAccess_FrameOutsideArena_Throws()
     {
         using var domains = new GrantTestDomains();

@@ -155,6 +155,52 @@ public sealed class NetMultiQueueTests
         await Assert.ThrowsAsync<XenBusNegotiationException>(() => frontTask);
     }
 
+    [Theory]
+    [InlineData(NetGrantModes.Persistent)]
+    [InlineData(NetGrantModes.Map)]
+    [InlineData(NetGrantModes.Copy)]
+    public async Task Connect_OneDeviceAfterAnotherOnOneGrantDomain_NoReferenceLost(NetGrantModes mode)
+    {
+        // The back closes after the front has given its grants up (persistent: still mapped): they come back later,
+        // so device after device on one domain never runs out (the harness's packets peer did, at 8,704 entries).
+        await using NetDeviceTestBed bed = await NetDeviceTestBed.CreateAsync(queues: 2, order: 0);
+        var wants = NetDeviceFeatures.All with { RingPageOrder = 0, GrantModes = mode, Queues = 2 };
+        for (int round = 0; round < 20; round++)
+        {
+            (NetFrontend front, NetBackend back) = await bed.ConnectBothAsync(NetDeviceFeatures.All with { Queues = 2 }, wants);
+            // Close with the rings full: every transmit buffer is in flight, granted to a back that never read it.
+            var buffer = new byte[2000];
+            foreach (NetFrontQueue queue in front.Queues)
+            {
+                int sent = 0;
+                while (queue.TrySend(new byte[1500]))
+                {
+                    sent++;
+                }
+
+                Assert.True(sent >= 32, $"round {round}: only {sent} packets fit");
+            }
+
+            foreach (NetBackQueue queue in back.Queues)
+            {
+                Assert.True(queue.TryReceive(buffer, out int length));
+                Assert.Equal(1500, length);
+            }
+
+            ValueTask closingFront = front.DisposeAsync();
+            await back.DisposeAsync();
+            await closingFront;
+
+            // The toolstack's part between two devices: the next one starts from a fresh directory.
+            await bed.BackStore.RemoveAsync(bed.Device.FrontendPath);
+            await bed.BackStore.RemoveAsync(bed.Device.BackendPath);
+            await bed.Device.CreateAsync(bed.BackStore, StoreTestHost.Bounded());
+        }
+
+        _ = bed.Grants.RetryDeferredEnds();
+        Assert.Equal(0, bed.Grants.DeferredEndCount);
+    }
+
     [Fact]
     public void Validate_QueuesOutOfRange_Refused()
     {
