@@ -79,6 +79,9 @@ public sealed class PvRingConnection : IAsyncDisposable
     /// <summary>How many one-page packets <see cref="ReceivePacketAsync"/> lends in place at once (half the receiving ring, at most 64).</summary>
     internal int SlotLendBudget => _leases.SlotBudget;
 
+    /// <summary>Whether the next one-page packet would be lent in place (the lend budget is not spent).</summary>
+    internal bool CanLendSlot => _leases.CanLendSlot;
+
     /// <summary>Whether the peer has closed the connection or gone away.</summary>
     public bool IsPeerGone => _peerGone.IsCancellationRequested;
 
@@ -307,10 +310,15 @@ public sealed class PvRingConnection : IAsyncDisposable
             await pipe.Sending.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
+        if (_pipe is PvRingDuplexPipe reading)
+        {
+            // The packets the input holds go back while the rings are mapped; a read waiting ends when our channels close.
+            reading.CompleteInputForDispose();
+        }
+
         await _release().ConfigureAwait(false);
         if (_pipe is PvRingDuplexPipe stopped)
         {
-            // Our channels are closed now: the receive loop ends at its next wait.
             await stopped.Receiving.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
