@@ -79,6 +79,12 @@ public sealed class PvRingConnection : IAsyncDisposable
     /// <summary>How many one-page packets <see cref="ReceivePacketAsync"/> lends in place at once (half the receiving ring, at most 64).</summary>
     internal int SlotLendBudget => _leases.SlotBudget;
 
+    /// <summary>The front end's queue (null on a back end): the pipe's writer claims its transmit frames.</summary>
+    internal NetFrontQueue? FrontQueue => _frontQueue;
+
+    /// <summary>The back end's queue (null on a front end): the pipe's writer claims the receive buffers the front posted.</summary>
+    internal NetBackQueue? BackQueue => _backQueue;
+
     /// <summary>Whether the next one-page packet would be lent in place (the lend budget is not spent).</summary>
     internal bool CanLendSlot => _leases.CanLendSlot;
 

@@ -354,6 +354,87 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
     }
 
     /// <summary>
+    /// Claims the next receive buffer the front posted, for a one-slot packet the caller writes in place (the pipe's
+    /// writer): <paramref name="lease"/> is its page, writable, as the mapper leases it (a bounce page in copy mode). Nothing
+    /// is answered until <see cref="PostClaimedReceive"/>. False when the front has posted no buffer yet: wait for the
+    /// receive direction and try again.
+    /// </summary>
+    /// <exception cref="PvRingProtocolException">The buffer's grant does not validate; the queue is broken.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal bool TryClaimReceive(out GrantLease lease, out NetifRxRequest buffer)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        ServiceFlush();
+        if (_receiveStagedCount == 0)
+        {
+            _receiveStagedStart = 0;
+            _receiveStagedCount = ReceiveRing.ConsumeRequests(_receiveStaged);
+            if (_receiveStagedCount == 0)
+            {
+                lease = default;
+                buffer = default;
+                return false;
+            }
+        }
+
+        buffer = _receiveStaged[_receiveStagedStart];
+        GrantStatus status = _receiveMapper.Acquire(buffer.GrantRef, 0, XenPage.Size, writable: true, out lease);
+        if (status != GrantStatus.Okay)
+        {
+            ThrowBadGrant("receive buffer", buffer.GrantRef, buffer.Id, status);
+        }
+
+        _receiveStagedStart++;
+        _receiveStagedCount--;
+        return true;
+    }
+
+    /// <summary>Answers a claimed buffer with <paramref name="length"/> bytes (1 to a page) as a one-slot packet; <see cref="PushReceives"/> publishes.</summary>
+    /// <exception cref="PvRingProtocolException">The buffer's grant did not validate on release; the queue is broken.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal void PostClaimedReceive(ref GrantLease lease, NetifRxRequest buffer, int length)
+    {
+        GrantStatus status = _receiveMapper.Release(ref lease);
+        if (status != GrantStatus.Okay)
+        {
+            ThrowBadGrant("receive buffer", buffer.GrantRef, buffer.Id, status);
+        }
+
+        ReceiveRing.ProduceResponse(new NetifRxResponse { Id = buffer.Id, Offset = 0, Flags = NetifRxFlags.None, Status = (short)length });
+        PacketsSent++;
+        BytesSent += length;
+    }
+
+    /// <summary>Publishes the answered buffers (<c>RING_PUSH_RESPONSES_AND_CHECK_NOTIFY</c>) and notifies the front if it asked.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal void PushReceives()
+    {
+        if (ReceiveRing.PushResponsesAndCheckNotify())
+        {
+            ReceiveChannel.Notify();
+        }
+    }
+
+    /// <summary>Gives back a claimed buffer that was never answered: its page is released and it is the next one used. Nothing once disposed.</summary>
+    internal void ReturnClaimedReceive(ref GrantLease lease, NetifRxRequest buffer)
+    {
+        if (_disposed != 0)
+        {
+            return;
+        }
+
+        _ = _receiveMapper.Release(ref lease);
+        if (_receiveStagedStart == 0)
+        {
+            _receiveStaged.AsSpan(0, _receiveStagedCount).CopyTo(_receiveStaged.AsSpan(1));
+            _receiveStagedStart = 1;
+        }
+
+        _receiveStaged[--_receiveStagedStart] = buffer;
+        _receiveStagedCount++;
+    }
+
+    /// <summary>
     /// Waits until a ring of <paramref name="directions"/> has work (transmit packets, receive buffers, or a flush the
     /// front asked for), polling as <paramref name="strategy"/> says, then sleeping on their event channel. Both directions
     /// can be waited on together only when they share one channel: otherwise run one pump per direction.

@@ -116,16 +116,4 @@ public sealed class PvRingDuplexPipeTests
 
         return message;
     }
-
-    [Theory]
-    [InlineData(1, 1)]
-    [InlineData(4095, 4095)]
-    [InlineData(4096, 4096)]
-    [InlineData(65536, 4096)]
-    [InlineData(100000, 4096)]
-    public void DirectPacketLength_AnySegment_OnePageAtMost(int available, int expected)
-    {
-        // One page per packet: the receiving end lends a one-page packet in place, a longer one would be gathered into a copy.
-        Assert.Equal(expected, PvRingDuplexPipe.DirectPacketLength(available));
-    }
 }
