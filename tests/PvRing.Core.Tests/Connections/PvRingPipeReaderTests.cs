@@ -15,19 +15,19 @@ namespace PvRing.Core.Tests.Connections;
 /// </summary>
 public sealed class PvRingPipeReaderTests
 {
-    private static readonly TimeSpan s_bound = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan s_bound = PipePair.Bound;
 
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
     public async Task AdvanceTo_PartlyConsumed_TheRestComesBackWithoutWaiting(bool frontWrites)
     {
-        await using var pair = await Pair.StartAsync("partial");
+        await using var pair = await PipePair.StartAsync("partial");
         (PipeWriter output, PipeReader input) = pair.Direction(frontWrites);
-        await WritePatternAsync(output, 0, 3 * 4096);
+        await PipePair.WritePatternAsync(output, 0, 3 * 4096);
 
-        ReadOnlySequence<byte> buffer = await ReadAtLeastAsync(input, 3 * 4096);
-        AssertPattern(buffer, 0);
+        ReadOnlySequence<byte> buffer = await PipePair.ReadAtLeastAsync(input, 3 * 4096);
+        PipePair.AssertPattern(buffer, 0);
         input.AdvanceTo(buffer.GetPosition(100), buffer.GetPosition(buffer.Length - 1));
 
         // Not everything was examined: the next read returns at once, from byte 100.
@@ -35,7 +35,7 @@ public sealed class PvRingPipeReaderTests
         Assert.True(next.IsCompleted);
         ReadResult result = await next;
         Assert.Equal(3 * 4096 - 100, result.Buffer.Length);
-        AssertPattern(result.Buffer, 100);
+        PipePair.AssertPattern(result.Buffer, 100);
         input.AdvanceTo(result.Buffer.End);
     }
 
@@ -44,20 +44,20 @@ public sealed class PvRingPipeReaderTests
     [InlineData(false)]
     public async Task AdvanceTo_ExaminedButNotConsumed_NextReadWaitsThenReturnsOldAndNew(bool frontWrites)
     {
-        await using var pair = await Pair.StartAsync("examined");
+        await using var pair = await PipePair.StartAsync("examined");
         (PipeWriter output, PipeReader input) = pair.Direction(frontWrites);
-        await WritePatternAsync(output, 0, 10);
-        ReadOnlySequence<byte> buffer = await ReadAtLeastAsync(input, 10);
+        await PipePair.WritePatternAsync(output, 0, 10);
+        ReadOnlySequence<byte> buffer = await PipePair.ReadAtLeastAsync(input, 10);
         input.AdvanceTo(buffer.Start, buffer.End);
 
         ValueTask<ReadResult> waiting = input.ReadAsync();
         Assert.False(waiting.IsCompleted, "a read after examining everything waits for more");
-        await WritePatternAsync(output, 10, 20);
+        await PipePair.WritePatternAsync(output, 10, 20);
         ReadResult result = await waiting.AsTask().WaitAsync(s_bound);
 
         // The new packet joins the bytes held: one buffer of 30, from the first byte.
         Assert.Equal(30, result.Buffer.Length);
-        AssertPattern(result.Buffer, 0);
+        PipePair.AssertPattern(result.Buffer, 0);
         input.AdvanceTo(result.Buffer.End);
     }
 
@@ -66,18 +66,18 @@ public sealed class PvRingPipeReaderTests
     [InlineData(false)]
     public async Task AdvanceTo_HoldingMoreThanTheLendBudget_ReadsGoOnWithCopies(bool frontWrites)
     {
-        await using var pair = await Pair.StartAsync("budget");
+        await using var pair = await PipePair.StartAsync("budget");
         (PipeWriter output, PipeReader input) = pair.Direction(frontWrites);
         PvRingConnection reading = frontWrites ? pair.Back : pair.Front;
         int budget = reading.SlotLendBudget;
         int bytes = (budget * 4 * 4096) + 123;
-        Task writing = WritePatternAsync(output, 0, bytes);
+        Task writing = PipePair.WritePatternAsync(output, 0, bytes);
 
         // A message four times the budget, examined and never consumed until it is all there: no deadlock.
-        ReadOnlySequence<byte> buffer = await ReadAtLeastAsync(input, bytes);
+        ReadOnlySequence<byte> buffer = await PipePair.ReadAtLeastAsync(input, bytes);
         Assert.Equal(bytes, buffer.Length);
         Assert.True(((PvRingPipeReader)input).PacketsHeld > budget, $"{((PvRingPipeReader)input).PacketsHeld} packets held, budget {budget}");
-        AssertPattern(buffer, 0);
+        PipePair.AssertPattern(buffer, 0);
         input.AdvanceTo(buffer.End);
         Assert.Equal(0, ((PvRingPipeReader)input).PacketsHeld);
         Assert.True(reading.CanLendSlot);
@@ -87,7 +87,7 @@ public sealed class PvRingPipeReaderTests
     [Fact]
     public async Task CancelPendingRead_WhileWaiting_TheReadReturnsCanceledAndTheStreamGoesOn()
     {
-        await using var pair = await Pair.StartAsync("cancelwait");
+        await using var pair = await PipePair.StartAsync("cancelwait");
         PipeReader input = pair.Back.Pipe.Input;
         ValueTask<ReadResult> waiting = input.ReadAsync();
         Assert.False(waiting.IsCompleted);
@@ -97,16 +97,16 @@ public sealed class PvRingPipeReaderTests
         Assert.False(canceled.IsCompleted);
         input.AdvanceTo(canceled.Buffer.End);
 
-        await WritePatternAsync(pair.Front.Pipe.Output, 0, 5000);
-        ReadOnlySequence<byte> buffer = await ReadAtLeastAsync(input, 5000);
-        AssertPattern(buffer, 0);
+        await PipePair.WritePatternAsync(pair.Front.Pipe.Output, 0, 5000);
+        ReadOnlySequence<byte> buffer = await PipePair.ReadAtLeastAsync(input, 5000);
+        PipePair.AssertPattern(buffer, 0);
         input.AdvanceTo(buffer.End);
     }
 
     [Fact]
     public async Task CancelPendingRead_BeforeARead_TheNextReadReturnsCanceledAtOnce()
     {
-        await using var pair = await Pair.StartAsync("cancelnext");
+        await using var pair = await PipePair.StartAsync("cancelnext");
         PipeReader input = pair.Back.Pipe.Input;
         input.CancelPendingRead();
         ValueTask<ReadResult> read = input.ReadAsync();
@@ -118,17 +118,17 @@ public sealed class PvRingPipeReaderTests
         // Used up: the read after it waits as usual.
         ValueTask<ReadResult> waiting = input.ReadAsync();
         Assert.False(waiting.IsCompleted);
-        await WritePatternAsync(pair.Front.Pipe.Output, 0, 1);
+        await PipePair.WritePatternAsync(pair.Front.Pipe.Output, 0, 1);
         result = await waiting.AsTask().WaitAsync(s_bound);
         Assert.False(result.IsCanceled);
-        AssertPattern(result.Buffer, 0);
+        PipePair.AssertPattern(result.Buffer, 0);
         input.AdvanceTo(result.Buffer.End);
     }
 
     [Fact]
     public async Task ReadAsync_TokenCanceledWhileWaiting_ThrowsAndLosesNothing()
     {
-        await using var pair = await Pair.StartAsync("token");
+        await using var pair = await PipePair.StartAsync("token");
         PipeReader input = pair.Back.Pipe.Input;
         using var cancel = new CancellationTokenSource();
         ValueTask<ReadResult> waiting = input.ReadAsync(cancel.Token);
@@ -136,20 +136,20 @@ public sealed class PvRingPipeReaderTests
         await cancel.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await waiting.AsTask().WaitAsync(s_bound));
 
-        await WritePatternAsync(pair.Front.Pipe.Output, 0, 9000);
-        ReadOnlySequence<byte> buffer = await ReadAtLeastAsync(input, 9000);
-        AssertPattern(buffer, 0);
+        await PipePair.WritePatternAsync(pair.Front.Pipe.Output, 0, 9000);
+        ReadOnlySequence<byte> buffer = await PipePair.ReadAtLeastAsync(input, 9000);
+        PipePair.AssertPattern(buffer, 0);
         input.AdvanceTo(buffer.End);
     }
 
     [Fact]
     public async Task Complete_WhileHoldingPackets_GivesThemBackAndRefusesReads()
     {
-        await using var pair = await Pair.StartAsync("complete");
+        await using var pair = await PipePair.StartAsync("complete");
         var input = (PvRingPipeReader)pair.Back.Pipe.Input;
         int budget = pair.Back.SlotLendBudget;
-        await WritePatternAsync(pair.Front.Pipe.Output, 0, budget * 4096);
-        ReadOnlySequence<byte> buffer = await ReadAtLeastAsync(input, budget * 4096);
+        await PipePair.WritePatternAsync(pair.Front.Pipe.Output, 0, budget * 4096);
+        ReadOnlySequence<byte> buffer = await PipePair.ReadAtLeastAsync(input, budget * 4096);
         input.AdvanceTo(buffer.Start, buffer.End);
         Assert.Equal(budget, input.PacketsHeld);
         Assert.False(pair.Back.CanLendSlot);
@@ -165,10 +165,10 @@ public sealed class PvRingPipeReaderTests
     [Fact]
     public async Task Complete_WhileAReadWaits_TheReadEndsAndThePacketsGoBack()
     {
-        await using var pair = await Pair.StartAsync("completewait");
+        await using var pair = await PipePair.StartAsync("completewait");
         var input = (PvRingPipeReader)pair.Back.Pipe.Input;
-        await WritePatternAsync(pair.Front.Pipe.Output, 0, 8192);
-        ReadOnlySequence<byte> buffer = await ReadAtLeastAsync(input, 8192);
+        await PipePair.WritePatternAsync(pair.Front.Pipe.Output, 0, 8192);
+        ReadOnlySequence<byte> buffer = await PipePair.ReadAtLeastAsync(input, 8192);
         input.AdvanceTo(buffer.Start, buffer.End);
         ValueTask<ReadResult> waiting = input.ReadAsync();
         Assert.False(waiting.IsCompleted);
@@ -182,11 +182,11 @@ public sealed class PvRingPipeReaderTests
     [Fact]
     public async Task AdvanceTo_Misuse_ThrowsAsPipeDoes()
     {
-        await using var pair = await Pair.StartAsync("misuse");
+        await using var pair = await PipePair.StartAsync("misuse");
         PipeReader input = pair.Back.Pipe.Input;
         _ = Assert.Throws<InvalidOperationException>(() => input.AdvanceTo(default));
-        await WritePatternAsync(pair.Front.Pipe.Output, 0, 4096 + 10);
-        ReadOnlySequence<byte> buffer = await ReadAtLeastAsync(input, 4096 + 10);
+        await PipePair.WritePatternAsync(pair.Front.Pipe.Output, 0, 4096 + 10);
+        ReadOnlySequence<byte> buffer = await PipePair.ReadAtLeastAsync(input, 4096 + 10);
 
         _ = Assert.Throws<InvalidOperationException>(() => input.ReadAsync());
         _ = Assert.Throws<InvalidOperationException>(() => input.AdvanceTo(buffer.GetPosition(20), buffer.GetPosition(10)));
@@ -195,7 +195,7 @@ public sealed class PvRingPipeReaderTests
 
         ReadResult result = await input.ReadAsync();
         Assert.Equal(4096, result.Buffer.Length);
-        AssertPattern(result.Buffer, 10);
+        PipePair.AssertPattern(result.Buffer, 10);
 
         // Back before what was consumed, or examined before what was examined: refused.
         _ = Assert.Throws<InvalidOperationException>(() => input.AdvanceTo(buffer.GetPosition(5)));
@@ -206,14 +206,14 @@ public sealed class PvRingPipeReaderTests
     [Fact]
     public async Task TryRead_NothingThenData_FalseThenTheBytes()
     {
-        await using var pair = await Pair.StartAsync("tryread");
+        await using var pair = await PipePair.StartAsync("tryread");
         PipeReader input = pair.Back.Pipe.Input;
         Assert.False(input.TryRead(out _));
-        await WritePatternAsync(pair.Front.Pipe.Output, 0, 300);
+        await PipePair.WritePatternAsync(pair.Front.Pipe.Output, 0, 300);
         ReadResult result = default;
         Assert.True(SpinWait.SpinUntil(() => input.TryRead(out result), s_bound));
         Assert.True(result.Buffer.Length > 0);
-        AssertPattern(result.Buffer, 0);
+        PipePair.AssertPattern(result.Buffer, 0);
         input.AdvanceTo(result.Buffer.End);
     }
 
@@ -222,19 +222,19 @@ public sealed class PvRingPipeReaderTests
     [InlineData(false)]
     public async Task Write_LargerThan64KiBAndGetMemoryLargerThanAPage_EveryByteArrives(bool frontWrites)
     {
-        await using var pair = await Pair.StartAsync("large");
+        await using var pair = await PipePair.StartAsync("large");
         (PipeWriter output, PipeReader input) = pair.Direction(frontWrites);
         const int Large = 200_000;
         const int Hinted = 100_000;
         Task writing = Task.Run(async () =>
         {
-            byte[] data = Pattern(0, Large);
+            byte[] data = PipePair.Pattern(0, Large);
             _ = await output.WriteAsync(data);
 
             // One GetMemory far larger than a page, filled and advanced at once.
             Memory<byte> memory = output.GetMemory(Hinted);
             Assert.True(memory.Length >= Hinted);
-            Pattern(Large, Hinted).CopyTo(memory);
+            PipePair.Pattern(Large, Hinted).CopyTo(memory);
             output.Advance(Hinted);
             _ = await output.FlushAsync();
         });
@@ -243,7 +243,7 @@ public sealed class PvRingPipeReaderTests
         while (offset < Large + Hinted)
         {
             ReadResult result = await input.ReadAsync().AsTask().WaitAsync(s_bound);
-            AssertPattern(result.Buffer, offset);
+            PipePair.AssertPattern(result.Buffer, offset);
             offset += result.Buffer.Length;
             input.AdvanceTo(result.Buffer.End);
         }
@@ -257,18 +257,18 @@ public sealed class PvRingPipeReaderTests
     [InlineData(false)]
     public async Task ReadAsync_PeerClosed_IsCompletedOnceEveryByteWasRead(bool frontCloses)
     {
-        await using var pair = await Pair.StartAsync("closed");
+        await using var pair = await PipePair.StartAsync("closed");
         PvRingConnection closing = frontCloses ? pair.Front : pair.Back;
         PipeReader input = (frontCloses ? pair.Back : pair.Front).Pipe.Input;
         const int Bytes = 150_000;
-        await WritePatternAsync(closing.Pipe.Output, 0, Bytes);
+        await PipePair.WritePatternAsync(closing.Pipe.Output, 0, Bytes);
         await closing.DisposeAsync().AsTask().WaitAsync(s_bound);
 
         long offset = 0;
         while (true)
         {
             ReadResult result = await input.ReadAsync().AsTask().WaitAsync(s_bound);
-            AssertPattern(result.Buffer, offset);
+            PipePair.AssertPattern(result.Buffer, offset);
             offset += result.Buffer.Length;
             input.AdvanceTo(result.Buffer.End);
             if (result.IsCompleted)
@@ -295,9 +295,9 @@ public sealed class PvRingPipeReaderTests
         using ChildProcess peer = ChildProcess.StartPeer("api-pipe-write", "pipekill", host.Path, Bytes.ToString(System.Globalization.CultureInfo.InvariantCulture));
         await using PvRingConnection back = await listener.AcceptAsync().AsTask().WaitAsync(s_bound);
         PipeReader input = back.Pipe.Input;
-        ReadOnlySequence<byte> buffer = await ReadAtLeastAsync(input, Bytes);
+        ReadOnlySequence<byte> buffer = await PipePair.ReadAtLeastAsync(input, Bytes);
         Assert.Equal(Bytes, buffer.Length);
-        AssertPattern(buffer, 0);
+        PipePair.AssertPattern(buffer, 0);
         input.AdvanceTo(buffer.End);
         Assert.True(SpinWait.SpinUntil(() => peer.Output.Contains("written") || peer.HasExited, s_bound), peer.Output);
 
@@ -323,10 +323,10 @@ public sealed class PvRingPipeReaderTests
     [Fact]
     public async Task DisposeAsync_ReaderHoldingPackets_ReleasesThemAndAWaitingReadEnds()
     {
-        await using var pair = await Pair.StartAsync("dispose");
+        await using var pair = await PipePair.StartAsync("dispose");
         var input = (PvRingPipeReader)pair.Back.Pipe.Input;
-        await WritePatternAsync(pair.Front.Pipe.Output, 0, 3 * 4096);
-        ReadOnlySequence<byte> buffer = await ReadAtLeastAsync(input, 3 * 4096);
+        await PipePair.WritePatternAsync(pair.Front.Pipe.Output, 0, 3 * 4096);
+        ReadOnlySequence<byte> buffer = await PipePair.ReadAtLeastAsync(input, 3 * 4096);
         input.AdvanceTo(buffer.Start, buffer.End);
         ValueTask<ReadResult> waiting = input.ReadAsync();
         Assert.False(waiting.IsCompleted);
@@ -334,85 +334,5 @@ public sealed class PvRingPipeReaderTests
         await pair.Back.DisposeAsync().AsTask().WaitAsync(s_bound);
         await Assert.ThrowsAsync<ObjectDisposedException>(async () => await waiting.AsTask().WaitAsync(s_bound));
         Assert.Equal(0, input.PacketsHeld);
-    }
-
-    /// <summary>Reads until the buffer holds at least <paramref name="count"/> bytes (examining, not consuming); the caller advances.</summary>
-    private static async Task<ReadOnlySequence<byte>> ReadAtLeastAsync(PipeReader input, int count)
-    {
-        ReadResult result = await input.ReadAtLeastAsync(count).AsTask().WaitAsync(s_bound);
-        return result.Buffer;
-    }
-
-    private static async Task WritePatternAsync(PipeWriter output, long start, int count)
-    {
-        _ = await output.WriteAsync(Pattern(start, count)).AsTask().WaitAsync(s_bound);
-    }
-
-    private static byte[] Pattern(long start, int count)
-    {
-        var data = new byte[count];
-        for (int i = 0; i < count; i++)
-        {
-            data[i] = (byte)((start + i) % 251);
-        }
-
-        return data;
-    }
-
-    private static void AssertPattern(ReadOnlySequence<byte> buffer, long start)
-    {
-        long at = start;
-        foreach (ReadOnlyMemory<byte> segment in buffer)
-        {
-            ReadOnlySpan<byte> span = segment.Span;
-            for (int i = 0; i < span.Length; i++, at++)
-            {
-                if (span[i] != (byte)(at % 251))
-                {
-                    Assert.Fail($"byte {at} of the stream is {span[i]}, expected {(byte)(at % 251)}");
-                }
-            }
-        }
-    }
-
-    /// <summary>A listener and both ends of one connection in this process.</summary>
-    private sealed class Pair : IAsyncDisposable
-    {
-        private readonly TempHost _host;
-        private readonly PvRingListener _listener;
-
-        private Pair(TempHost host, PvRingListener listener, PvRingConnection front, PvRingConnection back)
-        {
-            _host = host;
-            _listener = listener;
-            Front = front;
-            Back = back;
-        }
-
-        public PvRingConnection Front { get; }
-
-        public PvRingConnection Back { get; }
-
-        public static async Task<Pair> StartAsync(string name)
-        {
-            var host = new TempHost();
-            PvRingListener listener = await PvRingListener.StartAsync(name, new() { Host = host.Host });
-            Task<PvRingConnection> connecting = PvRingConnection.ConnectAsync(name, new() { Host = host.Host });
-            PvRingConnection back = await listener.AcceptAsync().AsTask().WaitAsync(s_bound);
-            PvRingConnection front = await connecting.WaitAsync(s_bound);
-            return new Pair(host, listener, front, back);
-        }
-
-        /// <summary>The writing end's output and the other end's input.</summary>
-        public (PipeWriter Output, PipeReader Input) Direction(bool frontWrites) =>
-            frontWrites ? (Front.Pipe.Output, Back.Pipe.Input) : (Back.Pipe.Output, Front.Pipe.Input);
-
-        public async ValueTask DisposeAsync()
-        {
-            await Front.DisposeAsync().AsTask().WaitAsync(s_bound);
-            await Back.DisposeAsync().AsTask().WaitAsync(s_bound);
-            await _listener.DisposeAsync().AsTask().WaitAsync(s_bound);
-            _host.Dispose();
-        }
     }
 }
