@@ -39,6 +39,7 @@ public sealed class PvRingConnection : IAsyncDisposable
     private readonly ReceivePacketOperation _receivePacket;
     private PvRingDuplexPipe? _pipe;
     private int _disposed;
+    private bool _batchingReleases;
 
     private readonly ILogger _logger;
     private readonly int _spinCount;
@@ -84,6 +85,22 @@ public sealed class PvRingConnection : IAsyncDisposable
 
     /// <summary>The back end's queue (null on a front end): the pipe's writer claims the receive buffers the front posted.</summary>
     internal NetBackQueue? BackQueue => _backQueue;
+
+    /// <summary>
+    /// Starts giving back several lent packets at once (the pipe's reader, in <c>AdvanceTo</c>): the back end's answers are
+    /// published once, by <see cref="EndReleaseBatch"/>, rather than one push (a full fence and a shared index) per packet.
+    /// </summary>
+    internal void BeginReleaseBatch() => _batchingReleases = true;
+
+    /// <summary>Ends <see cref="BeginReleaseBatch"/>: publishes the answers produced meanwhile.</summary>
+    internal void EndReleaseBatch()
+    {
+        _batchingReleases = false;
+        if (_backQueue is not null && Volatile.Read(ref _disposed) == 0)
+        {
+            _backQueue.PushTransmitResponses();
+        }
+    }
 
     /// <summary>Whether the next one-page packet would be lent in place (the lend budget is not spent).</summary>
     internal bool CanLendSlot => _leases.CanLendSlot;
@@ -501,7 +518,7 @@ public sealed class PvRingConnection : IAsyncDisposable
         }
         else
         {
-            _backQueue!.ReleaseTaken(ref entry.BackLease, entry.BackId);
+            _backQueue!.ReleaseTaken(ref entry.BackLease, entry.BackId, push: !_batchingReleases);
         }
     }
 

@@ -83,9 +83,14 @@ internal sealed class PvRingPipeReader : PipeReader, IValueTaskSource<ReadResult
     /// <summary>Packets held now (diagnostics and tests).</summary>
     internal int PacketsHeld { get; private set; }
 
-    private ReadOnlySequence<byte> Buffer => _head is null ? default : new ReadOnlySequence<byte>(_head, _headOffset, _tail!, _tail!.Memory.Length);
+    private ReadOnlySequence<byte> Buffer
+    {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        get => _head is null ? default : new ReadOnlySequence<byte>(_head, _headOffset, _tail!, _tail!.Memory.Length);
+    }
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default)
     {
         BeginRead();
@@ -98,6 +103,7 @@ internal sealed class PvRingPipeReader : PipeReader, IValueTaskSource<ReadResult
     }
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override bool TryRead(out ReadResult result)
     {
         BeginRead();
@@ -108,6 +114,7 @@ internal sealed class PvRingPipeReader : PipeReader, IValueTaskSource<ReadResult
     public override void AdvanceTo(SequencePosition consumed) => AdvanceTo(consumed, consumed);
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void AdvanceTo(SequencePosition consumed, SequencePosition examined)
     {
         if (Volatile.Read(ref _state) >= CompletedWhileWaiting)
@@ -142,11 +149,22 @@ internal sealed class PvRingPipeReader : PipeReader, IValueTaskSource<ReadResult
         _lastExamined = examinedAt;
         _examinedAll = examinedAt == _end;
 
-        // Every packet consumed whole goes back: its slot to the peer, or its pooled copy to the pool.
-        while (_head is Segment head && head.RunningIndex + head.Memory.Length <= consumedAt)
+        // Every packet consumed whole goes back: its slot to the peer (answers published once), or its copy to the pool.
+        if (_head is not null && _head.RunningIndex + _head.Memory.Length <= consumedAt)
         {
-            _head = (Segment?)head.Next;
-            Recycle(head);
+            _connection.BeginReleaseBatch();
+            try
+            {
+                while (_head is Segment head && head.RunningIndex + head.Memory.Length <= consumedAt)
+                {
+                    _head = (Segment?)head.Next;
+                    Recycle(head);
+                }
+            }
+            finally
+            {
+                _connection.EndReleaseBatch();
+            }
         }
 
         if (_head is null)
@@ -227,6 +245,7 @@ internal sealed class PvRingPipeReader : PipeReader, IValueTaskSource<ReadResult
     private static void ThrowForeignPosition() =>
         throw new ArgumentOutOfRangeException("consumed", "The position is not in the buffer the last read returned.");
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void BeginRead()
     {
         if (Volatile.Read(ref _state) != Idle)
@@ -246,6 +265,7 @@ internal sealed class PvRingPipeReader : PipeReader, IValueTaskSource<ReadResult
     }
 
     /// <summary>An absolute position: the running index of its segment plus its index (a default position is the start).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private long Absolute(SequencePosition position, long start)
     {
         object? owner = position.GetObject();
@@ -266,6 +286,7 @@ internal sealed class PvRingPipeReader : PipeReader, IValueTaskSource<ReadResult
     }
 
     /// <summary>The read without waiting: true with a result when there is something to return (or a cancel, or the end).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool TryReadCore(out ReadResult result)
     {
         if (Interlocked.Exchange(ref _cancelPending, 0) != 0)
@@ -286,6 +307,7 @@ internal sealed class PvRingPipeReader : PipeReader, IValueTaskSource<ReadResult
         return false;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private ReadResult Result(bool canceled)
     {
         _reading = true;
@@ -338,6 +360,7 @@ internal sealed class PvRingPipeReader : PipeReader, IValueTaskSource<ReadResult
         return taken > 0;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Append(PvRingPacket packet)
     {
         Segment segment = Rent();
@@ -357,6 +380,7 @@ internal sealed class PvRingPipeReader : PipeReader, IValueTaskSource<ReadResult
         PacketsHeld++;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Segment Rent()
     {
         if (_pool is Segment segment)
@@ -369,6 +393,7 @@ internal sealed class PvRingPipeReader : PipeReader, IValueTaskSource<ReadResult
         return new Segment(this);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Recycle(Segment segment)
     {
         segment.Packet.Dispose();
@@ -380,10 +405,18 @@ internal sealed class PvRingPipeReader : PipeReader, IValueTaskSource<ReadResult
 
     private void ReleaseAll()
     {
-        while (_head is Segment head)
+        _connection.BeginReleaseBatch();
+        try
         {
-            _head = (Segment?)head.Next;
-            Recycle(head);
+            while (_head is Segment head)
+            {
+                _head = (Segment?)head.Next;
+                Recycle(head);
+            }
+        }
+        finally
+        {
+            _connection.EndReleaseBatch();
         }
 
         _tail = null;

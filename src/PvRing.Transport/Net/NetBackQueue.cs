@@ -145,7 +145,7 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
     /// <summary>
     /// Takes the next packet without copying it if it is complete and in one slot: <paramref name="segment"/> is the front's
     /// page as the mapper leases it (a bounce page in copy mode), held with <paramref name="lease"/>; the slot is answered
-    /// only when <see cref="ReleaseTaken"/> gives it back. False with <paramref name="length"/> 0: nothing complete waits;
+    /// only when <see cref="ReleaseTaken(ref GrantLease, ushort)"/> gives it back. False with <paramref name="length"/> 0: nothing complete waits;
     /// with a larger length: the next packet spans several slots (take it with <see cref="TryReceive"/>) and stays queued.
     /// </summary>
     /// <exception cref="PvRingProtocolException">A chain or a grant is malformed; nothing of that packet was delivered; the queue is broken.</exception>
@@ -185,7 +185,14 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
 
     /// <summary>Gives back a packet <see cref="TryTake"/> lent: releases its page and answers its slot. Nothing once disposed.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal void ReleaseTaken(ref GrantLease lease, ushort id)
+    internal void ReleaseTaken(ref GrantLease lease, ushort id) => ReleaseTaken(ref lease, id, push: true);
+
+    /// <summary>
+    /// As <see cref="ReleaseTaken(ref GrantLease, ushort)"/>; with <paramref name="push"/> false the answer is produced but
+    /// not published: several packets given back at once publish with one <see cref="PushTransmitResponses"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal void ReleaseTaken(ref GrantLease lease, ushort id, bool push)
     {
         if (_disposed != 0)
         {
@@ -194,7 +201,17 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
 
         _ = _transmitMapper.Release(ref lease);
         TransmitRing.ProduceResponse(new NetifTxResponse { Id = id, Status = NetifStatus.Okay });
-        if (TransmitRing.PushResponsesAndCheckNotify())
+        if (push)
+        {
+            PushTransmitResponses();
+        }
+    }
+
+    /// <summary>Publishes the transmit answers produced (<c>RING_PUSH_RESPONSES_AND_CHECK_NOTIFY</c>) and notifies the front if it asked. Nothing once disposed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal void PushTransmitResponses()
+    {
+        if (_disposed == 0 && TransmitRing.PushResponsesAndCheckNotify())
         {
             TransmitChannel.Notify();
         }
