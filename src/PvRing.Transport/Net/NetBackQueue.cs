@@ -158,7 +158,8 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
         id = 0;
         length = 0;
         ServiceFlush();
-        _transmitStagedCount += TransmitRing.ConsumeRequests(_transmitStaged.AsSpan(_transmitStagedCount));
+        // A taken packet shifts the staging down by one: stage a window (more than a chain's slots) rather than the whole ring.
+        _transmitStagedCount += TransmitRing.ConsumeRequests(_transmitStaged.AsSpan(_transmitStagedCount, Math.Max(0, Math.Min(_transmitStaged.Length, NetPacketLimits.TakeWindow) - _transmitStagedCount)));
         if (_transmitStagedCount == 0)
         {
             return false;

@@ -322,7 +322,8 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
         length = 0;
         _ = _receiveIds.Reclaim(_flush, TransmitChannel, OtherChannel);
         PostBuffers();
-        _receiveStaged += ReceiveRing.ConsumeResponses(_receiveResponses.AsSpan(_receiveStaged));
+        // A taken packet shifts the staging down by one: stage a window (more than a chain's slots) rather than the whole ring.
+        _receiveStaged += ReceiveRing.ConsumeResponses(_receiveResponses.AsSpan(_receiveStaged, Math.Max(0, Math.Min(_receiveResponses.Length, NetPacketLimits.TakeWindow) - _receiveStaged)));
         if (_receiveStaged == 0)
         {
             return false;
