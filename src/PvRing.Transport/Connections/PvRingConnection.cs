@@ -294,11 +294,13 @@ public sealed class PvRingConnection : IAsyncDisposable
         TryReceivePacket(out PvRingPacket packet) || SpinReceivePacket(out packet) ? new ValueTask<PvRingPacket>(packet) : _receivePacket.StartAsync(cancellationToken);
 
     /// <summary>
-    /// The connection as a byte stream (<see cref="System.IO.Pipelines"/>): what the application writes to
-    /// <see cref="IDuplexPipe.Output"/> is sent in packets of at most 65535 bytes, what arrives is readable from
-    /// <see cref="IDuplexPipe.Input"/>, which completes when the peer closes. Created on first use; from then on the pipe's
-    /// loops are the connection's one sender and one receiver, so do not call the packet methods as well. Complete
-    /// <see cref="IDuplexPipe.Output"/> when done writing; disposing the connection waits for what was written to be sent.
+    /// The connection as a byte stream (<see cref="System.IO.Pipelines"/>), without a copy of its own: the memory
+    /// <see cref="IDuplexPipe.Output"/> hands out is the shared page a packet will travel in (one-page packets, posted by
+    /// each flush), and the buffers <see cref="IDuplexPipe.Input"/> returns are the lent pages the packets arrived in (given
+    /// back by <c>AdvanceTo</c>); the input completes when the peer closes. Created on first use; from then on the pipe is
+    /// the connection's one sender and one receiver, so do not call the packet methods as well. Complete
+    /// <see cref="IDuplexPipe.Output"/> when done writing; disposing the connection waits for what was written to be sent,
+    /// then completes the input (finish with its buffers first).
     /// </summary>
     public IDuplexPipe Pipe
     {
