@@ -53,6 +53,7 @@ internal sealed class ApiStreamCommand : IHarnessCommand
                 // Alternate which goes first, so a drift of the machine does not favour one.
                 double pipe = 0;
                 double socket = 0;
+                double probeBefore = RegimeProbe.Measure(0, cpu);
                 foreach (bool pipeTurn in rep % 2 == 0 ? new[] { true, false } : [false, true])
                 {
                     if (pipeTurn)
@@ -68,7 +69,9 @@ internal sealed class ApiStreamCommand : IHarnessCommand
                 pipeRates.Add(pipe);
                 socketRates.Add(socket);
                 ratios.Add(pipe / socket);
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  rep {rep + 1}: pipe {pipe:0.00} GB/s, socket {socket:0.00} GB/s, ratio {pipe / socket:0.00}"));
+                double probeAfter = RegimeProbe.Measure(0, cpu);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  rep {rep + 1}: pipe {pipe:0.00} GB/s, socket {socket:0.00} GB/s, ratio {pipe / socket:0.00}; probe {probeBefore:0} / {probeAfter:0} ns ({RegimeProbe.Regime(probeBefore, probeAfter)})"));
             }
 
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -539,6 +539,14 @@ internal sealed class PvRingPipeReader : PipeReader, IValueTaskSource<ReadResult
             return Conclude(Result(canceled: false), null, out result, out failure, consumeCancel: false);
         }
 
+        if (error is PvRingException and not PvRingProtocolException && Volatile.Read(ref _state) == Waiting && Take())
+        {
+            // The peer went away (its death seen before the packets it sent last): those come first, the failure with the
+            // next read that has to wait.
+            _error ??= ExceptionDispatchInfo.Capture(error);
+            return Conclude(Result(canceled: false), null, out result, out failure, consumeCancel: false);
+        }
+
         packet.Dispose();
         if (error is OperationCanceledException)
         {
