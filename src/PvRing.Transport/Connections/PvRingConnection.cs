@@ -80,6 +80,9 @@ public sealed class PvRingConnection : IAsyncDisposable
     /// <summary>How many one-page packets <see cref="ReceivePacketAsync"/> lends in place at once (half the receiving ring, at most 64).</summary>
     internal int SlotLendBudget => _leases.SlotBudget;
 
+    /// <summary>How many polls a wait spins before it awaits the event channel (<see cref="PvRingConnectionOptions.SpinCount"/>).</summary>
+    internal int SpinCount => _spinCount;
+
     /// <summary>The front end's queue (null on a back end): the pipe's writer claims its transmit frames.</summary>
     internal NetFrontQueue? FrontQueue => _frontQueue;
 

@@ -25,8 +25,8 @@ namespace PvRing.Transport;
 /// <see cref="MaxClaimed"/> pages are claimed at once; past that the pages written so far are posted before the next is
 /// claimed (bytes the application advanced over are committed: they may go out before the flush).</para>
 /// <para>Backpressure is the ring itself: no free id (front) or no posted buffer (back) means no page. Then
-/// <see cref="WriteAsync"/> and <see cref="FlushAsync"/> wait for one (the ring's own event channel, through a reusable
-/// wait: nothing allocated), and <see cref="GetMemory"/>, which cannot wait, hands out a pooled staging buffer instead,
+/// <see cref="WriteAsync"/> and <see cref="FlushAsync"/> wait for one (a spin of the connection's spin count, then the
+/// ring's own event channel through a reusable wait), and <see cref="GetMemory"/>, which cannot wait, hands out a pooled staging buffer instead,
 /// which the next flush copies into pages as they free up. So is a <c>sizeHint</c> larger than a page. No pause
 /// thresholds: what is unsent is bounded by the ring (plus what the application stages while it is full).</para>
 /// <para>Contract, as <see cref="Pipe"/>'s writer: one writer at a time; memory from <c>GetMemory</c> is valid until
@@ -49,6 +49,7 @@ internal sealed class PvRingPipeWriter : PipeWriter
     private readonly NetFrontQueue? _front;
     private readonly NetBackQueue? _back;
     private readonly RoomOperation _room;
+    private readonly int _spinCount;
     private readonly Claim[] _claims = new Claim[MaxClaimed];
     private readonly PageMemory[] _memories = new PageMemory[MaxClaimed];
     private readonly TaskCompletionSource _sent = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -73,6 +74,7 @@ internal sealed class PvRingPipeWriter : PipeWriter
     public PvRingPipeWriter(PvRingConnection connection)
     {
         _connection = connection;
+        _spinCount = connection.SpinCount;
         _front = connection.FrontQueue;
         _back = connection.BackQueue;
         for (int i = 0; i < MaxClaimed; i++)
@@ -214,9 +216,12 @@ internal sealed class PvRingPipeWriter : PipeWriter
 
                     if (!TryClaim())
                     {
-                        // The ring is full: post what is written and wait for room.
+                        // The ring is full: post what is written, spin for room as a send does, then wait for it.
                         Post();
-                        return SendStagingAsync(source[^rest.Length..], cancellationToken);
+                        if (!SpinClaim())
+                        {
+                            return SendStagingAsync(source[^rest.Length..], cancellationToken);
+                        }
                     }
 
                     index = _claimed - 1;
@@ -400,6 +405,25 @@ internal sealed class PvRingPipeWriter : PipeWriter
         return true;
     }
 
+    /// <summary>
+    /// The spin phase of a wait for room, on the caller's thread (as the connection's sends spin): polls up to the
+    /// connection's spin count and claims a page as soon as one frees up. False: still full, await.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private bool SpinClaim()
+    {
+        for (int i = 0; i < _spinCount; i++)
+        {
+            Thread.SpinWait(1);
+            if (TryClaim())
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>Posts every claim written to as a one-slot packet, with one push; claims not written to stay, first.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Post()
@@ -534,7 +558,10 @@ internal sealed class PvRingPipeWriter : PipeWriter
                 if (!TryClaim())
                 {
                     Post();
-                    _ = await _room.WaitAsync(cancellationToken).ConfigureAwait(false); // it claims a page when there is room
+                    if (!SpinClaim())
+                    {
+                        _ = await _room.WaitAsync(cancellationToken).ConfigureAwait(false); // it claims a page when there is room
+                    }
                 }
 
                 index = _claimed - 1;
