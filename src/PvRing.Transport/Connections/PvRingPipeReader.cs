@@ -19,7 +19,8 @@ namespace PvRing.Transport;
 /// <para>Design: there is no receive loop and no second buffer. A read takes the packets that wait (while the lend budget
 /// lasts), and only when the application has examined everything it holds does it wait, through the connection's own
 /// <see cref="PvRingConnection.ReceivePacketAsync"/> (its spin phase, then its event channel), with a cached continuation
-/// and this object as the <see cref="IValueTaskSource{TResult}"/>: reading allocates nothing, waiting or not. A one-page
+/// and this object as the <see cref="IValueTaskSource{TResult}"/>: a read that completes at once allocates nothing
+/// (<c>PipeBenchmarks</c>), and one that waits needs no state machine of its own. A one-page
 /// packet is the shared page itself, held out of the ring until consumed; so the bytes the application holds bound what
 /// the peer can send, as a pipe's pause threshold would. At most the connection's lend budget (half the ring, at most
 /// 64) is held in place: a read that needs more while the application holds that many (a message longer than the budget,
