@@ -199,7 +199,20 @@ public sealed unsafe class GrantDomain : IDisposable
         }
     }
 
-    /// <summary>References whose end waits for the grantee to unmap (<see cref="EndAccessWhenUnmapped"/>).</summary>
+    /// <summary>
+    /// Gives up <paramref name="reference"/> without ending it now: it joins the deferred ends, retried (and ended once
+    /// the grantee does not hold the page) only when the free references run out. For a page the grantee may still read
+    /// after an orderly close, such as a request in flight that a closing back end still serves: ending it now would
+    /// fail that read, keeping it forever would lose the reference.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="reference"/> is reserved or outside the table.</exception>
+    public void EndAccessLater(uint reference)
+    {
+        CheckReference(reference);
+        _deferredEnds.Enqueue(reference);
+    }
+
+    /// <summary>References whose end waits (<see cref="EndAccessWhenUnmapped"/>, <see cref="EndAccessLater"/>).</summary>
     public int DeferredEndCount => _deferredEnds.Count;
 
     /// <summary>Retries the deferred ends; returns how many references it freed.</summary>

@@ -89,6 +89,24 @@ public sealed class PvRingConnection : IAsyncDisposable
     /// <summary>Whether this end was disposed (its rings are unmapped).</summary>
     internal bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
+    /// <summary>How many polls a wait spins before it awaits the event channel (<see cref="PvRingConnectionOptions.SpinCount"/>).</summary>
+    internal int SpinCount => _first.SpinCount;
+
+    /// <summary>The front end's (first) queue, null on a back end: the pipe's writer claims its transmit frames.</summary>
+    internal NetFrontQueue? FrontQueue => _first.FrontQueue;
+
+    /// <summary>The back end's (first) queue, null on a front end: the pipe's writer claims the receive buffers the front posted.</summary>
+    internal NetBackQueue? BackQueue => _first.BackQueue;
+
+    /// <summary>Whether the next one-page packet would be lent in place (the lend budget is not spent).</summary>
+    internal bool CanLendSlot => _first.CanLendSlot;
+
+    /// <summary>Starts giving back several lent packets at once (the pipe's reader, in <c>AdvanceTo</c>); see <see cref="PvRingQueue.BeginReleaseBatch"/>.</summary>
+    internal void BeginReleaseBatch() => _first.BeginReleaseBatch();
+
+    /// <summary>Ends <see cref="BeginReleaseBatch"/>: publishes the answers produced meanwhile.</summary>
+    internal void EndReleaseBatch() => _first.EndReleaseBatch();
+
     /// <summary>
     /// Connects to the listener of <paramref name="name"/>, retrying while it is not there yet, for at most
     /// <see cref="PvRingConnectionOptions.ConnectTimeout"/>.
@@ -307,11 +325,13 @@ public sealed class PvRingConnection : IAsyncDisposable
     }
 
     /// <summary>
-    /// The connection as a byte stream (<see cref="System.IO.Pipelines"/>): what the application writes to
-    /// <see cref="IDuplexPipe.Output"/> is sent in packets of at most 65535 bytes, what arrives is readable from
-    /// <see cref="IDuplexPipe.Input"/>, which completes when the peer closes. Created on first use; from then on the pipe's
-    /// loops are the connection's one sender and one receiver, so do not call the packet methods as well. Complete
-    /// <see cref="IDuplexPipe.Output"/> when done writing; disposing the connection waits for what was written to be sent.
+    /// The connection as a byte stream (<see cref="System.IO.Pipelines"/>), without a copy of its own: the memory
+    /// <see cref="IDuplexPipe.Output"/> hands out is the shared page a packet will travel in (one-page packets, posted by
+    /// each flush), and the buffers <see cref="IDuplexPipe.Input"/> returns are the lent pages the packets arrived in (given
+    /// back by <c>AdvanceTo</c>); the input completes when the peer closes. Created on first use; from then on the pipe is
+    /// the connection's one sender and one receiver, so do not call the packet methods as well. Complete
+    /// <see cref="IDuplexPipe.Output"/> when done writing; disposing the connection waits for what was written to be sent,
+    /// then completes the input (finish with its buffers first).
     /// </summary>
     /// <exception cref="InvalidOperationException">The connection has several queues (a byte stream needs one order).</exception>
     public IDuplexPipe Pipe
@@ -352,10 +372,15 @@ public sealed class PvRingConnection : IAsyncDisposable
             await pipe.Sending.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
+        if (_pipe is PvRingDuplexPipe reading)
+        {
+            // The packets the input holds go back while the rings are mapped; a read waiting ends when our channels close.
+            reading.CompleteInputForDispose();
+        }
+
         await _release().ConfigureAwait(false);
         if (_pipe is PvRingDuplexPipe stopped)
         {
-            // Our channels are closed now: the receive loop ends at its next wait.
             await stopped.Receiving.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 

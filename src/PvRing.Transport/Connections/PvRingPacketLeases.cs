@@ -1,6 +1,7 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using PvRing.Grants;
 
 namespace PvRing.Transport;
@@ -38,6 +39,7 @@ internal sealed unsafe class PvRingPacketLeases
     public int SlotBudget => _slotBudget;
 
     /// <summary>Lends a zero-copy slot: the front's receive id, or the back's lease and request id, are what give it back.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public PvRingPacket LendSlot(PacketSegment segment, int frontId, ref GrantLease backLease, ushort backId)
     {
         Entry entry = Rent(out int index);
@@ -50,6 +52,7 @@ internal sealed unsafe class PvRingPacketLeases
     }
 
     /// <summary>Lends <paramref name="length"/> bytes of a pooled array.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public PvRingPacket LendArray(byte[] array, int length)
     {
         Entry entry = Rent(out int index);
@@ -58,6 +61,7 @@ internal sealed unsafe class PvRingPacketLeases
     }
 
     /// <summary>Gives an entry back, once per lending; a stale version (disposed already) is ignored.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Return(int index, int version)
     {
         Entry entry = _entries[index];
@@ -83,6 +87,7 @@ internal sealed unsafe class PvRingPacketLeases
         _free[_freeCount++] = index;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Entry Rent(out int index)
     {
         if (_freeCount > 0)
@@ -132,6 +137,7 @@ internal sealed unsafe class PvRingPacketLeases
         private byte* _address;
         private int _length;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public ReadOnlyMemory<byte> Lend(byte* address, int length)
         {
             _address = address;

@@ -28,6 +28,7 @@ public sealed class PvRingQueue
     private readonly ReceiveOperation _receive;
     private readonly ReceivePacketOperation _receivePacket;
     private readonly int _spinCount;
+    private bool _batchingReleases;
 
     internal PvRingQueue(PvRingConnection connection, int index, NetFrontQueue? front, NetBackQueue? back, int cpu, int spinCount)
     {
@@ -58,6 +59,34 @@ public sealed class PvRingQueue
 
     /// <summary>How many one-page packets <see cref="ReceivePacketAsync"/> lends in place at once (half the receiving ring, at most 64).</summary>
     internal int SlotLendBudget => _leases.SlotBudget;
+
+    /// <summary>How many polls a wait spins before it awaits the event channel.</summary>
+    internal int SpinCount => _spinCount;
+
+    /// <summary>The front end's queue (null on a back end).</summary>
+    internal NetFrontQueue? FrontQueue => _frontQueue;
+
+    /// <summary>The back end's queue (null on a front end).</summary>
+    internal NetBackQueue? BackQueue => _backQueue;
+
+    /// <summary>Whether the next one-page packet would be lent in place (the lend budget is not spent).</summary>
+    internal bool CanLendSlot => _leases.CanLendSlot;
+
+    /// <summary>
+    /// Starts giving back several lent packets at once (the pipe's reader, in <c>AdvanceTo</c>): the back end's answers are
+    /// published once, by <see cref="EndReleaseBatch"/>, rather than one push (a full fence and a shared index) per packet.
+    /// </summary>
+    internal void BeginReleaseBatch() => _batchingReleases = true;
+
+    /// <summary>Ends <see cref="BeginReleaseBatch"/>: publishes the answers produced meanwhile.</summary>
+    internal void EndReleaseBatch()
+    {
+        _batchingReleases = false;
+        if (_backQueue is not null && !_connection.IsDisposed)
+        {
+            _backQueue.PushTransmitResponses();
+        }
+    }
 
     private NetDirections SendDirection => _frontQueue is not null ? NetDirections.Transmit : NetDirections.Receive;
 
@@ -280,7 +309,7 @@ public sealed class PvRingQueue
         }
         else
         {
-            _backQueue!.ReleaseTaken(ref entry.BackLease, entry.BackId);
+            _backQueue!.ReleaseTaken(ref entry.BackLease, entry.BackId, push: !_batchingReleases);
         }
     }
 

@@ -145,7 +145,7 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
     /// <summary>
     /// Takes the next packet without copying it if it is complete and in one slot: <paramref name="segment"/> is the front's
     /// page as the mapper leases it (a bounce page in copy mode), held with <paramref name="lease"/>; the slot is answered
-    /// only when <see cref="ReleaseTaken"/> gives it back. False with <paramref name="length"/> 0: nothing complete waits;
+    /// only when <see cref="ReleaseTaken(ref GrantLease, ushort)"/> gives it back. False with <paramref name="length"/> 0: nothing complete waits;
     /// with a larger length: the next packet spans several slots (take it with <see cref="TryReceive"/>) and stays queued.
     /// </summary>
     /// <exception cref="PvRingProtocolException">A chain or a grant is malformed; nothing of that packet was delivered; the queue is broken.</exception>
@@ -158,7 +158,8 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
         id = 0;
         length = 0;
         ServiceFlush();
-        _transmitStagedCount += TransmitRing.ConsumeRequests(_transmitStaged.AsSpan(_transmitStagedCount));
+        // A taken packet shifts the staging down by one: stage a window (more than a chain's slots) rather than the whole ring.
+        _transmitStagedCount += TransmitRing.ConsumeRequests(_transmitStaged.AsSpan(_transmitStagedCount, Math.Max(0, Math.Min(_transmitStaged.Length, NetPacketLimits.TakeWindow) - _transmitStagedCount)));
         if (_transmitStagedCount == 0)
         {
             return false;
@@ -185,7 +186,14 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
 
     /// <summary>Gives back a packet <see cref="TryTake"/> lent: releases its page and answers its slot. Nothing once disposed.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal void ReleaseTaken(ref GrantLease lease, ushort id)
+    internal void ReleaseTaken(ref GrantLease lease, ushort id) => ReleaseTaken(ref lease, id, push: true);
+
+    /// <summary>
+    /// As <see cref="ReleaseTaken(ref GrantLease, ushort)"/>; with <paramref name="push"/> false the answer is produced but
+    /// not published: several packets given back at once publish with one <see cref="PushTransmitResponses"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal void ReleaseTaken(ref GrantLease lease, ushort id, bool push)
     {
         if (_disposed != 0)
         {
@@ -194,7 +202,17 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
 
         _ = _transmitMapper.Release(ref lease);
         TransmitRing.ProduceResponse(new NetifTxResponse { Id = id, Status = NetifStatus.Okay });
-        if (TransmitRing.PushResponsesAndCheckNotify())
+        if (push)
+        {
+            PushTransmitResponses();
+        }
+    }
+
+    /// <summary>Publishes the transmit answers produced (<c>RING_PUSH_RESPONSES_AND_CHECK_NOTIFY</c>) and notifies the front if it asked. Nothing once disposed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal void PushTransmitResponses()
+    {
+        if (_disposed == 0 && TransmitRing.PushResponsesAndCheckNotify())
         {
             TransmitChannel.Notify();
         }
@@ -351,6 +369,87 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
         PacketsSent++;
         BytesSent += packet.Length;
         return true;
+    }
+
+    /// <summary>
+    /// Claims the next receive buffer the front posted, for a one-slot packet the caller writes in place (the pipe's
+    /// writer): <paramref name="lease"/> is its page, writable, as the mapper leases it (a bounce page in copy mode). Nothing
+    /// is answered until <see cref="PostClaimedReceive"/>. False when the front has posted no buffer yet: wait for the
+    /// receive direction and try again.
+    /// </summary>
+    /// <exception cref="PvRingProtocolException">The buffer's grant does not validate; the queue is broken.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal bool TryClaimReceive(out GrantLease lease, out NetifRxRequest buffer)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        ServiceFlush();
+        if (_receiveStagedCount == 0)
+        {
+            _receiveStagedStart = 0;
+            _receiveStagedCount = ReceiveRing.ConsumeRequests(_receiveStaged);
+            if (_receiveStagedCount == 0)
+            {
+                lease = default;
+                buffer = default;
+                return false;
+            }
+        }
+
+        buffer = _receiveStaged[_receiveStagedStart];
+        GrantStatus status = _receiveMapper.Acquire(buffer.GrantRef, 0, XenPage.Size, writable: true, out lease);
+        if (status != GrantStatus.Okay)
+        {
+            ThrowBadGrant("receive buffer", buffer.GrantRef, buffer.Id, status);
+        }
+
+        _receiveStagedStart++;
+        _receiveStagedCount--;
+        return true;
+    }
+
+    /// <summary>Answers a claimed buffer with <paramref name="length"/> bytes (1 to a page) as a one-slot packet; <see cref="PushReceives"/> publishes.</summary>
+    /// <exception cref="PvRingProtocolException">The buffer's grant did not validate on release; the queue is broken.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal void PostClaimedReceive(ref GrantLease lease, NetifRxRequest buffer, int length)
+    {
+        GrantStatus status = _receiveMapper.Release(ref lease);
+        if (status != GrantStatus.Okay)
+        {
+            ThrowBadGrant("receive buffer", buffer.GrantRef, buffer.Id, status);
+        }
+
+        ReceiveRing.ProduceResponse(new NetifRxResponse { Id = buffer.Id, Offset = 0, Flags = NetifRxFlags.None, Status = (short)length });
+        PacketsSent++;
+        BytesSent += length;
+    }
+
+    /// <summary>Publishes the answered buffers (<c>RING_PUSH_RESPONSES_AND_CHECK_NOTIFY</c>) and notifies the front if it asked.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal void PushReceives()
+    {
+        if (ReceiveRing.PushResponsesAndCheckNotify())
+        {
+            ReceiveChannel.Notify();
+        }
+    }
+
+    /// <summary>Gives back a claimed buffer that was never answered: its page is released and it is the next one used. Nothing once disposed.</summary>
+    internal void ReturnClaimedReceive(ref GrantLease lease, NetifRxRequest buffer)
+    {
+        if (_disposed != 0)
+        {
+            return;
+        }
+
+        _ = _receiveMapper.Release(ref lease);
+        if (_receiveStagedStart == 0)
+        {
+            _receiveStaged.AsSpan(0, _receiveStagedCount).CopyTo(_receiveStaged.AsSpan(1));
+            _receiveStagedStart = 1;
+        }
+
+        _receiveStaged[--_receiveStagedStart] = buffer;
+        _receiveStagedCount++;
     }
 
     /// <summary>

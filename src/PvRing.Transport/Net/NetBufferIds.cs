@@ -169,9 +169,9 @@ internal sealed class NetBufferIds
     }
 
     /// <summary>
-    /// Gives up every grant still held (persistent ones, answered and in-flight ids'): each ends now, or when the back has
-    /// unmapped it (<see cref="GrantDomain.EndAccessWhenUnmapped"/>). Called once the device is closed, so the back reads
-    /// no more requests.
+    /// Gives up every grant still held: those of answered ids (and persistent ones) end now or once the back has unmapped
+    /// them (<see cref="GrantDomain.EndAccessWhenUnmapped"/>); those of ids still in flight, which the back may still read
+    /// after an orderly close, only when the domain runs out of references (<see cref="GrantDomain.EndAccessLater"/>).
     /// </summary>
     public void EndAll()
     {
@@ -184,10 +184,18 @@ internal sealed class NetBufferIds
         {
             if (_references[id] != 0 && (_mode == NetGrantModes.Persistent || _state[id] != Free))
             {
-                // Ended now, or (while the back still maps it, or has it in flight) as soon as the back unmaps it: the
-                // reference is not lost to a back end that closes after us, and another queue or device on this
-                // domain gets it back.
-                _grants.EndAccessWhenUnmapped(_references[id]);
+                // Not lost to a back end that closes after us: an answered id's grant ends now or once the back unmaps it;
+                // one in flight the back may still serve after our close, so it ends only when this domain runs out of
+                // references (by then the old device is long done), and another queue or device gets it back.
+                if (_state[id] == InFlight)
+                {
+                    _grants.EndAccessLater(_references[id]);
+                }
+                else
+                {
+                    _grants.EndAccessWhenUnmapped(_references[id]);
+                }
+
                 _references[id] = 0;
             }
         }

@@ -183,6 +183,64 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
     }
 
     /// <summary>
+    /// Claims a free transmit id for a one-slot packet the caller writes in place (the pipe's writer): <paramref name="frame"/>
+    /// is its buffer frame (a page), granted as the mode says. Nothing is posted until <see cref="PostClaimedTransmit"/>;
+    /// <paramref name="claimed"/> is how many ids the caller holds unposted already (each will need a ring slot). False when
+    /// no id or slot is free yet: wait for the transmit direction and try again.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal bool TryClaimTransmit(int claimed, out int id, out uint reference, out byte* frame)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        if (_transmitIds.FreeCount < 1 + _transmitLowWater || TransmitRing.FreeRequests <= claimed)
+        {
+            CompleteTransmits();
+            if (_transmitIds.FreeCount < 1 || TransmitRing.FreeRequests <= claimed)
+            {
+                id = -1;
+                reference = 0;
+                frame = null;
+                return false;
+            }
+        }
+
+        id = _transmitIds.Take(out reference);
+        frame = (byte*)Unsafe.AsPointer(ref _grants.GetFrame(_transmitIds.FrameOf(id))[0]);
+        return true;
+    }
+
+    /// <summary>Posts a claimed frame as a one-slot packet of <paramref name="length"/> bytes (1 to a page); <see cref="PushTransmits"/> publishes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal void PostClaimedTransmit(int id, uint reference, int length)
+    {
+        TransmitRing.ProduceRequest(new NetifTxRequest { GrantRef = reference, Offset = 0, Flags = NetifTxFlags.None, Id = (ushort)id, Size = (ushort)length });
+        PacketsSent++;
+        BytesSent += length;
+    }
+
+    /// <summary>Publishes the posted packets (<c>RING_PUSH_REQUESTS_AND_CHECK_NOTIFY</c>) and notifies the back if it asked.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal void PushTransmits()
+    {
+        if (TransmitRing.PushRequestsAndCheckNotify())
+        {
+            TransmitChannel.Notify();
+        }
+    }
+
+    /// <summary>Gives back a claimed id that was never posted: its grant ends and it returns to the free list. Nothing once disposed.</summary>
+    internal void ReturnClaimedTransmit(int id)
+    {
+        if (_disposed != 0)
+        {
+            return;
+        }
+
+        _transmitIds.Answered(id);
+        _ = _transmitIds.Reclaim(_flush, TransmitChannel, OtherChannel);
+    }
+
+    /// <summary>
     /// Takes every transmit response waiting and returns the ids whose grants ended to the free list; requests a flush in
     /// deferred-unmap mode when enough ids wait for one. <see cref="TrySend"/> calls it when it runs short. Returns how many
     /// ids came back: a sender that got 0 from this and false from <see cref="TrySend"/> should <see cref="Wait{TWait}"/>;
@@ -264,7 +322,8 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
         length = 0;
         _ = _receiveIds.Reclaim(_flush, TransmitChannel, OtherChannel);
         PostBuffers();
-        _receiveStaged += ReceiveRing.ConsumeResponses(_receiveResponses.AsSpan(_receiveStaged));
+        // A taken packet shifts the staging down by one: stage a window (more than a chain's slots) rather than the whole ring.
+        _receiveStaged += ReceiveRing.ConsumeResponses(_receiveResponses.AsSpan(_receiveStaged, Math.Max(0, Math.Min(_receiveResponses.Length, NetPacketLimits.TakeWindow) - _receiveStaged)));
         if (_receiveStaged == 0)
         {
             return false;

@@ -26,6 +26,12 @@ public static class NetPacketLimits
     /// </summary>
     internal const int MaxHeldPackets = 64;
 
+    /// <summary>
+    /// How many slots a zero-copy take stages at most: more than one chain's <see cref="MaxSlots"/>, few enough that moving
+    /// the rest down after each taken packet stays cheap (staging the whole ring made each take move up to 12 KiB).
+    /// </summary>
+    internal const int TakeWindow = 32;
+
     /// <summary>The slots a packet of <paramref name="length"/> bytes takes (one per 4 KiB page).</summary>
     public static int SlotsFor(int length) => Math.Max(1, (length + XenPage.Size - 1) >> XenPage.Shift);
 }

@@ -116,25 +116,4 @@ public sealed class PvRingDuplexPipeTests
 
         return message;
     }
-
-    [Theory]
-    [InlineData(16384, 16384)]
-    [InlineData(65535, 65535)]
-    [InlineData(65536, 32768)]
-    [InlineData(100000, 53248)]
-    [InlineData(131072, 45056)]
-    public void DirectPacketLength_LargeSegments_EqualPageMultiplePacketsWithinTheLimit(int available, int expected)
-    {
-        Assert.Equal(expected, PvRingDuplexPipe.DirectPacketLength(available));
-
-        // Cutting a segment this way leaves no tail shorter than a page (it would go through the staging buffer).
-        int left = available;
-        while (left > 0)
-        {
-            int packet = PvRingDuplexPipe.DirectPacketLength(left);
-            Assert.InRange(packet, 1, 65535);
-            left -= packet;
-            Assert.True(left == 0 || left >= 4096 || available <= 65535, $"a tail of {left} bytes");
-        }
-    }
 }
