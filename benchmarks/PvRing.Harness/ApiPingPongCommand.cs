@@ -105,13 +105,19 @@ internal sealed class ApiPingPongCommand : IHarnessCommand
     /// <paramref name="warmup"/> of them untimed) against the echoing peer on <paramref name="cpu"/>, each in the histogram;
     /// also the matrix's application-API round-trip cell. <paramref name="ringFeatures"/>: all (the default) or none.
     /// </summary>
-    internal static LatencyHistogram MeasureApi(HostDirectory host, int cpu, int rounds, TimeSpan warmup, string ringFeatures)
+    internal static LatencyHistogram MeasureApi(HostDirectory host, int cpu, int rounds, TimeSpan warmup, string ringFeatures) =>
+        MeasureApi(host, cpu, rounds, warmup, ringFeatures, out _);
+
+    /// <summary>As the other overload; <paramref name="cpuSeconds"/> is both processes' CPU time over the recorded round trips.</summary>
+    internal static LatencyHistogram MeasureApi(HostDirectory host, int cpu, int rounds, TimeSpan warmup, string ringFeatures, out double cpuSeconds)
     {
         string name = $"pp{Environment.TickCount64 & 0xFFFFFF}";
         using Process peer = StartPeer(cpu, "api", host.Path, name, ringFeatures);
         try
         {
-            return RunApiAsync(host, name, rounds, warmup).GetAwaiter().GetResult();
+            (LatencyHistogram times, double cpuTime) = RunApiAsync(host, name, rounds, warmup, peer.Id).GetAwaiter().GetResult();
+            cpuSeconds = cpuTime;
+            return times;
         }
         finally
         {
@@ -119,13 +125,14 @@ internal sealed class ApiPingPongCommand : IHarnessCommand
         }
     }
 
-    private static async Task<LatencyHistogram> RunApiAsync(HostDirectory host, string name, int rounds, TimeSpan warmup)
+    private static async Task<(LatencyHistogram Times, double CpuSeconds)> RunApiAsync(HostDirectory host, string name, int rounds, TimeSpan warmup, int peer)
     {
         await using PvRingListener listener = await PvRingListener.StartAsync(name, new PvRingListenerOptions { Host = host });
         await using PvRingConnection connection = await listener.AcceptAsync();
         var packet = new byte[Size];
         var buffer = new byte[NetPacketLimits.MaxPacketSize];
         var times = new LatencyHistogram();
+        double cpu = 0;
         long warmEnd = Stopwatch.GetTimestamp() + (long)(warmup.TotalSeconds * Stopwatch.Frequency);
         for (int i = 0; i < rounds; i++)
         {
@@ -143,10 +150,15 @@ internal sealed class ApiPingPongCommand : IHarnessCommand
                 continue;
             }
 
+            if (times.Count == 0)
+            {
+                cpu = ProcessCpu.Self() + ProcessCpu.Seconds(peer); // from the first recorded round
+            }
+
             times.Record(end - start);
         }
 
-        return times;
+        return (times, ProcessCpu.Self() + ProcessCpu.Seconds(peer) - cpu);
     }
 
     private static (double Median, double P99) MeasureRing(HostDirectory host, int cpu, int rounds, TimeSpan warmup)

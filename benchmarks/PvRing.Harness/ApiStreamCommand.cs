@@ -85,13 +85,18 @@ internal sealed class ApiStreamCommand : IHarnessCommand
     }
 
     /// <summary>GB/s of <paramref name="bytes"/> written in 64 KiB writes by the peer on <paramref name="cpu"/> through the pipe (also the matrix's cell).</summary>
-    internal static double MeasurePipe(HostDirectory host, int cpu, long bytes)
+    internal static double MeasurePipe(HostDirectory host, int cpu, long bytes) => MeasurePipe(host, cpu, bytes, out _);
+
+    /// <summary>As the other overload; <paramref name="cpuSeconds"/> is both processes' CPU time while the bytes flowed (first read to last).</summary>
+    internal static double MeasurePipe(HostDirectory host, int cpu, long bytes, out double cpuSeconds)
     {
         string name = $"st{Environment.TickCount64 & 0xFFFFFF}";
         using Process peer = PeerProcess.Start(cpu, "apistream-peer", "pipe", host.Path, name, bytes.ToString(CultureInfo.InvariantCulture), s_order.ToString(CultureInfo.InvariantCulture));
         try
         {
-            return ReadPipeAsync(host, name, bytes).GetAwaiter().GetResult();
+            (double gigabytes, double cpuTime) = ReadPipeAsync(host, name, bytes, peer.Id).GetAwaiter().GetResult();
+            cpuSeconds = cpuTime;
+            return gigabytes;
         }
         finally
         {
@@ -99,19 +104,21 @@ internal sealed class ApiStreamCommand : IHarnessCommand
         }
     }
 
-    private static async Task<double> ReadPipeAsync(HostDirectory host, string name, long bytes)
+    private static async Task<(double GigabytesPerSecond, double CpuSeconds)> ReadPipeAsync(HostDirectory host, string name, long bytes, int peer)
     {
         await using PvRingListener listener = await PvRingListener.StartAsync(name, new PvRingListenerOptions { Host = host });
         await using PvRingConnection connection = await listener.AcceptAsync();
         PipeReader input = connection.Pipe.Input;
         long received = 0;
         long start = 0;
+        double cpu = 0;
         while (received < bytes)
         {
             ReadResult result = await input.ReadAsync();
             if (start == 0)
             {
                 start = Stopwatch.GetTimestamp();
+                cpu = ProcessCpu.Self() + ProcessCpu.Seconds(peer);
             }
 
             received += result.Buffer.Length;
@@ -130,7 +137,8 @@ internal sealed class ApiStreamCommand : IHarnessCommand
             }
         }
 
-        return received / Stopwatch.GetElapsedTime(start).TotalSeconds / 1e9;
+        double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        return (received / seconds / 1e9, ProcessCpu.Self() + ProcessCpu.Seconds(peer) - cpu);
     }
 
     private static double MeasureSocket(HostDirectory host, int cpu, long bytes)

@@ -28,8 +28,9 @@ internal static class MatrixReport
             "included; packet cells: the timed window; round-trip cells: the timed round trips); C baselines from getrusage(RUSAGE_CHILDREN).",
         "Latency percentiles come from an HdrHistogram only in the round-trip cells (one request outstanding, timed one by one). The " +
             "ring `pingpong` workload and the C round trips are means (time / round trips); streaming cells have no per-message latency.",
-        "The application API cells count no CPU time, notifications or system calls (the connection's own threads; its event " +
-            "channels are inside the connection).",
+        "The application API cells count CPU time (both processes, from /proc/PID/task/*/schedstat, over the recorded round trips or " +
+            "from the pipe's first read to its last; the multiqueue rows busy-poll every CPU and count none) but no notifications or system " +
+            "calls (the connection's event channels are inside it).",
         "Queues: 1 in every cell but the multiqueue rows of the application API table (64 B packets one way on every queue, one pinned worker per queue and side, spread over every CPU of the machine whatever the harness's taskset; \"vs classic\" is one queue). On a machine with fewer than two CPUs per queue they cannot scale.",
     ];
 
@@ -175,12 +176,12 @@ internal static class MatrixReport
     /// <summary>The application API's cells (appended to the placement's tables).</summary>
     private static void AppendApplication(StringBuilder text, MatrixResult r, MatrixCell[] cells) =>
         Table(text, "The application API (PvRingConnection with its defaults: every ring feature, persistent grants, spin-then-block waits; " +
-            "the round trip's \"vs classic\" is the bare ring's spin-then-block round trip; CPU time not counted):",
-            "| case | figure | p50 us | p99 us | p99.9 us | GB/s | vs classic | / C ring | / C byte ring | / limit | / socket | regimes |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+            "the round trip's \"vs classic\" is the bare ring's spin-then-block round trip):",
+            "| case | figure | p50 us | p99 us | p99.9 us | GB/s | CPU ns/msg | vs classic | / C ring | / C byte ring | / limit | / socket | regimes |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
             cells.Where(c => c.Group == MatrixGroup.Application),
             c => $"| {c.Label} | {Figure(c)} | {Spread.Values(c, s => s.P50).Text("0.000")} | {Spread.Values(c, s => s.P99).Text("0.000")} | {Spread.Values(c, s => s.P999).Text("0.000")} | " +
-                $"{Spread.Values(c, s => s.GigabytesPerSecond).Text("0.000")} | {r.Ratio(c, c.Classic).RatioText()} | {r.Ratio(c, c.CRing).RatioText()} | {r.Ratio(c, c.ByteRing).RatioText()} | " +
+                $"{Spread.Values(c, s => s.GigabytesPerSecond).Text("0.000")} | {Spread.Values(c, s => s.CpuSecondsPerMessage * 1e9).Text("0.0")} | {r.Ratio(c, c.Classic).RatioText()} | {r.Ratio(c, c.CRing).RatioText()} | {r.Ratio(c, c.ByteRing).RatioText()} | " +
                 $"{r.LimitRatio(c).RatioText()} | {r.Ratio(c, c.Socket).RatioText()} | {Regimes(c)} |");
 
     /// <summary>One table: a line saying what it shows, the header, one row per cell.</summary>

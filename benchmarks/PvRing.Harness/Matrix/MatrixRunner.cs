@@ -224,18 +224,18 @@ internal sealed class MatrixRunner(MatrixSettings settings, CpuPlacement placeme
                 }
                 else if (cell.IsRoundTrip)
                 {
-                    LatencyHistogram histogram = ApiPingPongCommand.MeasureApi(host, _b, settings.ApiRounds, TimeSpan.FromMilliseconds(settings.ApiWarmupMs), "all");
+                    LatencyHistogram histogram = ApiPingPongCommand.MeasureApi(host, _b, settings.ApiRounds, TimeSpan.FromMilliseconds(settings.ApiWarmupMs), "all", out double cpu);
                     double after = Probe();
                     Add(cell, new MatrixSample(
                         rep, 1e6 / histogram.MeanMicroseconds, 1e6 / histogram.MeanMicroseconds * cell.MessageBytes / 1e9, histogram.P50, histogram.P50, histogram.P99,
-                        histogram.P999, double.NaN, double.NaN, double.NaN, double.NaN, before, after));
+                        histogram.P999, double.NaN, double.NaN, cpu / histogram.Count, double.NaN, before, after));
                     cell.Histogram ??= new LatencyHistogram();
                     cell.Histogram.Add(histogram);
                 }
                 else
                 {
-                    double gigabytes = ApiStreamCommand.MeasurePipe(host, _b, settings.ApiStreamBytes);
-                    Add(cell, MatrixSample.Throughput(rep, gigabytes * 1e9 / cell.MessageBytes, cell.MessageBytes, double.NaN, (before, Probe())));
+                    double gigabytes = ApiStreamCommand.MeasurePipe(host, _b, settings.ApiStreamBytes, out double cpu);
+                    Add(cell, MatrixSample.Throughput(rep, gigabytes * 1e9 / cell.MessageBytes, cell.MessageBytes, cpu / (settings.ApiStreamBytes / (double)cell.MessageBytes), (before, Probe())));
                 }
             }
             finally
