@@ -3,7 +3,7 @@
 using System.CommandLine;
 using PvRing.Tool;
 
-// pvring <verb> [options]: store, ls, inspect, topology; --help and --version on every level. Exit codes (sysexits.h):
+// pvring <verb> [options]: store, ls, inspect, topology, bench; --help and --version on every level. Exit codes (sysexits.h):
 // 0 success, 1 failure, 64 usage error, 69 service unavailable.
 var root = new RootCommand("pvring: run PvRing's xenstore-compatible store, and look at hosts, files and the machine.")
 {
@@ -11,6 +11,7 @@ var root = new RootCommand("pvring: run PvRing's xenstore-compatible store, and 
     ListCommand.Create(),
     InspectCommand.Create(),
     TopologyCommand.Create(),
+    BenchCommand.Create(),
 };
 
 ParseResult parsed = root.Parse(args);

@@ -60,7 +60,7 @@ public sealed class MatrixSmokeTests
     }
 
     /// <summary>The harness built next to this test assembly's configuration (the test project builds it first).</summary>
-    private static string HarnessAssembly()
+    internal static string HarnessAssembly()
     {
         // AppContext.BaseDirectory is tests/PvRing.Core.Tests/bin/<configuration>/<framework>/.
         var framework = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));

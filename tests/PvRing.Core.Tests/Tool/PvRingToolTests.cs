@@ -124,6 +124,21 @@ public sealed class PvRingToolTests
         Assert.Contains("multiqueue spread order", topology);
     }
 
+    [Fact]
+    public void Bench_RunsTheHarnessMatrix_OrSaysWhereTheHarnessIs()
+    {
+        using var host = new TempHost();
+        string output = host.FilePath("bench");
+        string ran = Run("bench", "--harness", PvRing.Core.Tests.Harness.MatrixSmokeTests.HarnessAssembly(), "--smoke", "--out", output);
+        Assert.Contains("matrix --smoke --out", ran);
+        Assert.True(File.Exists(Path.Combine(output, "matrix.md")), ran);
+        Assert.True(File.Exists(Path.Combine(output, "matrix.json")), ran);
+
+        using ChildProcess missing = ChildProcess.StartDotnet("pvring", "bench", "--harness", host.FilePath("nowhere"));
+        missing.AssertExit(69, s_timeout);
+        Assert.Contains("no harness found", missing.Output);
+    }
+
     private static string Run(params string[] args)
     {
         using ChildProcess tool = ChildProcess.StartDotnet("pvring", args);
