@@ -65,7 +65,7 @@ internal sealed unsafe class EventPage : IDisposable
         }
         catch (PvRingException e)
         {
-            throw new PvRingProtocolException($"The event page of domain {domainId} has the wrong size: {e.Message}", e);
+            throw new PvRingProtocolException($"The event page of domain {domainId} is unusable: {e.Message}", e);
         }
 
         var page = new EventPage(file, domainId);

@@ -81,7 +81,8 @@ public sealed unsafe class ForeignDomain : IDisposable
     public static ForeignDomain Open(HostDirectory host, ushort localDomainId, ushort domainId)
     {
         ArgumentNullException.ThrowIfNull(host);
-        if (!host.Exists(GrantTableLayout.TableFileName(domainId)))
+        // Sealed memory may still be on its way (opening waits for it); files are there or not.
+        if (host.SealedMemory is null && !host.Exists(GrantTableLayout.TableFileName(domainId)))
         {
             throw new PvRingProtocolException($"No such granting domain: status={GrantStatus.BadDomain}, domid={domainId}.");
         }
@@ -92,8 +93,7 @@ public sealed unsafe class ForeignDomain : IDisposable
         try
         {
             table = host.OpenFile(GrantTableLayout.TableFileName(domainId));
-            string arenaPath = host.GetFilePath(GrantTableLayout.ArenaFileName(domainId));
-            handle = File.OpenHandle(arenaPath, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+            handle = host.OpenFileHandle(GrantTableLayout.ArenaFileName(domainId));
             arena = host.OpenFile(GrantTableLayout.ArenaFileName(domainId));
             return new ForeignDomain(host, localDomainId, domainId, table, arena, handle);
         }

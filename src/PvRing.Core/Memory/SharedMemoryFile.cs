@@ -195,6 +195,27 @@ public sealed unsafe class SharedMemoryFile : IDisposable
         }
     }
 
+    /// <summary>
+    /// Maps a descriptor this object takes over (a sealed memfd, see <see cref="SealedMemory"/>); <paramref name="name"/>
+    /// stands for the path in messages.
+    /// </summary>
+    internal static SharedMemoryFile Map(string name, Microsoft.Win32.SafeHandles.SafeFileHandle handle, long length)
+    {
+        ValidateLength(length, nameof(length));
+        MemoryMappedFile file = MemoryMappedFile.CreateFromFile(
+            handle, mapName: null, length, MemoryMappedFileAccess.ReadWrite, HandleInheritability.None, leaveOpen: false);
+        try
+        {
+            MemoryMappedViewAccessor view = file.CreateViewAccessor(0, length, MemoryMappedFileAccess.ReadWrite);
+            return new SharedMemoryFile(name, file, view, length);
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+    }
+
     private static SharedMemoryFile Map(string path, FileStream stream, long length)
     {
         MemoryMappedFile file = MemoryMappedFile.CreateFromFile(
