@@ -435,6 +435,10 @@ public sealed unsafe partial class EventChannel : IRingNotifier, IDisposable
             uint* futex = _local.PortFutex(_port);
             while (true)
             {
+                // Before each sleep and after each wake-up: a named event page a peer truncated meanwhile is a clear
+                // error here, not a SIGBUS at the next read (an fstat each; sealed pages have nothing to check).
+                _local.CheckIntact();
+                Volatile.Read(ref _remote)?.CheckIntact();
                 if (CheckEnd(deadline, ref nextPeerCheck, cancellationToken) is EventWaitResult end)
                 {
                     return end;

@@ -157,6 +157,9 @@ internal sealed unsafe class EventPage : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal bool IsMasked(int port) => (Volatile.Read(ref MaskWord(port >> 6)) & (1UL << (port & 63))) != 0;
 
+    /// <summary>Throws a <see cref="PvRingException"/> if the page's named file was truncated (a slow-path check around sleeps).</summary>
+    internal void CheckIntact() => _lease.CheckIntact();
+
     /// <summary>Marks the page closed, so peers treat the owner as gone even if the process lives on.</summary>
     internal void MarkClosed() => Volatile.Write(ref *(uint*)(_base + EventPageLayout.LiveOffset), 0u);
 

@@ -69,6 +69,9 @@ public sealed unsafe class ForeignDomain : IDisposable
     /// <summary>Keeps the grant table mapped (pins can still be released) until the lease is disposed, even if this domain is disposed first.</summary>
     internal MappingLease LeaseTable() => _table.Lease();
 
+    /// <summary>A size check of the granter's arena, where it is a named file a peer could truncate (null for sealed memory).</summary>
+    internal TruncationGuard? CreateArenaGuard() => _arena.CreateGuard();
+
     internal byte* ArenaBase => _arenaBase;
 
     internal int ArenaFileDescriptor => (int)_arenaHandle.DangerousGetHandle();

@@ -21,12 +21,14 @@ public sealed unsafe class SharedMemoryFile : IDisposable
 
     private readonly MemoryMappedFile _file;
     private readonly MemoryMappedViewAccessor _view;
+    private readonly Microsoft.Win32.SafeHandles.SafeFileHandle? _namedFile;
     private byte* _pointer;
     private int _disposed;
 
-    private SharedMemoryFile(string path, MemoryMappedFile file, MemoryMappedViewAccessor view, long length)
+    private SharedMemoryFile(string path, MemoryMappedFile file, MemoryMappedViewAccessor view, long length, Microsoft.Win32.SafeHandles.SafeFileHandle? namedFile)
     {
         Path = path;
+        _namedFile = namedFile;
         Length = length;
         _file = file;
         _view = view;
@@ -67,9 +69,13 @@ public sealed unsafe class SharedMemoryFile : IDisposable
     }
 
     /// <summary>
-    /// Keeps the pages mapped until the returned lease is disposed, even if this file is disposed first.
+    /// Keeps the pages mapped until the returned lease is disposed, even if this file is disposed first. For a named file
+    /// (one a peer could truncate) the lease can check its size (<see cref="MappingLease.CheckIntact"/>).
     /// </summary>
-    internal MappingLease Lease() => MappingLease.Acquire(_view.SafeMemoryMappedViewHandle);
+    internal MappingLease Lease() => MappingLease.Acquire(_view.SafeMemoryMappedViewHandle, CreateGuard());
+
+    /// <summary>A size check of the file under this mapping, or null for sealed memory (which nobody can truncate).</summary>
+    internal TruncationGuard? CreateGuard() => _namedFile is null || IsDisposed ? null : TruncationGuard.Create(_namedFile, Length, Path);
 
     /// <summary>Unmaps the file (once every lease is also gone) and closes it. The file stays on disk.</summary>
     public void Dispose()
@@ -207,7 +213,7 @@ public sealed unsafe class SharedMemoryFile : IDisposable
         try
         {
             MemoryMappedViewAccessor view = file.CreateViewAccessor(0, length, MemoryMappedFileAccess.ReadWrite);
-            return new SharedMemoryFile(name, file, view, length);
+            return new SharedMemoryFile(name, file, view, length, namedFile: null);
         }
         catch
         {
@@ -223,7 +229,7 @@ public sealed unsafe class SharedMemoryFile : IDisposable
         try
         {
             MemoryMappedViewAccessor view = file.CreateViewAccessor(0, length, MemoryMappedFileAccess.ReadWrite);
-            return new SharedMemoryFile(path, file, view, length);
+            return new SharedMemoryFile(path, file, view, length, stream.SafeFileHandle);
         }
         catch
         {

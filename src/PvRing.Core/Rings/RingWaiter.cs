@@ -159,14 +159,18 @@ public static class RingWaiter
 
         // Phase 2: arm the event index, re-check (the final check's Dekker pair with push-and-check-notify), sleep.
         // default(SpinThenBlockWait) sleeps after one poll of the pending bit: the spinning was done on the ring.
+        // Around each sleep, a named ring file's size is checked (an fstat): a peer that truncated it meanwhile is a
+        // clear error here, not a SIGBUS at the next read.
         while (true)
         {
+            side.CheckIntact();
             if (side.FinalCheck())
             {
                 return RingWaitResult.WorkAvailable;
             }
 
             EventWaitResult result = channel.Wait(default(SpinThenBlockWait), Remaining(deadline), cancellationToken);
+            side.CheckIntact();
             if (result != EventWaitResult.Signaled)
             {
                 return Finish(side, result);
@@ -181,12 +185,14 @@ public static class RingWaiter
         long deadline = channel.ToDeadline(timeout);
         while (true)
         {
+            side.CheckIntact();
             if (side.FinalCheck())
             {
                 return RingWaitResult.WorkAvailable;
             }
 
             EventWaitResult result = await channel.WaitAsync(Remaining(deadline), cancellationToken).ConfigureAwait(false);
+            side.CheckIntact();
             if (result != EventWaitResult.Signaled)
             {
                 return Finish(side, result);
