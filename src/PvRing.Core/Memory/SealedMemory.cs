@@ -41,6 +41,9 @@ public sealed partial class SealedMemory : IDisposable
     /// <summary>The most names one peer may offer (a device's memory plus a flush page per queue).</summary>
     internal const int MaxNamesPerPeer = 4 + 256;
 
+    /// <summary>The largest memory a peer may offer (64 GiB: far above any arena, and a bound on the address space a peer can make us map).</summary>
+    internal const long MaxLength = 1L << 36;
+
     private const int RequiredSeals = LinuxInterop.SealShrink | LinuxInterop.SealGrow | LinuxInterop.SealSeal;
     private const int WriteSeals = LinuxInterop.SealWrite | LinuxInterop.SealFutureWrite;
 
@@ -508,6 +511,11 @@ public sealed partial class SealedMemory : IDisposable
         if (size <= 0 || size % XenPage.Size != 0)
         {
             return $"it is not a whole number of 4096-byte pages: length={size}";
+        }
+
+        if (size > MaxLength)
+        {
+            return $"it is larger than any PvRing memory: length={size}, limit={MaxLength}";
         }
 
         return null;

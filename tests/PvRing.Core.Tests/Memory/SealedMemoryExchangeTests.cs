@@ -30,6 +30,7 @@ public sealed class SealedMemoryExchangeTests
         AnnouncedSizeDiffers,
         RegularFileNotMemfd,
         SocketNotFile,
+        TooLarge,
     }
 
     [Theory]
@@ -41,6 +42,7 @@ public sealed class SealedMemoryExchangeTests
     [InlineData(BadDescriptor.AnnouncedSizeDiffers, "size is not the one announced")]
     [InlineData(BadDescriptor.RegularFileNotMemfd, "not a memfd")]
     [InlineData(BadDescriptor.SocketNotFile, "not a regular file")]
+    [InlineData(BadDescriptor.TooLarge, "larger than any PvRing memory")]
     public void Offer_BadDescriptor_RefusedClearlyAndNothingMapped(BadDescriptor kind, string reason)
     {
         using var host = new TempHost();
@@ -49,7 +51,13 @@ public sealed class SealedMemoryExchangeTests
         string tag = $"pvring-hostile-{Guid.NewGuid():N}";
         using SafeFileHandle bad = Make(kind, tag, host, peer);
 
-        peer.Offer(1, "arena-1", kind == BadDescriptor.AnnouncedSizeDiffers ? 2 * Page : Page, bad);
+        long announced = kind switch
+        {
+            BadDescriptor.AnnouncedSizeDiffers => 2 * Page,
+            BadDescriptor.TooLarge => SealedMemory.MaxLength + Page,
+            _ => Page,
+        };
+        peer.Offer(1, "arena-1", announced, bad);
 
         (byte type, string text) = peer.Read();
         Assert.Equal(SealedMemory.RefuseType, type);
@@ -240,6 +248,8 @@ public sealed class SealedMemoryExchangeTests
                 return CreateMemfd(tag, Page, All | LinuxInterop.SealWrite);
             case BadDescriptor.AnnouncedSizeDiffers:
                 return CreateMemfd(tag, Page, All);
+            case BadDescriptor.TooLarge:
+                return CreateMemfd(tag, SealedMemory.MaxLength + Page, All); // sparse: nothing is allocated
             case BadDescriptor.RegularFileNotMemfd:
                 {
                     string path = host.FilePath(tag);
