@@ -96,6 +96,7 @@ public sealed class PvRingConnection : IAsyncDisposable
     /// <exception cref="ArgumentException">The name is not a valid file name.</exception>
     /// <exception cref="TimeoutException">No listener answered in time.</exception>
     /// <exception cref="XenBusNegotiationException">The listener refused or did not finish the negotiation.</exception>
+    /// <exception cref="PvRingException">The listener's memory exchange refused this process or did not answer (the message says why).</exception>
     public static async Task<PvRingConnection> ConnectAsync(string name, PvRingConnectionOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);

@@ -59,7 +59,7 @@ public sealed class PvRingListener : IAsyncDisposable
     /// <summary>The name front ends connect to.</summary>
     public string Name { get; }
 
-    /// <summary>The private directory of the name (the store's socket and every connection's files).</summary>
+    /// <summary>The private directory of the name (the store's and the memory exchange's sockets; no memory files).</summary>
     public string DirectoryPath => _directory.Path;
 
     /// <summary>Starts listening on <paramref name="name"/>.</summary>
