@@ -435,10 +435,6 @@ public sealed unsafe partial class EventChannel : IRingNotifier, IDisposable
             uint* futex = _local.PortFutex(_port);
             while (true)
             {
-                // Before each sleep and after each wake-up: a named event page a peer truncated meanwhile is a clear
-                // error here, not a SIGBUS at the next read (an fstat each; sealed pages have nothing to check).
-                _local.CheckIntact();
-                Volatile.Read(ref _remote)?.CheckIntact();
                 if (CheckEnd(deadline, ref nextPeerCheck, cancellationToken) is EventWaitResult end)
                 {
                     return end;
@@ -473,6 +469,10 @@ public sealed unsafe partial class EventChannel : IRingNotifier, IDisposable
                 _stats.Blocks++;
                 _stats.WaiterSystemCalls++;
                 FutexWaitResult result = PlatformServices.Futex.Wait(futex, sequence, milliseconds);
+
+                // After each sleep: our page as a named file that a peer truncated meanwhile is a clear error here, not a
+                // SIGBUS at the next read (an fstat; sealed pages have nothing to check).
+                _local.CheckIntact();
                 Interlocked.Decrement(ref waiters);
                 if (result != FutexWaitResult.TimedOut)
                 {

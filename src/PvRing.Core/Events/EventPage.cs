@@ -157,7 +157,7 @@ internal sealed unsafe class EventPage : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal bool IsMasked(int port) => (Volatile.Read(ref MaskWord(port >> 6)) & (1UL << (port & 63))) != 0;
 
-    /// <summary>Throws a <see cref="PvRingException"/> if the page's named file was truncated (a slow-path check around sleeps).</summary>
+    /// <summary>Throws a <see cref="PvRingException"/> if the page's named file was truncated (a slow-path check after sleeps).</summary>
     internal void CheckIntact() => _lease.CheckIntact();
 
     /// <summary>Marks the page closed, so peers treat the owner as gone even if the process lives on.</summary>

@@ -40,7 +40,7 @@ internal sealed class MappingLease : IDisposable
     }
 
     /// <summary>
-    /// Throws a <see cref="PvRingException"/> if the mapped file was truncated; for slow paths (a sleep's either side).
+    /// Throws a <see cref="PvRingException"/> if the mapped file was truncated; for slow paths (after a sleep).
     /// Sealed memory and anonymous mappings have nothing to check.
     /// </summary>
     public void CheckIntact() => Volatile.Read(ref _guard)?.Check();

@@ -8,14 +8,14 @@ namespace PvRing.Memory;
 /// <summary>
 /// The survivor's defence, where the platform allows one, against a peer that truncates a named shared file: a
 /// descriptor of the file (its own, duplicated) whose size is checked (<c>fstat</c>, about 1 µs) before this process
-/// reads the peer's structures again after a sleep, so a truncation made while it slept is a clear
+/// reads the shared structures again after a sleep, so a truncation made while it slept is a clear
 /// <see cref="PvRingException"/> instead of a <c>SIGBUS</c>.
 /// </summary>
 /// <remarks>
 /// Design: a truncation that lands while this process is inside a hot path (between a check and the loads and stores
 /// that follow) still raises <c>SIGBUS</c>, which .NET turns into a fatal <see cref="AccessViolationException"/> that no
 /// handler can catch; only sealed memory (<see cref="SealedMemory"/>) closes that window. Checks run on slow paths only
-/// (before a waiter sleeps and after it wakes), never per packet.
+/// (after a waiter wakes from a sleep), never per packet.
 /// </remarks>
 internal sealed class TruncationGuard : IDisposable
 {

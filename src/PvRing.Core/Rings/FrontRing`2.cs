@@ -293,7 +293,7 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable, IBatchP
 
     /// <summary>
     /// Throws a <see cref="PvRingException"/> if the named file under the ring was truncated (by the peer); a slow-path
-    /// check (<see cref="RingWaiter"/> runs it around its sleeps), nothing to do for sealed or granted memory.
+    /// check (<see cref="RingWaiter"/> runs it after each sleep), nothing to do for sealed or granted memory.
     /// </summary>
     internal void CheckIntact() => _lease.CheckIntact();
 

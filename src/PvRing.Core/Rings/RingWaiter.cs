@@ -159,11 +159,10 @@ public static class RingWaiter
 
         // Phase 2: arm the event index, re-check (the final check's Dekker pair with push-and-check-notify), sleep.
         // default(SpinThenBlockWait) sleeps after one poll of the pending bit: the spinning was done on the ring.
-        // Around each sleep, a named ring file's size is checked (an fstat): a peer that truncated it meanwhile is a
+        // After each sleep, a named ring file's size is checked (an fstat): a peer that truncated it meanwhile is a
         // clear error here, not a SIGBUS at the next read.
         while (true)
         {
-            side.CheckIntact();
             if (side.FinalCheck())
             {
                 return RingWaitResult.WorkAvailable;
@@ -185,7 +184,6 @@ public static class RingWaiter
         long deadline = channel.ToDeadline(timeout);
         while (true)
         {
-            side.CheckIntact();
             if (side.FinalCheck())
             {
                 return RingWaitResult.WorkAvailable;
