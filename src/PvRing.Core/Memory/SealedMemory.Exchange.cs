@@ -85,6 +85,8 @@ public sealed partial class SealedMemory
                     return;
                 }
 
+                // A failed accept (out of descriptors?) is retried, but not in a hot loop.
+                await Task.Delay(50, CancellationToken.None).ConfigureAwait(false);
                 continue;
             }
 

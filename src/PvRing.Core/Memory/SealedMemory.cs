@@ -208,7 +208,15 @@ public sealed partial class SealedMemory : IDisposable
 
         _stop.Cancel();
         _listener?.Dispose();
-        _accepting.Wait(TimeSpan.FromSeconds(5));
+        try
+        {
+            _accepting.Wait(TimeSpan.FromSeconds(5));
+        }
+        catch (AggregateException)
+        {
+            // The accept loop failed: there is nothing more to stop there.
+        }
+
         Peer[] peers;
         lock (_lock)
         {
