@@ -469,6 +469,10 @@ public sealed unsafe partial class EventChannel : IRingNotifier, IDisposable
                 _stats.Blocks++;
                 _stats.WaiterSystemCalls++;
                 FutexWaitResult result = PlatformServices.Futex.Wait(futex, sequence, milliseconds);
+
+                // After each sleep: our page as a named file that a peer truncated meanwhile is a clear error here, not a
+                // SIGBUS at the next read (an fstat; sealed pages have nothing to check).
+                _local.CheckIntact();
                 Interlocked.Decrement(ref waiters);
                 if (result != FutexWaitResult.TimedOut)
                 {

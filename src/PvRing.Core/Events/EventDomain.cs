@@ -45,7 +45,7 @@ public sealed class EventDomain : IDisposable
     /// <summary>This domain's id.</summary>
     public ushort DomainId { get; }
 
-    /// <summary>The full path of this domain's event page.</summary>
+    /// <summary>The full path of this domain's event page (over a directory with sealed memory, the page is a memfd and no file is there).</summary>
     public string PagePath => _host.GetFilePath(EventPageLayout.FileName(DomainId));
 
     internal EventDomainOptions Options { get; }

@@ -65,7 +65,7 @@ internal sealed unsafe class EventPage : IDisposable
         }
         catch (PvRingException e)
         {
-            throw new PvRingProtocolException($"The event page of domain {domainId} has the wrong size: {e.Message}", e);
+            throw new PvRingProtocolException($"The event page of domain {domainId} is unusable: {e.Message}", e);
         }
 
         var page = new EventPage(file, domainId);
@@ -156,6 +156,9 @@ internal sealed unsafe class EventPage : IDisposable
     /// <summary>Whether the port's mask bit is set.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal bool IsMasked(int port) => (Volatile.Read(ref MaskWord(port >> 6)) & (1UL << (port & 63))) != 0;
+
+    /// <summary>Throws a <see cref="PvRingException"/> if the page's named file was truncated (a slow-path check after sleeps).</summary>
+    internal void CheckIntact() => _lease.CheckIntact();
 
     /// <summary>Marks the page closed, so peers treat the owner as gone even if the process lives on.</summary>
     internal void MarkClosed() => Volatile.Write(ref *(uint*)(_base + EventPageLayout.LiveOffset), 0u);

@@ -69,6 +69,9 @@ public sealed unsafe class ForeignDomain : IDisposable
     /// <summary>Keeps the grant table mapped (pins can still be released) until the lease is disposed, even if this domain is disposed first.</summary>
     internal MappingLease LeaseTable() => _table.Lease();
 
+    /// <summary>A size check of the granter's arena, where it is a named file a peer could truncate (null for sealed memory).</summary>
+    internal TruncationGuard? CreateArenaGuard() => _arena.CreateGuard();
+
     internal byte* ArenaBase => _arenaBase;
 
     internal int ArenaFileDescriptor => (int)_arenaHandle.DangerousGetHandle();
@@ -81,7 +84,8 @@ public sealed unsafe class ForeignDomain : IDisposable
     public static ForeignDomain Open(HostDirectory host, ushort localDomainId, ushort domainId)
     {
         ArgumentNullException.ThrowIfNull(host);
-        if (!host.Exists(GrantTableLayout.TableFileName(domainId)))
+        // Sealed memory may still be on its way (opening waits for it); files are there or not.
+        if (host.SealedMemory is null && !host.Exists(GrantTableLayout.TableFileName(domainId)))
         {
             throw new PvRingProtocolException($"No such granting domain: status={GrantStatus.BadDomain}, domid={domainId}.");
         }
@@ -92,8 +96,7 @@ public sealed unsafe class ForeignDomain : IDisposable
         try
         {
             table = host.OpenFile(GrantTableLayout.TableFileName(domainId));
-            string arenaPath = host.GetFilePath(GrantTableLayout.ArenaFileName(domainId));
-            handle = File.OpenHandle(arenaPath, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+            handle = host.OpenFileHandle(GrantTableLayout.ArenaFileName(domainId));
             arena = host.OpenFile(GrantTableLayout.ArenaFileName(domainId));
             return new ForeignDomain(host, localDomainId, domainId, table, arena, handle);
         }

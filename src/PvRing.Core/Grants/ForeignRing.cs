@@ -129,7 +129,7 @@ public sealed unsafe class ForeignRing : IDisposable
             throw new ArgumentException($"{PageCount} pages were mapped (order {Order}); the variant has order {variant.Order}.", nameof(variant));
         }
 
-        MappingLease lease = MappingLease.Acquire(_mapping);
+        MappingLease lease = MappingLease.Acquire(_mapping, _mapping.CreateArenaGuard());
         try
         {
             var view = new SharedRingView(_mapping.Address, (long)_mapping.Length, 0, RingVariantLayout.Geometry<TRequest, TResponse>(variant), sizeof(TRequest), sizeof(TResponse));
@@ -155,6 +155,9 @@ public sealed unsafe class ForeignRing : IDisposable
         private readonly IPageMapper _mapper;
         private readonly uint[] _references;
         private readonly MappingLease _tableLease;
+
+        /// <summary>A size check of the granter's arena file (store mode; null for sealed memory), for the ring's slow paths.</summary>
+        public TruncationGuard? CreateArenaGuard() => _domain.CreateArenaGuard();
 
         public Mapping(ForeignDomain domain, IPageMapper mapper, byte* address, nuint length, uint[] references, MappingLease tableLease)
             : base(IntPtr.Zero, ownsHandle: true)

@@ -14,7 +14,10 @@ namespace PvRing.Memory;
 /// runs both processes can map them; this enforces privacy against other users, not isolation between the
 /// two processes (see docs/security.md). An existing directory whose mode lets group or others in is
 /// refused rather than silently used. Names are single path components: no separators, no <c>..</c>,
-/// nothing hidden, at most <see cref="MaxNameLength"/> characters.
+/// nothing hidden, at most <see cref="MaxNameLength"/> characters. A directory made by <see cref="WithSealedMemory"/>
+/// keeps no memory in files at all: creating, opening, testing and deleting shared memory go to its
+/// <see cref="SealedMemory"/> (sealed memfds passed by descriptor), so a peer cannot truncate it and a crash leaves
+/// nothing behind; only sockets and small files (the store pointer) live in the directory then.
 /// </remarks>
 public sealed class HostDirectory
 {
@@ -39,6 +42,29 @@ public sealed class HostDirectory
         ArgumentException.ThrowIfNullOrEmpty(path);
         Path = System.IO.Path.GetFullPath(path);
         EnsurePrivateDirectory(Path);
+    }
+
+    private HostDirectory(HostDirectory directory, SealedMemory memory)
+    {
+        Path = directory.Path;
+        SealedMemory = memory;
+    }
+
+    /// <summary>
+    /// The sealed memory this directory's shared memory lives in (see <see cref="WithSealedMemory"/>), or null when it is
+    /// files in the directory.
+    /// </summary>
+    public SealedMemory? SealedMemory { get; }
+
+    /// <summary>
+    /// The same directory, with its shared memory (what <see cref="CreateFile"/> creates and <see cref="OpenFile"/> opens)
+    /// as sealed memfds in <paramref name="memory"/> instead of files: what the peer offered there is what opens.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="memory"/> is null.</exception>
+    public HostDirectory WithSealedMemory(SealedMemory memory)
+    {
+        ArgumentNullException.ThrowIfNull(memory);
+        return new HostDirectory(this, memory);
     }
 
     /// <summary>The absolute path of the directory.</summary>
@@ -79,10 +105,22 @@ public sealed class HostDirectory
     }
 
     /// <summary>Returns whether a file called <paramref name="name"/> exists in this directory.</summary>
-    public bool Exists(string name) => File.Exists(GetFilePath(name));
+    /// <remarks>With <see cref="SealedMemory"/>: whether memory of that name is held there.</remarks>
+    public bool Exists(string name) => SealedMemory is SealedMemory memory ? memory.Contains(CheckedName(name)) : File.Exists(GetFilePath(name));
 
     /// <summary>Deletes <paramref name="name"/> if it exists. Mappings already made stay valid.</summary>
-    public void Delete(string name) => File.Delete(GetFilePath(name));
+    /// <remarks>With <see cref="SealedMemory"/>: drops the descriptor held under that name.</remarks>
+    public void Delete(string name)
+    {
+        if (SealedMemory is SealedMemory memory)
+        {
+            memory.Remove(CheckedName(name));
+        }
+        else
+        {
+            File.Delete(GetFilePath(name));
+        }
+    }
 
     /// <summary>
     /// Creates a new file of <paramref name="length"/> bytes (a whole number of <see cref="XenPage"/>s),
@@ -91,7 +129,9 @@ public sealed class HostDirectory
     /// <exception cref="ArgumentException">The name is invalid.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="length"/> is not a positive multiple of 4096.</exception>
     /// <exception cref="PvRingException">The file exists already or cannot be created.</exception>
-    public SharedMemoryFile CreateFile(string name, long length) => SharedMemoryFile.Create(GetFilePath(name), length);
+    /// <remarks>With <see cref="SealedMemory"/>: a sealed memfd, offered to the peer at once.</remarks>
+    public SharedMemoryFile CreateFile(string name, long length) =>
+        SealedMemory is SealedMemory memory ? memory.Create(name, length, publish: true) : SharedMemoryFile.Create(GetFilePath(name), length);
 
     /// <summary>
     /// Creates a file under a hidden temporary name that no reader looks for; <see cref="PublishTemporary"/>
@@ -100,6 +140,13 @@ public sealed class HostDirectory
     internal SharedMemoryFile CreateTemporaryFile(string name, long length, out string temporaryPath)
     {
         ValidateName(name);
+        if (SealedMemory is SealedMemory memory)
+        {
+            // Not offered to the peer until published: the same "never half a file" as the rename.
+            temporaryPath = name;
+            return memory.Create(name, length, publish: false);
+        }
+
         temporaryPath = System.IO.Path.Combine(Path, $".{name}.{Environment.ProcessId}.tmp");
         File.Delete(temporaryPath);
         return SharedMemoryFile.Create(temporaryPath, length);
@@ -109,6 +156,12 @@ public sealed class HostDirectory
     /// <exception cref="PvRingException">A file called <paramref name="name"/> exists already.</exception>
     internal void PublishTemporary(string temporaryPath, string name)
     {
+        if (SealedMemory is SealedMemory memory)
+        {
+            memory.Publish(name);
+            return;
+        }
+
         string path = GetFilePath(name);
         try
         {
@@ -128,7 +181,28 @@ public sealed class HostDirectory
     /// <exception cref="ArgumentException">The name is invalid.</exception>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="PvRingException">The file's size is wrong.</exception>
-    public SharedMemoryFile OpenFile(string name, long? expectedLength = null) => SharedMemoryFile.Open(GetFilePath(name), expectedLength);
+    /// <remarks>
+    /// With <see cref="SealedMemory"/>: maps the descriptor the peer sent under that name, waiting at most
+    /// <see cref="Memory.SealedMemory.OpenTimeout"/> for it; a descriptor that never came, was refused or has the wrong size
+    /// is a <see cref="PvRingException"/>.
+    /// </remarks>
+    public SharedMemoryFile OpenFile(string name, long? expectedLength = null) =>
+        SealedMemory is SealedMemory memory ? memory.Open(CheckedName(name), expectedLength) : SharedMemoryFile.Open(GetFilePath(name), expectedLength);
+
+    /// <summary>
+    /// A descriptor of the shared memory <paramref name="name"/>, for mapping pieces of it with <c>mmap</c> (the grant
+    /// mappers): the file, opened read-write, or a duplicate of the sealed memfd.
+    /// </summary>
+    internal Microsoft.Win32.SafeHandles.SafeFileHandle OpenFileHandle(string name) =>
+        SealedMemory is SealedMemory memory
+            ? memory.OpenHandle(CheckedName(name))
+            : File.OpenHandle(GetFilePath(name), FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+
+    private static string CheckedName(string name)
+    {
+        ValidateName(name);
+        return name;
+    }
 
     /// <summary>
     /// Checks that <paramref name="name"/> can name a file in a host directory: not empty, at most

@@ -10,18 +10,45 @@ namespace PvRing.Memory;
 internal sealed class MappingLease : IDisposable
 {
     private SafeHandle? _handle;
+    private TruncationGuard? _guard;
 
-    private MappingLease(SafeHandle handle) => _handle = handle;
-
-    /// <summary>Adds a reference to <paramref name="handle"/> and returns the lease that releases it.</summary>
-    /// <exception cref="ObjectDisposedException">The handle was already released.</exception>
-    public static MappingLease Acquire(SafeHandle handle)
+    private MappingLease(SafeHandle handle, TruncationGuard? guard)
     {
-        bool added = false;
-        handle.DangerousAddRef(ref added);
-        return new MappingLease(handle);
+        _handle = handle;
+        _guard = guard;
     }
 
+    /// <summary>
+    /// Adds a reference to <paramref name="handle"/> and returns the lease that releases it; the lease owns
+    /// <paramref name="guard"/> (a named file's size check, see <see cref="TruncationGuard"/>), if any.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The handle was already released.</exception>
+    public static MappingLease Acquire(SafeHandle handle, TruncationGuard? guard = null)
+    {
+        bool added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+        }
+        catch
+        {
+            guard?.Dispose();
+            throw;
+        }
+
+        return new MappingLease(handle, guard);
+    }
+
+    /// <summary>
+    /// Throws a <see cref="PvRingException"/> if the mapped file was truncated; for slow paths (after a sleep).
+    /// Sealed memory and anonymous mappings have nothing to check.
+    /// </summary>
+    public void CheckIntact() => Volatile.Read(ref _guard)?.Check();
+
     /// <summary>Releases the reference; the pages are unmapped when the last reference goes.</summary>
-    public void Dispose() => Interlocked.Exchange(ref _handle, null)?.DangerousRelease();
+    public void Dispose()
+    {
+        Interlocked.Exchange(ref _guard, null)?.Dispose();
+        Interlocked.Exchange(ref _handle, null)?.DangerousRelease();
+    }
 }

@@ -21,12 +21,14 @@ public sealed unsafe class SharedMemoryFile : IDisposable
 
     private readonly MemoryMappedFile _file;
     private readonly MemoryMappedViewAccessor _view;
+    private readonly Microsoft.Win32.SafeHandles.SafeFileHandle? _namedFile;
     private byte* _pointer;
     private int _disposed;
 
-    private SharedMemoryFile(string path, MemoryMappedFile file, MemoryMappedViewAccessor view, long length)
+    private SharedMemoryFile(string path, MemoryMappedFile file, MemoryMappedViewAccessor view, long length, Microsoft.Win32.SafeHandles.SafeFileHandle? namedFile)
     {
         Path = path;
+        _namedFile = namedFile;
         Length = length;
         _file = file;
         _view = view;
@@ -67,9 +69,13 @@ public sealed unsafe class SharedMemoryFile : IDisposable
     }
 
     /// <summary>
-    /// Keeps the pages mapped until the returned lease is disposed, even if this file is disposed first.
+    /// Keeps the pages mapped until the returned lease is disposed, even if this file is disposed first. For a named file
+    /// (one a peer could truncate) the lease can check its size (<see cref="MappingLease.CheckIntact"/>).
     /// </summary>
-    internal MappingLease Lease() => MappingLease.Acquire(_view.SafeMemoryMappedViewHandle);
+    internal MappingLease Lease() => MappingLease.Acquire(_view.SafeMemoryMappedViewHandle, CreateGuard());
+
+    /// <summary>A size check of the file under this mapping, or null for sealed memory (which nobody can truncate).</summary>
+    internal TruncationGuard? CreateGuard() => _namedFile is null || IsDisposed ? null : TruncationGuard.Create(_namedFile, Length, Path);
 
     /// <summary>Unmaps the file (once every lease is also gone) and closes it. The file stays on disk.</summary>
     public void Dispose()
@@ -195,6 +201,27 @@ public sealed unsafe class SharedMemoryFile : IDisposable
         }
     }
 
+    /// <summary>
+    /// Maps a descriptor this object takes over (a sealed memfd, see <see cref="SealedMemory"/>); <paramref name="name"/>
+    /// stands for the path in messages.
+    /// </summary>
+    internal static SharedMemoryFile Map(string name, Microsoft.Win32.SafeHandles.SafeFileHandle handle, long length)
+    {
+        ValidateLength(length, nameof(length));
+        MemoryMappedFile file = MemoryMappedFile.CreateFromFile(
+            handle, mapName: null, length, MemoryMappedFileAccess.ReadWrite, HandleInheritability.None, leaveOpen: false);
+        try
+        {
+            MemoryMappedViewAccessor view = file.CreateViewAccessor(0, length, MemoryMappedFileAccess.ReadWrite);
+            return new SharedMemoryFile(name, file, view, length, namedFile: null);
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+    }
+
     private static SharedMemoryFile Map(string path, FileStream stream, long length)
     {
         MemoryMappedFile file = MemoryMappedFile.CreateFromFile(
@@ -202,7 +229,7 @@ public sealed unsafe class SharedMemoryFile : IDisposable
         try
         {
             MemoryMappedViewAccessor view = file.CreateViewAccessor(0, length, MemoryMappedFileAccess.ReadWrite);
-            return new SharedMemoryFile(path, file, view, length);
+            return new SharedMemoryFile(path, file, view, length, stream.SafeFileHandle);
         }
         catch
         {

@@ -13,5 +13,7 @@ internal readonly struct BackRequestSide<TRequest, TResponse> : IRingConsumerSid
 
     public bool HasWork() => _ring.UnconsumedRequests != 0;
 
+    public void CheckIntact() => _ring.CheckIntact();
+
     public bool FinalCheck() => _ring.FinalCheckForRequests();
 }

@@ -315,6 +315,12 @@ public sealed unsafe class BackRing<TRequest, TResponse> : IDisposable, IBatchPu
     /// <summary><c>RING_REQUEST_CONS_OVERFLOW</c>: whether <paramref name="consumer"/> has run past the free response space.</summary>
     public bool IsRequestConsumerOverflow(uint consumer) => RingIndex.ConsumerOverflows(consumer, _responseProducerPrivate, _view.Size);
 
+    /// <summary>
+    /// Throws a <see cref="PvRingException"/> if the named file under the ring was truncated (by the peer); a slow-path
+    /// check (<see cref="RingWaiter"/> runs it after each sleep), nothing to do for sealed or granted memory.
+    /// </summary>
+    internal void CheckIntact() => _lease.CheckIntact();
+
     /// <summary>Releases this ring's hold on the shared mapping. The shared memory itself is left as it is.</summary>
     public void Dispose()
     {

@@ -13,5 +13,7 @@ internal readonly struct FrontResponseSide<TRequest, TResponse> : IRingConsumerS
 
     public bool HasWork() => _ring.UnconsumedResponses != 0;
 
+    public void CheckIntact() => _ring.CheckIntact();
+
     public bool FinalCheck() => _ring.FinalCheckForResponses();
 }

@@ -291,6 +291,12 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable, IBatchP
     /// <summary><c>RING_RESPONSE_PROD_OVERFLOW</c>: whether <paramref name="producer"/> is an impossible <c>rsp_prod</c>.</summary>
     public bool IsResponseProducerOverflow(uint producer) => RingIndex.ProducerOverflows(producer, _responseConsumer, _view.Size);
 
+    /// <summary>
+    /// Throws a <see cref="PvRingException"/> if the named file under the ring was truncated (by the peer); a slow-path
+    /// check (<see cref="RingWaiter"/> runs it after each sleep), nothing to do for sealed or granted memory.
+    /// </summary>
+    internal void CheckIntact() => _lease.CheckIntact();
+
     /// <summary>Releases this ring's hold on the shared mapping. The shared memory itself is left as it is.</summary>
     public void Dispose()
     {

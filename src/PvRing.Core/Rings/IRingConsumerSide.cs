@@ -11,6 +11,9 @@ internal interface IRingConsumerSide
     /// <summary><c>RING_HAS_UNCONSUMED_*</c>: whether work waits now (reads the peer's producer index; arms nothing).</summary>
     bool HasWork();
 
+    /// <summary>Throws a <see cref="PvRingException"/> if the ring's named file was truncated (before reading it after a sleep).</summary>
+    void CheckIntact();
+
     /// <summary><c>RING_FINAL_CHECK_FOR_*</c>: whether work waits; if not, the event index is armed and sleeping is safe.</summary>
     bool FinalCheck();
 }

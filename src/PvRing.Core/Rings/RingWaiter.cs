@@ -159,6 +159,8 @@ public static class RingWaiter
 
         // Phase 2: arm the event index, re-check (the final check's Dekker pair with push-and-check-notify), sleep.
         // default(SpinThenBlockWait) sleeps after one poll of the pending bit: the spinning was done on the ring.
+        // After each sleep, a named ring file's size is checked (an fstat): a peer that truncated it meanwhile is a
+        // clear error here, not a SIGBUS at the next read.
         while (true)
         {
             if (side.FinalCheck())
@@ -167,6 +169,7 @@ public static class RingWaiter
             }
 
             EventWaitResult result = channel.Wait(default(SpinThenBlockWait), Remaining(deadline), cancellationToken);
+            side.CheckIntact();
             if (result != EventWaitResult.Signaled)
             {
                 return Finish(side, result);
@@ -187,6 +190,7 @@ public static class RingWaiter
             }
 
             EventWaitResult result = await channel.WaitAsync(Remaining(deadline), cancellationToken).ConfigureAwait(false);
+            side.CheckIntact();
             if (result != EventWaitResult.Signaled)
             {
                 return Finish(side, result);

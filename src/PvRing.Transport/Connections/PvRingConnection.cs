@@ -114,6 +114,7 @@ public sealed class PvRingConnection : IAsyncDisposable
     /// <exception cref="ArgumentException">The name is not a valid file name.</exception>
     /// <exception cref="TimeoutException">No listener answered in time.</exception>
     /// <exception cref="XenBusNegotiationException">The listener refused or did not finish the negotiation.</exception>
+    /// <exception cref="PvRingException">The listener's memory exchange refused this process or did not answer (the message says why).</exception>
     public static async Task<PvRingConnection> ConnectAsync(string name, PvRingConnectionOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
@@ -140,9 +141,13 @@ public sealed class PvRingConnection : IAsyncDisposable
         var owned = new Stack<IAsyncDisposable>();
         try
         {
+            // Shared memory is sealed memfds handed to the listener, never files (see PvRingRendezvous.MemorySocketName).
+            SealedMemory memory = OwnDisposable(owned, await SealedMemory.ConnectAsync(
+                directory.GetFilePath(PvRingRendezvous.MemorySocketName), (ushort)domain, 0, options.ConnectTimeout, cancellationToken).ConfigureAwait(false));
+            HostDirectory shared = directory.WithSealedMemory(memory);
             XenStoreClient store = Own(owned, await XenStoreClient.ConnectAsync(new XenStoreClientOptions { SocketPath = socket, DomainId = domain }, cancellationToken).ConfigureAwait(false));
-            GrantDomain grants = OwnDisposable(owned, GrantDomain.Create(directory, (ushort)domain, NetFrontend.DomainOptionsFor(wants)));
-            EventDomain events = OwnDisposable(owned, EventDomain.Create(directory, (ushort)domain));
+            GrantDomain grants = OwnDisposable(owned, GrantDomain.Create(shared, (ushort)domain, NetFrontend.DomainOptionsFor(wants)));
+            EventDomain events = OwnDisposable(owned, EventDomain.Create(shared, (ushort)domain));
             var frontOptions = new NetFrontendOptions
             {
                 Wants = wants,

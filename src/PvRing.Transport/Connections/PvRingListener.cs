@@ -18,12 +18,16 @@ namespace PvRing.Transport;
 /// <see cref="PvRingConnection"/> per front end through <see cref="AcceptAsync"/>, one after another or at once.
 /// </summary>
 /// <remarks>
-/// The name is a private directory (0700) under the host directory: the store's socket and every file of every
-/// connection (0600) live there. Starting removes what a listener of the same name that died left behind.
+/// The name is a private directory (0700) under the host directory: the store's socket and the memory exchange's socket
+/// (0600) live there, and no shared memory: every connection's arenas, grant tables, event pages and flush pages are
+/// sealed memfds passed over the exchange (see <see cref="SealedMemory"/>), so a front end cannot truncate what this
+/// process maps, and a crash leaves only the two sockets, which starting again removes.
 /// </remarks>
 public sealed class PvRingListener : IAsyncDisposable
 {
     private readonly HostDirectory _directory;
+    private readonly SealedMemory _memory;
+    private readonly HostDirectory _shared;
     private readonly PvRingListenerOptions _options;
     private readonly XenStoreServer? _server;
     private readonly XenStoreClient _store;
@@ -36,10 +40,13 @@ public sealed class PvRingListener : IAsyncDisposable
     private Platform.CpuTopology? _topology;
     private int _disposed;
 
-    private PvRingListener(string name, HostDirectory directory, PvRingListenerOptions options, XenStoreServer? server, XenStoreClient store, EventDomain events)
+    private PvRingListener(
+        string name, HostDirectory directory, SealedMemory memory, PvRingListenerOptions options, XenStoreServer? server, XenStoreClient store, EventDomain events)
     {
         Name = name;
         _directory = directory;
+        _memory = memory;
+        _shared = directory.WithSealedMemory(memory);
         _options = options;
         _server = server;
         _store = store;
@@ -52,7 +59,7 @@ public sealed class PvRingListener : IAsyncDisposable
     /// <summary>The name front ends connect to.</summary>
     public string Name { get; }
 
-    /// <summary>The private directory of the name (the store's socket and every connection's files).</summary>
+    /// <summary>The private directory of the name (the store's and the memory exchange's sockets; no memory files).</summary>
     public string DirectoryPath => _directory.Path;
 
     /// <summary>Starts listening on <paramref name="name"/>.</summary>
@@ -79,6 +86,7 @@ public sealed class PvRingListener : IAsyncDisposable
 
         XenStoreServer? server = null;
         EventDomain? events = null;
+        SealedMemory? memory = null;
         try
         {
             // Nobody listens: whatever is in the directory was left by a listener and front ends that are gone.
@@ -98,14 +106,16 @@ public sealed class PvRingListener : IAsyncDisposable
                 PvRingRendezvous.WriteStorePointer(directory, socket);
             }
 
-            events = EventDomain.Create(directory, 0);
+            memory = SealedMemory.Listen(directory.GetFilePath(PvRingRendezvous.MemorySocketName), 0, options.NegotiationTimeout);
+            events = EventDomain.Create(directory.WithSealedMemory(memory), 0);
             await store.WriteAsync(PvRingRendezvous.NextDomain, PvRingRendezvous.Number(PvRingRendezvous.FirstDomain), cancellationToken).ConfigureAwait(false);
             await store.MakeDirectoryAsync(PvRingRendezvous.Claims, cancellationToken).ConfigureAwait(false);
-            return new PvRingListener(name, directory, options, server, store, events);
+            return new PvRingListener(name, directory, memory, options, server, store, events);
         }
         catch
         {
             events?.Dispose();
+            memory?.Dispose();
             if (store is not null)
             {
                 await store.DisposeAsync().ConfigureAwait(false);
@@ -156,6 +166,7 @@ public sealed class PvRingListener : IAsyncDisposable
         }
 
         _events.Dispose();
+        _memory.Dispose();
         if (_server is null)
         {
             // The external store stays: leave it as we found it (no listener, no pointer to it).
@@ -276,6 +287,14 @@ public sealed class PvRingListener : IAsyncDisposable
         try
         {
             await _store.IntroduceDomainAsync(domain, cancellationToken).ConfigureAwait(false);
+
+            // Only the process that claimed the domain may hand over its memory, once.
+            string? claimer = await _store.TryReadAsync($"{PvRingRendezvous.Claims}/{PvRingRendezvous.Number(domain)}", cancellationToken).ConfigureAwait(false);
+            if (int.TryParse(claimer, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int pid))
+            {
+                _memory.Admit((ushort)domain, pid);
+            }
+
             await device.CreateAsync(_store, cancellationToken).ConfigureAwait(false);
             await _store.WriteAsync(ready, "1", cancellationToken).ConfigureAwait(false);
             var backOptions = new NetBackendOptions
@@ -283,10 +302,11 @@ public sealed class PvRingListener : IAsyncDisposable
                 Offers = _options.Offers with { SplitEventChannels = true },
                 Bus = new XenBusOptions { Timeout = _options.NegotiationTimeout },
             };
-            NetBackend back = await NetBackend.ConnectAsync(_store, device, _directory, _events, backOptions, cancellationToken).ConfigureAwait(false);
+            NetBackend back = await NetBackend.ConnectAsync(_store, device, _shared, _events, backOptions, cancellationToken).ConfigureAwait(false);
             PvRingConnection connection = PvRingConnection.ForBackEnd(back, async () =>
             {
                 await back.DisposeAsync().ConfigureAwait(false);
+                _memory.Forget((ushort)domain);
                 await ForgetAsync(device, ready).ConfigureAwait(false);
             }, _options.Logger, _options.SpinCount, PlaceQueues(back));
             PvRingLog.Accepted(_logger, Name, domain, back.Features);
@@ -302,6 +322,8 @@ public sealed class PvRingListener : IAsyncDisposable
             {
                 PvRingLog.FrontEndFailed(_logger, Name, domain, e.Message);
             }
+
+            _memory.Forget((ushort)domain);
 
             await ForgetAsync(device, ready).ConfigureAwait(false);
         }

@@ -12,7 +12,9 @@ namespace PvRing.Transport;
 /// (0700) under the host directory holding the store's socket and every domain's files. The listener (domain 0, the
 /// toolstack) keeps <c>/pvring/next-domain</c>; a front claims the next id in one transaction (writing
 /// <c>/pvring/claims/&lt;id&gt;</c> = its process id), the listener introduces that domain, creates its device and writes
-/// <c>/pvring/ready/&lt;id&gt;</c>, and the front then joins the store as that domain and connects the device.
+/// <c>/pvring/ready/&lt;id&gt;</c>, and the front then joins the store as that domain and connects the device. Shared memory
+/// is never a file there: the front connects to <see cref="MemorySocketName"/>, where the listener admitted exactly the
+/// process that claimed the domain, and the two pass sealed memfds (see <see cref="Memory.SealedMemory"/>).
 /// </summary>
 internal static class PvRingRendezvous
 {
@@ -35,6 +37,13 @@ internal static class PvRingRendezvous
 
     /// <summary>The store socket's file name inside the name's directory.</summary>
     public const string SocketName = "xenstored.sock";
+
+    /// <summary>
+    /// The memory exchange's socket inside the name's directory: the listener (domain 0) serves it, each front connects
+    /// after claiming its domain and hands over its sealed memory there (arena, grant table, event page, flush pages),
+    /// receiving the listener's event page (<see cref="Memory.SealedMemory"/>).
+    /// </summary>
+    public const string MemorySocketName = "memory.sock";
 
     /// <summary>The private directory of <paramref name="name"/> under <paramref name="host"/> (created 0700 if needed).</summary>
     /// <exception cref="ArgumentException">The name is not a valid file name.</exception>
