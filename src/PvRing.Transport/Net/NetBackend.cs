@@ -143,6 +143,11 @@ public sealed class NetBackend : IAsyncDisposable
         }
 
         options.Bus?.Log?.Invoke($"net back end {device}: connected with {agreed}{(numaNode is int n ? $", front on NUMA node {n}" : "")}");
+        for (int index = 0; index < queues.Count; index++)
+        {
+            NetMetrics.Register(device.ToString(), queues[index], index);
+        }
+
         return new NetBackend(bus, store, host, agreed, front!, [.. queues]) { FrontendNumaNode = numaNode };
     }
 
@@ -171,6 +176,7 @@ public sealed class NetBackend : IAsyncDisposable
 
         foreach (NetBackQueue queue in _queues)
         {
+            NetMetrics.Unregister(queue);
             queue.Dispose();
         }
 

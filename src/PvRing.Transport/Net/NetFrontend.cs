@@ -155,6 +155,11 @@ public sealed class NetFrontend : IAsyncDisposable
         }
 
         options.Bus?.Log?.Invoke($"net front end {device}: connected with {agreed}");
+        for (int index = 0; index < queues.Count; index++)
+        {
+            NetMetrics.Register(device.ToString(), queues[index], index);
+        }
+
         return new NetFrontend(bus, agreed, [.. queues]);
     }
 
@@ -181,6 +186,7 @@ public sealed class NetFrontend : IAsyncDisposable
 
         foreach (NetFrontQueue queue in _queues)
         {
+            NetMetrics.Unregister(queue);
             queue.Dispose();
         }
 
