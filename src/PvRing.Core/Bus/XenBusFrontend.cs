@@ -107,8 +107,9 @@ public sealed class XenBusFrontend
     /// the store connection broken), then goes to Closing itself, as Linux's netfront does, so the back end's
     /// <c>CloseAsync</c> completes. Call <see cref="CloseAsync"/> afterwards to finish. Cancel it to stop following.
     /// </summary>
+    /// <returns>True when the peer left in order (it went to Closing or Closed), false when it disappeared, died or the store went.</returns>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public Task WaitForPeerToLeaveAsync(CancellationToken cancellationToken = default) => _side.FollowPeerAsync(cancellationToken);
+    public Task<bool> WaitForPeerToLeaveAsync(CancellationToken cancellationToken = default) => _side.FollowPeerAsync(cancellationToken);
 
     /// <summary>
     /// Reports a fatal error on a connected device, as Linux's <c>xenbus_dev_fatal</c>: writes <c>error</c> = "22

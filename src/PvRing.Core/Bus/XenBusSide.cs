@@ -72,19 +72,21 @@ internal sealed class XenBusSide(XenStoreClient store, string ownPath, string pe
     /// state Closing (as Linux's <c>otherend_changed</c> handlers do), so the peer's close, which waits for us to leave
     /// Connected, completes.
     /// </summary>
-    public async Task FollowPeerAsync(CancellationToken cancellationToken)
+    public async Task<bool> FollowPeerAsync(CancellationToken cancellationToken)
     {
+        bool orderly = false;
         try
         {
-            await WaitForPeerAsync(
+            XenbusState state = await WaitForPeerAsync(
                 s => s is XenbusState.Closing or XenbusState.Closed or XenbusState.Unknown,
                 "the peer to leave",
                 Timeout.InfiniteTimeSpan,
                 cancellationToken).ConfigureAwait(false);
+            orderly = state is XenbusState.Closing or XenbusState.Closed;
         }
         catch (PvRingException) when (!cancellationToken.IsCancellationRequested)
         {
-            // Released, a state that is not one, or no store any more: the peer is gone either way.
+            // Released, a state that is not one, or no store any more: the peer is gone either way, not in order.
         }
 
         try
@@ -95,6 +97,8 @@ internal sealed class XenBusSide(XenStoreClient store, string ownPath, string pe
         {
             // The store is gone too: nobody is left to read our state.
         }
+
+        return orderly;
     }
 
     private async Task<XenbusState> WaitForPeerAsync(Func<XenbusState, bool> done, string what, TimeSpan timeout, CancellationToken cancellationToken)

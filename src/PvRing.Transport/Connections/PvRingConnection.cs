@@ -40,12 +40,13 @@ public sealed class PvRingConnection : IAsyncDisposable
     private readonly CancellationTokenSource _peerGone = new();
     private PvRingDuplexPipe? _pipe;
     private int _disposed;
+    private volatile bool _peerVanished;
 
     private readonly ILogger _logger;
 
     // One end of either kind: exactly one of front and back.
     private PvRingConnection(
-        NetFrontend? front, NetBackend? back, NetDeviceFeatures features, Task peerGone, Func<ValueTask> release, ILogger? logger, int spinCount, QueuePlacer.Result placement)
+        NetFrontend? front, NetBackend? back, NetDeviceFeatures features, Task<bool> peerGone, Func<ValueTask> release, ILogger? logger, int spinCount, QueuePlacer.Result placement)
     {
         _front = front;
         _back = back;
@@ -88,6 +89,30 @@ public sealed class PvRingConnection : IAsyncDisposable
 
     /// <summary>Whether this end was disposed (its rings are unmapped).</summary>
     internal bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
+    /// <summary>
+    /// The error for a receive that ended because the peer vanished without closing (killed, or its domain released):
+    /// the <see cref="PeerGoneException"/> its event channel gives when the process is dead, else a
+    /// <see cref="PvRingException"/>; null when the peer closed in order (the end of the stream) or is still there.
+    /// </summary>
+    internal PvRingException? PeerVanishedError(EventChannel channel)
+    {
+        if (!_peerVanished || IsDisposed)
+        {
+            return null;
+        }
+
+        try
+        {
+            channel.ThrowIfPeerProcessDied();
+        }
+        catch (PeerGoneException e)
+        {
+            return e;
+        }
+
+        return new PvRingException($"The peer left without closing the connection (its device went away): device={DeviceName}.");
+    }
 
     /// <summary>How many polls a wait spins before it awaits the event channel (<see cref="PvRingConnectionOptions.SpinCount"/>).</summary>
     internal int SpinCount => _first.SpinCount;
@@ -494,9 +519,13 @@ public sealed class PvRingConnection : IAsyncDisposable
         _ = _front is not null ? _front.FailAsync(error) : _back!.FailAsync(error);
     }
 
-    private async Task CancelWhenDone(Task peerGone)
+    private async Task CancelWhenDone(Task<bool> peerGone)
     {
-        await peerGone.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await ((Task)peerGone).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+
+        // A peer that vanished without closing (killed, its domain released): waits that end for it say so, after taking
+        // what it sent. Written before the cancellation, so whoever sees the peer gone sees this too.
+        _peerVanished = !peerGone.IsCompletedSuccessfully || !peerGone.Result;
         if (Volatile.Read(ref _disposed) == 0)
         {
             PvRingLog.PeerGone(_logger, DeviceName);

@@ -29,6 +29,7 @@ public sealed class PvRingQueue
     private readonly ReceivePacketOperation _receivePacket;
     private readonly int _spinCount;
     private bool _batchingReleases;
+    private readonly EventChannel _receiveChannel;
 
     internal PvRingQueue(PvRingConnection connection, int index, NetFrontQueue? front, NetBackQueue? back, int cpu, int spinCount)
     {
@@ -46,6 +47,7 @@ public sealed class PvRingQueue
         EventChannel receiveChannel = NetQueueWaiter.ChannelFor(ReceiveDirection, transmit, receive);
         _receive = new ReceiveOperation(this, queue, receiveChannel);
         _receivePacket = new ReceivePacketOperation(this, queue, receiveChannel);
+        _receiveChannel = receiveChannel;
     }
 
     /// <summary>The queue's number, 0 to the connection's queue count - 1 (its keys are under <c>queue-N/</c> when there are several).</summary>
@@ -366,8 +368,10 @@ public sealed class PvRingQueue
         protected override bool TryComplete(out int result) =>
             owner.TryReceive(_buffer.Span, out result) || (result > _buffer.Length ? throw TooSmall(result, _buffer.Length) : false);
 
-        // Whatever the peer sent before it closed is still in the ring: take it first, then report the end (0).
-        protected override int OnEnd() => TryComplete(out int length) ? length : 0;
+        // Whatever the peer sent before it closed is still in the ring: take it first, then report the end (0), or the
+        // peer's death when it vanished without closing.
+        protected override int OnEnd() =>
+            TryComplete(out int length) ? length : owner._connection.PeerVanishedError(owner._receiveChannel) is PvRingException e ? throw e : 0;
     }
 
     /// <summary>A <see cref="ReceivePacketAsync"/> waiting for a packet.</summary>
@@ -382,6 +386,7 @@ public sealed class PvRingQueue
 
         protected override bool TryComplete(out PvRingPacket result) => owner.TryReceivePacket(out result);
 
-        protected override PvRingPacket OnEnd() => TryComplete(out PvRingPacket packet) ? packet : default;
+        protected override PvRingPacket OnEnd() =>
+            TryComplete(out PvRingPacket packet) ? packet : owner._connection.PeerVanishedError(owner._receiveChannel) is PvRingException e ? throw e : default;
     }
 }

@@ -69,9 +69,10 @@ public sealed class NetBackend : IAsyncDisposable
 
     /// <summary>
     /// Completes when the front end closes, disappears or its process dies; this back end has then answered Closing (as
-    /// Linux netback does), so the front end's close completes. Dispose it to finish. Cancelled when disposed first.
+    /// Linux netback does), so the front end's close completes. Dispose it to finish. Cancelled when disposed first. Its
+    /// result: true when the front closed in order (Closing or Closed), false when it disappeared or died.
     /// </summary>
-    public Task FrontendGone { get; }
+    public Task<bool> FrontendGone { get; }
 
     /// <summary>Advertises, waits for the front end of <paramref name="device"/>, maps its rings and connects.</summary>
     /// <param name="store">A connection acting as the back end's domain (<see cref="XenBusDevice.BackendDomainId"/>).</param>

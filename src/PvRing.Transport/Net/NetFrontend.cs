@@ -52,9 +52,10 @@ public sealed class NetFrontend : IAsyncDisposable
 
     /// <summary>
     /// Completes when the back end closes, disappears or its process dies; this front end has then answered Closing (as
-    /// Linux netfront does), so the back end's close completes. Dispose it to finish. Cancelled when disposed first.
+    /// Linux netfront does), so the back end's close completes. Dispose it to finish. Cancelled when disposed first. Its
+    /// result: true when the back closed in order (Closing or Closed), false when it disappeared or died.
     /// </summary>
-    public Task BackendGone { get; }
+    public Task<bool> BackendGone { get; }
 
     /// <summary>
     /// The grant domain options that fit the queues (<see cref="NetDeviceFeatures.Queues"/>) of <paramref name="wants"/>
