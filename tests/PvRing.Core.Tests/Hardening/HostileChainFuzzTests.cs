@@ -58,6 +58,82 @@ public sealed class HostileChainFuzzTests(Xunit.Abstractions.ITestOutputHelper o
         output.WriteLine($"{mode}: {Cases} random chains, {delivered} delivered, {refused} refused or held");
     }
 
+    [Fact]
+    public async Task RandomReceiveResponses_FrontDeliversValidOrRefusesWithProtocolError()
+    {
+        // The hostile back: it consumes the front's posted buffers and answers with random responses (ids of posted
+        // buffers or any, offsets, flags and statuses anywhere, chains of 1 to 20).
+        await using NetDeviceTestBed bed = await NetDeviceTestBed.CreateAsync(order: 0);
+        var wants = NetDeviceFeatures.All with { RingPageOrder = 0, GrantModes = NetGrantModes.Copy };
+        Gen<(bool PostedId, ushort Id, ushort Offset, NetifRxFlags Flags, short Status)[]> chain =
+            Gen.Select(Gen.Bool, Gen.UShort, Gen.Frequency((3, Gen.UShort[0, 4096]), (1, Gen.UShort)),
+                Gen.Frequency((4, Gen.Const(NetifRxFlags.None)), (4, Gen.Const(NetifRxFlags.MoreData)), (1, Gen.Enum<NetifRxFlags>())),
+                Gen.Frequency((3, Gen.Short[1, 4096]), (1, Gen.Short)), static (p, i, o, f, st) => (p, i, o, f, st)).Array[1, 20];
+        int delivered = 0, refused = 0;
+        var failures = new List<string>();
+        chain.Sample(responses =>
+        {
+            (bool ok, string? failure) = RunReceiveCaseAsync(bed, wants, responses).GetAwaiter().GetResult();
+            delivered += ok ? 1 : 0;
+            refused += ok ? 0 : 1;
+            if (failure is not null)
+            {
+                failures.Add(failure);
+            }
+
+            return failure is null;
+        }, iter: Cases, threads: 1);
+
+        Assert.Empty(failures);
+        Assert.True(refused > 0, "no case was refused: the generator no longer reaches the checks");
+        output.WriteLine($"receive: {Cases} random response chains, {delivered} delivered, {refused} refused or held");
+    }
+
+    private static async Task<(bool Delivered, string? Failure)> RunReceiveCaseAsync(
+        NetDeviceTestBed bed, NetDeviceFeatures wants, (bool PostedId, ushort Id, ushort Offset, NetifRxFlags Flags, short Status)[] responses)
+    {
+        (NetFrontend front, NetBackend back) = await bed.ConnectBothAsync(NetDeviceFeatures.All, wants);
+        try
+        {
+            var posted = new NetifRxRequest[64];
+            int count = back.Queue.ReceiveRing.ConsumeRequests(posted);
+            foreach ((bool postedId, ushort id, ushort offset, NetifRxFlags flags, short status) in responses)
+            {
+                ushort answer = postedId && count > 0 ? posted[id % count].Id : id;
+                back.Queue.ReceiveRing.ProduceResponse(new NetifRxResponse { Id = answer, Offset = offset, Flags = flags, Status = status });
+            }
+
+            back.Queue.ReceiveRing.PushResponses();
+            var buffer = new byte[NetPacketLimits.MaxPacketSize];
+            try
+            {
+                if (!front.Queue.TryReceive(buffer, out int length))
+                {
+                    return length <= NetPacketLimits.MaxPacketSize ? (false, null) : (false, $"a pending packet of {length} bytes, over the limit");
+                }
+
+                return length is >= 1 and <= NetPacketLimits.MaxPacketSize ? (true, null) : (true, $"delivered {length} bytes");
+            }
+            catch (PvRingProtocolException)
+            {
+                return (false, null);
+            }
+            catch (Exception e)
+            {
+                return (false, $"{e.GetType().Name}: {e.Message}");
+            }
+        }
+        finally
+        {
+            ValueTask closing = front.DisposeAsync();
+            await back.DisposeAsync();
+            await closing;
+            await bed.BackStore.RemoveAsync(bed.Device.FrontendPath);
+            await bed.BackStore.RemoveAsync(bed.Device.BackendPath);
+            await bed.Device.CreateAsync(bed.BackStore, StoreTestHost.Bounded());
+        }
+    }
+
     /// <summary>One case on a fresh device: true when a packet was delivered, false when refused; a failure text otherwise.</summary>
     private static async Task<(bool Delivered, string? Failure)> RunCaseAsync(
         NetDeviceTestBed bed, NetDeviceFeatures wants, NetGrantModes mode, (int Page, uint Wild, bool Granted, ushort Offset, ushort Size, NetifTxFlags Flags, ushort Id)[] slots)
