@@ -52,6 +52,20 @@ public sealed class ConsumerPackageTests
         }
 
         Assert.True(File.Exists(Path.Combine(feed, $"PvRing.Transport.{version}.nupkg")), $"no PvRing.Transport {version} package in {feed}");
+
+        // A package page shows the package's own README: every link in it must work from there (absolute).
+        foreach (string package in new[] { "PvRing.Core", "PvRing.Transport" })
+        {
+            using System.IO.Compression.ZipArchive zip = System.IO.Compression.ZipFile.OpenRead(Path.Combine(feed, $"{package}.{version}.nupkg"));
+            System.IO.Compression.ZipArchiveEntry readme = zip.GetEntry("README.md") ?? throw new InvalidOperationException($"{package} has no README.md");
+            using var reader = new StreamReader(readme.Open());
+            string text = reader.ReadToEnd();
+            Assert.StartsWith($"# {package}", text, StringComparison.Ordinal);
+            foreach (System.Text.RegularExpressions.Match link in System.Text.RegularExpressions.Regex.Matches(text, @"\]\(([^)]+)\)"))
+            {
+                Assert.True(link.Groups[1].Value.StartsWith("https://", StringComparison.Ordinal), $"{package}'s README links to '{link.Groups[1].Value}', which does not work on a package page");
+            }
+        }
         string app = Path.Combine(work.Path, "app");
         Directory.CreateDirectory(app);
         File.WriteAllText(Path.Combine(app, "Consumer.csproj"), $"""
