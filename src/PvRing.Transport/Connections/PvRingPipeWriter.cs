@@ -206,25 +206,9 @@ internal sealed class PvRingPipeWriter : PipeWriter
             ReadOnlySpan<byte> rest = source.Span;
             while (!rest.IsEmpty)
             {
-                int index = _claimed - 1;
-                if (index < 0 || _claims[index].Length == PageSize)
+                if (!EnsureRoom())
                 {
-                    if (_claimed == MaxClaimed)
-                    {
-                        Post();
-                    }
-
-                    if (!TryClaim())
-                    {
-                        // The ring is full: post what is written, spin for room as a send does, then wait for it.
-                        Post();
-                        if (!SpinClaim())
-                        {
-                            return SendStagingAsync(source[^rest.Length..], cancellationToken);
-                        }
-                    }
-
-                    index = _claimed - 1;
+                    return SendStagingAsync(source[^rest.Length..], cancellationToken); // wait for room
                 }
 
                 rest = rest[Fill(rest)..];
@@ -406,6 +390,32 @@ internal sealed class PvRingPipeWriter : PipeWriter
     }
 
     /// <summary>
+    /// Makes sure the last claimed page has room for the next bytes: posts when the claim table is full, claims a page,
+    /// and when the ring is full posts what is written and spins for room as a send does. False: still full, wait.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private bool EnsureRoom()
+    {
+        if (_claimed > 0 && _claims[_claimed - 1].Length < PageSize)
+        {
+            return true;
+        }
+
+        if (_claimed == MaxClaimed)
+        {
+            Post();
+        }
+
+        if (TryClaim())
+        {
+            return true;
+        }
+
+        Post();
+        return SpinClaim();
+    }
+
+    /// <summary>
     /// The spin phase of a wait for room, on the caller's thread (as the connection's sends spin): polls up to the
     /// connection's spin count and claims a page as soon as one frees up. False: still full, await.
     /// </summary>
@@ -547,24 +557,9 @@ internal sealed class PvRingPipeWriter : PipeWriter
         _restLeft = rest;
         while (_stagingSent < _staged || !_restLeft.IsEmpty)
         {
-            int index = _claimed - 1;
-            if (index < 0 || _claims[index].Length == PageSize)
+            if (!EnsureRoom())
             {
-                if (_claimed == MaxClaimed)
-                {
-                    Post();
-                }
-
-                if (!TryClaim())
-                {
-                    Post();
-                    if (!SpinClaim())
-                    {
-                        _ = await _room.WaitAsync(cancellationToken).ConfigureAwait(false); // it claims a page when there is room
-                    }
-                }
-
-                index = _claimed - 1;
+                _ = await _room.WaitAsync(cancellationToken).ConfigureAwait(false); // it claims a page when there is room
             }
 
             if (_stagingSent < _staged)
