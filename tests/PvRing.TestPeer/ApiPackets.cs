@@ -41,12 +41,19 @@ internal static class ApiPackets
         }
     }
 
-    private static uint Crc(ReadOnlySpan<byte> bytes)
+    /// <summary>The CRC32C of <paramref name="bytes"/> (eight bytes a step, then the rest; the same as byte by byte).</summary>
+    public static uint Crc(ReadOnlySpan<byte> bytes)
     {
         uint crc = ~0u;
-        foreach (byte b in bytes)
+        int k = 0;
+        for (; k + 8 <= bytes.Length; k += 8)
         {
-            crc = BitOperations.Crc32C(crc, b);
+            crc = BitOperations.Crc32C(crc, BinaryPrimitives.ReadUInt64LittleEndian(bytes[k..]));
+        }
+
+        for (; k < bytes.Length; k++)
+        {
+            crc = BitOperations.Crc32C(crc, bytes[k]);
         }
 
         return ~crc;

@@ -2,7 +2,6 @@
 
 using System.Buffers.Binary;
 using System.Diagnostics;
-using System.Numerics;
 using PvRing.Transport;
 
 namespace PvRing.TestPeer;
@@ -73,7 +72,7 @@ internal static class QueueExchange
 
         BinaryPrimitives.WriteInt32LittleEndian(packet, queue);
         BinaryPrimitives.WriteInt64LittleEndian(packet.AsSpan(4), i);
-        BinaryPrimitives.WriteUInt32LittleEndian(packet.AsSpan(size - 4), Crc(packet.AsSpan(0, size - 4)));
+        BinaryPrimitives.WriteUInt32LittleEndian(packet.AsSpan(size - 4), ApiPackets.Crc(packet.AsSpan(0, size - 4)));
         return size;
     }
 
@@ -86,26 +85,9 @@ internal static class QueueExchange
             throw new InvalidDataException($"queue {queue}: expected packet {i} of {SizeOf(i)} bytes, got {packet.Length} bytes from queue {q}, sequence {sequence}");
         }
 
-        if (BinaryPrimitives.ReadUInt32LittleEndian(packet[^4..]) != Crc(packet[..^4]))
+        if (BinaryPrimitives.ReadUInt32LittleEndian(packet[^4..]) != ApiPackets.Crc(packet[..^4]))
         {
             throw new InvalidDataException($"queue {queue}: packet {i} fails its CRC32C");
         }
-    }
-
-    private static uint Crc(ReadOnlySpan<byte> bytes)
-    {
-        uint crc = ~0u;
-        int k = 0;
-        for (; k + 8 <= bytes.Length; k += 8)
-        {
-            crc = BitOperations.Crc32C(crc, BinaryPrimitives.ReadUInt64LittleEndian(bytes[k..]));
-        }
-
-        for (; k < bytes.Length; k++)
-        {
-            crc = BitOperations.Crc32C(crc, bytes[k]);
-        }
-
-        return ~crc;
     }
 }

@@ -1,7 +1,6 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
 using CsCheck;
-using PvRing.Core.Tests.Store;
 using PvRing.Core.Tests.Transport;
 using PvRing.Protocols.Netif;
 using PvRing.Transport;
@@ -125,12 +124,7 @@ public sealed class HostileChainFuzzTests(Xunit.Abstractions.ITestOutputHelper o
         }
         finally
         {
-            ValueTask closing = front.DisposeAsync();
-            await back.DisposeAsync();
-            await closing;
-            await bed.BackStore.RemoveAsync(bed.Device.FrontendPath);
-            await bed.BackStore.RemoveAsync(bed.Device.BackendPath);
-            await bed.Device.CreateAsync(bed.BackStore, StoreTestHost.Bounded());
+            await bed.RecycleAsync(front, back);
         }
     }
 
@@ -179,17 +173,11 @@ public sealed class HostileChainFuzzTests(Xunit.Abstractions.ITestOutputHelper o
         }
         finally
         {
-            ValueTask closing = front.DisposeAsync();
-            await back.DisposeAsync();
-            await closing;
+            await bed.RecycleAsync(front, back);
             foreach (uint reference in granted)
             {
                 bed.Grants.EndAccessWhenUnmapped(reference);
             }
-
-            await bed.BackStore.RemoveAsync(bed.Device.FrontendPath);
-            await bed.BackStore.RemoveAsync(bed.Device.BackendPath);
-            await bed.Device.CreateAsync(bed.BackStore, StoreTestHost.Bounded());
         }
     }
 

@@ -74,6 +74,20 @@ internal sealed class NetDeviceTestBed : IAsyncDisposable
         return (front, await back);
     }
 
+    /// <summary>
+    /// Closes both ends (the front's close waits for the back's) and does the toolstack's part between two devices: the
+    /// next <see cref="ConnectBothAsync"/> starts from a fresh device directory, on the same memory.
+    /// </summary>
+    public async Task RecycleAsync(NetFrontend front, NetBackend back)
+    {
+        ValueTask closing = front.DisposeAsync();
+        await back.DisposeAsync();
+        await closing;
+        await BackStore.RemoveAsync(Device.FrontendPath);
+        await BackStore.RemoveAsync(Device.BackendPath);
+        await Device.CreateAsync(BackStore, StoreTestHost.Bounded());
+    }
+
     public async ValueTask DisposeAsync()
     {
         BackEvents.Dispose();

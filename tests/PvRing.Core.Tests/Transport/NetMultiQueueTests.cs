@@ -187,14 +187,7 @@ public sealed class NetMultiQueueTests
                 Assert.Equal(1500, length);
             }
 
-            ValueTask closingFront = front.DisposeAsync();
-            await back.DisposeAsync();
-            await closingFront;
-
-            // The toolstack's part between two devices: the next one starts from a fresh directory.
-            await bed.BackStore.RemoveAsync(bed.Device.FrontendPath);
-            await bed.BackStore.RemoveAsync(bed.Device.BackendPath);
-            await bed.Device.CreateAsync(bed.BackStore, StoreTestHost.Bounded());
+            await bed.RecycleAsync(front, back);
         }
 
         _ = bed.Grants.RetryDeferredEnds();
