@@ -30,6 +30,7 @@ public sealed class PvRingQueue
     private readonly int _spinCount;
     private bool _batchingReleases;
     private readonly EventChannel _receiveChannel;
+    private readonly EventChannel _sendChannel;
 
     internal PvRingQueue(PvRingConnection connection, int index, NetFrontQueue? front, NetBackQueue? back, int cpu, int spinCount)
     {
@@ -43,7 +44,8 @@ public sealed class PvRingQueue
         INetQueueWork queue = front is not null ? front : back!;
         EventChannel transmit = front?.TransmitChannel ?? back!.TransmitChannel;
         EventChannel receive = front?.ReceiveChannel ?? back!.ReceiveChannel;
-        _send = new SendOperation(this, queue, NetQueueWaiter.ChannelFor(SendDirection, transmit, receive));
+        _sendChannel = NetQueueWaiter.ChannelFor(SendDirection, transmit, receive);
+        _send = new SendOperation(this, queue, _sendChannel);
         EventChannel receiveChannel = NetQueueWaiter.ChannelFor(ReceiveDirection, transmit, receive);
         _receive = new ReceiveOperation(this, queue, receiveChannel);
         _receivePacket = new ReceivePacketOperation(this, queue, receiveChannel);
@@ -346,7 +348,9 @@ public sealed class PvRingQueue
             return result;
         }
 
-        protected override bool OnEnd() => throw new PvRingException("The peer closed the connection; the packet was not sent.");
+        // A peer that vanished without closing gets the same error as a receive gets (PeerGoneException when it died).
+        protected override bool OnEnd() =>
+            throw owner._connection.PeerVanishedError(owner._sendChannel) ?? new PvRingException("The peer closed the connection; the packet was not sent.");
     }
 
     /// <summary>A <see cref="ReceiveAsync"/> waiting for a packet.</summary>
