@@ -63,6 +63,21 @@ public class ConnectionBenchmarks
         return await _back.ReceiveAsync(_buffer).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// One 64-byte packet front to back and its echo back to front, every call completing synchronously: the CPU a round
+    /// trip costs both ends together, with every line in this core's cache (the harness's <c>apipingpong</c> adds the lines
+    /// crossing cores).
+    /// </summary>
+    [Benchmark]
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<int> EchoSynchronous()
+    {
+        await _front.SendAsync(_packet).ConfigureAwait(false);
+        int length = await _back.ReceiveAsync(_buffer).ConfigureAwait(false);
+        await _back.SendAsync(_buffer.AsMemory(0, length)).ConfigureAwait(false);
+        return await _front.ReceiveAsync(_buffer).ConfigureAwait(false);
+    }
+
     /// <summary>The same through the zero-copy lease: <c>ReceivePacketAsync</c>, then the packet's <c>Dispose</c>.</summary>
     [Benchmark]
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]

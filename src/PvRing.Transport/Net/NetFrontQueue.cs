@@ -1,6 +1,7 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using PvRing.Events;
 using PvRing.Grants;
 using PvRing.Memory;
@@ -294,6 +295,11 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryReceive(Span<byte> destination, out int length)
     {
+        if (_receiveStaged == 0 && _flush is null && TryReceiveOneSlot(destination, out length, out bool handled))
+        {
+            return handled;
+        }
+
         var copier = new NetPacketCopier(destination);
         if (ReceiveCore(ref copier, 1, destination.Length, out int blocked) == 1)
         {
@@ -375,6 +381,68 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
         return ((INetQueueWork)this).HasWork(directions)
             ? new ValueTask<RingWaitResult>(RingWaitResult.WorkAvailable)
             : (channel == TransmitChannel ? _transmitWait : _receiveWait).StartAsync(directions, timeout, cancellationToken);
+    }
+
+    /// <summary>
+    /// The fast path of <see cref="TryReceive"/> for the common packet, one slot, when nothing is staged and no flush
+    /// governs the buffers: one response copied out and checked, one copy, no chain staging. False: the response begins a
+    /// chain (it is staged; the general path takes it). True: <paramref name="received"/> and <paramref name="length"/>
+    /// are <see cref="TryReceive"/>'s answer.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool TryReceiveOneSlot(Span<byte> destination, out int length, out bool received)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        RefillIfDue();
+        length = 0;
+        received = false;
+        if (!ReceiveRing.TryConsumeResponse(out NetifRxResponse response))
+        {
+            return true; // nothing waits
+        }
+
+        if ((response.Flags & NetifRxFlags.MoreData) != 0)
+        {
+            _receiveResponses[0] = response;
+            _receiveStaged = 1;
+            return false;
+        }
+
+        Span<byte> data = CheckReceiveSlot(response);
+        length = data.Length;
+        if (length == 0)
+        {
+            ThrowBadChain("the packet's length is 0");
+        }
+
+        if (length > destination.Length)
+        {
+            _receiveResponses[0] = response; // it stays, whole, for a call that can take it
+            _receiveStaged = 1;
+            return true;
+        }
+
+        data.CopyTo(destination);
+        _receiveIds.Answered(response.Id);
+        PacketsReceived++;
+        BytesReceived += length;
+        RefillIfDue();
+        received = true;
+        return true;
+    }
+
+    /// <summary>
+    /// Reclaims and posts receive buffers when a batch is free or the back runs low (what <see cref="PostBuffers"/> would
+    /// do), without walking the free lists on every packet.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void RefillIfDue()
+    {
+        if (_receiveIds.ReturnedCount + _receiveIds.FreeCount >= _refillBatch || ReceiveRing.OutstandingRequests < _refillBatch)
+        {
+            _ = _receiveIds.Reclaim(_flush, TransmitChannel, OtherChannel);
+            PostBuffers();
+        }
     }
 
     // Delivers at most maxPackets complete packets; stops before one longer than maxLength and reports its length.
@@ -603,28 +671,14 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
             }
 
             NetifRxResponse response = _receiveResponses[start + slot];
-            int id = response.Id;
-            if (!_receiveIds.IsInFlight(id))
-            {
-                ThrowBadResponse("receive", id, ReceiveRing.Size);
-            }
-
-            if (response.Status < 0 || (response.Flags & ~KnownRxFlags) != 0 || response.Offset + response.Status > XenPage.Size)
-            {
-                ThrowBadChain($"id={id} status={response.Status} offset={response.Offset} flags=0x{(ushort)response.Flags:x}");
-            }
-
+            Span<byte> data = CheckReceiveSlot(response);
             if (slot >= NetPacketLimits.MaxSlots)
             {
                 ThrowBadChain($"the chain is longer than {NetPacketLimits.MaxSlots} slots");
             }
 
-            length += response.Status;
-            _segments[slot] = new PacketSegment
-            {
-                Address = (byte*)Unsafe.AsPointer(ref _grants.GetFrame(_receiveIds.FrameOf(id))[response.Offset]),
-                Length = response.Status,
-            };
+            length += data.Length;
+            _segments[slot] = new PacketSegment { Address = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(data)), Length = data.Length };
             if ((response.Flags & NetifRxFlags.MoreData) == 0)
             {
                 if (length == 0 || length > NetPacketLimits.MaxPacketSize)
@@ -640,6 +694,27 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
                 ThrowBadChain("NETRXF_more_data without feature-sg");
             }
         }
+    }
+
+    /// <summary>
+    /// Checks one receive response (a private copy) on its own: its id was posted, its status is a byte count, its flags
+    /// are known and its bytes lie within the buffer's page. Returns those bytes.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private Span<byte> CheckReceiveSlot(in NetifRxResponse response)
+    {
+        int id = response.Id;
+        if (!_receiveIds.IsInFlight(id))
+        {
+            ThrowBadResponse("receive", id, ReceiveRing.Size);
+        }
+
+        if (response.Status < 0 || (response.Flags & ~KnownRxFlags) != 0 || response.Offset + response.Status > XenPage.Size)
+        {
+            ThrowBadChain($"id={id} status={response.Status} offset={response.Offset} flags=0x{(ushort)response.Flags:x}");
+        }
+
+        return _grants.GetFrame(_receiveIds.FrameOf(id)).Slice(response.Offset, response.Status);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
