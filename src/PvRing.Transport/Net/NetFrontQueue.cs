@@ -438,12 +438,22 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void RefillIfDue()
     {
-        if (_receiveIds.ReturnedCount + _receiveIds.FreeCount >= _refillBatch || ReceiveRing.OutstandingRequests < _refillBatch)
+        if (RefillDue)
         {
             _ = _receiveIds.Reclaim(_flush, TransmitChannel, OtherChannel);
             PostBuffers();
         }
     }
+
+    /// <summary>Whether <see cref="RefillIfDue"/> would post buffers now: a batch is free or the back runs low.</summary>
+    private bool RefillDue => _receiveIds.ReturnedCount + _receiveIds.FreeCount >= _refillBatch || ReceiveRing.OutstandingRequests < _refillBatch;
+
+    /// <summary>
+    /// Whether answered receive buffers are work for a waiting receive: only when a receive would reclaim them now (the
+    /// general path always does; the one-slot path when a refill is due). Otherwise a wait would find "work" that no
+    /// receive takes, and poll it forever.
+    /// </summary>
+    private bool ReceiveReclaimDue => _receiveIds.CanReclaim(_flush) && (_flush is not null || RefillDue);
 
     // Delivers at most maxPackets complete packets; stops before one longer than maxLength and reports its length.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -516,7 +526,7 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     bool INetQueueWork.HasWork(NetDirections directions) =>
         ((directions & NetDirections.Transmit) != 0 && (TransmitRing.UnconsumedResponses > 0 || _transmitIds.CanReclaim(_flush)))
-        || ((directions & NetDirections.Receive) != 0 && (ReceiveRing.UnconsumedResponses > 0 || _receiveIds.CanReclaim(_flush)));
+        || ((directions & NetDirections.Receive) != 0 && (ReceiveRing.UnconsumedResponses > 0 || ReceiveReclaimDue));
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -530,7 +540,7 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
 
         if ((directions & NetDirections.Receive) != 0)
         {
-            work |= ReceiveRing.FinalCheckForResponses() || _receiveIds.CanReclaim(_flush);
+            work |= ReceiveRing.FinalCheckForResponses() || ReceiveReclaimDue;
         }
 
         return work;

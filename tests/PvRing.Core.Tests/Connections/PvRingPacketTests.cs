@@ -143,6 +143,32 @@ public sealed class PvRingPacketTests
     }
 
     [Fact]
+    public async Task ReceiveAsync_AfterPacketsWereTaken_WaitsOnTheChannel_ThenTakesTheNext()
+    {
+        // Taken packets leave their buffers answered until a batch is reposted: that is not work for a waiting receive,
+        // which must sleep on the channel (return a pending ValueTask) rather than poll them forever.
+        using var host = new TempHost();
+        await using PvRingListener listener = await PvRingListener.StartAsync("idle", new() { Host = host.Host, SpinCount = 0 });
+        Task<PvRingConnection> connecting = PvRingConnection.ConnectAsync("idle", new() { Host = host.Host, SpinCount = 0 });
+        await using PvRingConnection back = await listener.AcceptAsync().AsTask().WaitAsync(s_bound);
+        await using PvRingConnection front = await connecting.WaitAsync(s_bound);
+        var buffer = new byte[100];
+        for (int i = 0; i < 3; i++)
+        {
+            await back.SendAsync(Pattern(10 + i, i)).AsTask().WaitAsync(s_bound);
+            Assert.Equal(10 + i, await front.ReceiveAsync(buffer).AsTask().WaitAsync(s_bound));
+            Assert.True(buffer.AsSpan(0, 10 + i).SequenceEqual(Pattern(10 + i, i)));
+        }
+
+        ValueTask<int> waiting = default;
+        await Task.Run(() => waiting = front.ReceiveAsync(buffer)).WaitAsync(s_bound);
+        Assert.False(waiting.IsCompleted);
+        await back.SendAsync(Pattern(40, 9)).AsTask().WaitAsync(s_bound);
+        Assert.Equal(40, await waiting.AsTask().WaitAsync(s_bound));
+        Assert.True(buffer.AsSpan(0, 40).SequenceEqual(Pattern(40, 9)));
+    }
+
+    [Fact]
     public async Task TryTake_HostileBackAnswersALentBufferAgain_ProtocolError()
     {
         await using Transport.NetDeviceTestBed bed = await Transport.NetDeviceTestBed.CreateAsync();
