@@ -129,7 +129,7 @@ catch (PvRingException e)
 // A C# front published its event channel in the sidecar before the ring file; a C front has none and is polled.
 EventDomain? domain = null;
 EventChannel? channel = null;
-if (RingSidecar.TryRead(host, name, out ushort frontDomainId, out int frontPort))
+if (RingSidecar.TryRead(host, name, out int frontDomainId, out int frontPort))
 {
     try
     {
@@ -349,5 +349,5 @@ int Serve(BackRing<NetifTxRequest, NetifTxResponse> ring, EventChannel? channel,
 
 internal static partial class Program
 {
-    private const ushort BackDomainId = 0;
+    private const int BackDomainId = 0;
 }

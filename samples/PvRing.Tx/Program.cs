@@ -110,7 +110,7 @@ try
 
     // EventDomain.Create refuses a live domain 1 and replaces a dead one's page: a ring whose sidecar names domain 1 is
     // then a killed front's, and would block every new front. Remove it (a C front's ring has no sidecar: left alone).
-    if (host.Exists(name) && RingSidecar.TryRead(host, name, out ushort staleFront, out _) && staleFront == FrontDomainId)
+    if (host.Exists(name) && RingSidecar.TryRead(host, name, out int staleFront, out _) && staleFront == FrontDomainId)
     {
         host.Delete(name);
         RingSidecar.Delete(host, name);
@@ -317,6 +317,6 @@ static string Fail(string message)
 
 internal static partial class Program
 {
-    private const ushort FrontDomainId = 1;
-    private const ushort BackDomainId = 0;
+    private const int FrontDomainId = 1;
+    private const int BackDomainId = 0;
 }

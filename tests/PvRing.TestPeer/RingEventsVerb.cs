@@ -26,7 +26,7 @@ internal sealed class RingEventsVerb : IPeerVerb
         string mode = args[0];
         var host = new HostDirectory(args[1]);
         string name = args[2];
-        ushort frontDomid = ushort.Parse(args[3], CultureInfo.InvariantCulture);
+        int frontDomid = int.Parse(args[3], CultureInfo.InvariantCulture);
         int frontPort = int.Parse(args[4], CultureInfo.InvariantCulture);
         long count = long.Parse(args[5], CultureInfo.InvariantCulture);
         var timeout = TimeSpan.FromSeconds(double.Parse(args[6], CultureInfo.InvariantCulture));

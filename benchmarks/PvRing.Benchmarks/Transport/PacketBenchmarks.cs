@@ -22,8 +22,8 @@ namespace PvRing.Benchmarks.Transport;
 [BenchmarkCategory("Transport")]
 public class PacketBenchmarks
 {
-    private const ushort FrontDomain = 1;
-    private const ushort BackDomain = 0;
+    private const int FrontDomain = 1;
+    private const int BackDomain = 0;
 
     private HostDirectory _host = null!;
     private XenStoreServer _server = null!;

@@ -28,7 +28,7 @@ public sealed unsafe partial class EventChannel : IRingNotifier, IDisposable
     private readonly EventDomain _domain;
     private readonly EventPage _local;
     private readonly int _port;
-    private readonly ushort _remoteDomainId;
+    private readonly int _remoteDomainId;
     private readonly object _attachLock = new();
     private readonly AsyncWaitSource _async;
     private EventPage? _remote;
@@ -37,7 +37,7 @@ public sealed unsafe partial class EventChannel : IRingNotifier, IDisposable
     private int _disposed;
     private ChannelStatistics _stats;
 
-    internal EventChannel(EventDomain domain, EventPage local, int port, ushort remoteDomainId)
+    internal EventChannel(EventDomain domain, EventPage local, int port, int remoteDomainId)
     {
         _domain = domain;
         _local = local;
@@ -57,10 +57,10 @@ public sealed unsafe partial class EventChannel : IRingNotifier, IDisposable
     public int Port => _port;
 
     /// <summary>This end's domain id.</summary>
-    public ushort DomainId => _domain.DomainId;
+    public int DomainId => _domain.DomainId;
 
     /// <summary>The peer's domain id.</summary>
-    public ushort RemoteDomainId => _remoteDomainId;
+    public int RemoteDomainId => _remoteDomainId;
 
     /// <summary>The peer's port once bound; 0 while <see cref="EventChannelState.Unbound"/>.</summary>
     public int RemotePort => (int)PortBinding.FromValue(Volatile.Read(ref _local.Binding(_port))).RemotePort;

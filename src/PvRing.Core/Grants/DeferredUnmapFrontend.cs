@@ -37,8 +37,10 @@ public sealed unsafe class DeferredUnmapFrontend : IDisposable
     /// <exception cref="ArgumentNullException"><paramref name="host"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="page"/> is not 0 to 255.</exception>
     /// <exception cref="PvRingException">The page exists already.</exception>
-    public static DeferredUnmapFrontend Create(HostDirectory host, ushort frontDomainId, ushort backDomainId, int page = 0)
+    public static DeferredUnmapFrontend Create(HostDirectory host, int frontDomainId, int backDomainId, int page = 0)
     {
+        DomainIds.Check(frontDomainId);
+        DomainIds.Check(backDomainId);
         ArgumentNullException.ThrowIfNull(host);
         ArgumentOutOfRangeException.ThrowIfNegative(page);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(page, GrantTableLayout.MaxFlushPages);
@@ -62,8 +64,10 @@ public sealed unsafe class DeferredUnmapFrontend : IDisposable
     /// <paramref name="backDomainId"/> when its process died (the toolstack's clean-up). Returns whether there was one.
     /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="host"/> is null.</exception>
-    public static bool RemoveFile(HostDirectory host, ushort frontDomainId, ushort backDomainId)
+    public static bool RemoveFile(HostDirectory host, int frontDomainId, int backDomainId)
     {
+        DomainIds.Check(frontDomainId);
+        DomainIds.Check(backDomainId);
         ArgumentNullException.ThrowIfNull(host);
         bool existed = false;
         for (int page = 0; page < GrantTableLayout.MaxFlushPages; page++)

@@ -31,7 +31,7 @@ public sealed unsafe class GrantDomain : IDisposable
     private readonly System.Collections.Concurrent.ConcurrentQueue<uint> _deferredEnds = new();
     private int _disposed;
 
-    private GrantDomain(HostDirectory host, ushort domainId, SharedMemoryFile arena, SharedMemoryFile table)
+    private GrantDomain(HostDirectory host, int domainId, SharedMemoryFile arena, SharedMemoryFile table)
     {
         _host = host;
         DomainId = domainId;
@@ -50,7 +50,7 @@ public sealed unsafe class GrantDomain : IDisposable
     }
 
     /// <summary>This domain's id.</summary>
-    public ushort DomainId { get; }
+    public int DomainId { get; }
 
     /// <summary>The arena file (frames are its pages); rings over granted frames lease it.</summary>
     internal SharedMemoryFile Arena => _arena;
@@ -67,8 +67,9 @@ public sealed unsafe class GrantDomain : IDisposable
     /// <exception cref="ArgumentNullException"><paramref name="host"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
     /// <exception cref="PvRingException">The domain's files exist already.</exception>
-    public static GrantDomain Create(HostDirectory host, ushort domainId, GrantDomainOptions? options = null)
+    public static GrantDomain Create(HostDirectory host, int domainId, GrantDomainOptions? options = null)
     {
+        DomainIds.Check(domainId);
         ArgumentNullException.ThrowIfNull(host);
         options ??= new GrantDomainOptions();
         options.Validate();
@@ -96,8 +97,9 @@ public sealed unsafe class GrantDomain : IDisposable
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="frame"/> is outside the arena.</exception>
     /// <exception cref="InvalidOperationException">Every reference is in use.</exception>
-    public uint GrantAccess(ushort grantee, uint frame, bool readOnly)
+    public uint GrantAccess(int grantee, uint frame, bool readOnly)
     {
+        DomainIds.Check(grantee);
         if (!TryGrantAccess(grantee, frame, readOnly, out uint reference))
         {
             GrantThrowHelper.ThrowTableFull(EntryCount);
@@ -108,8 +110,9 @@ public sealed unsafe class GrantDomain : IDisposable
 
     /// <summary>As <see cref="GrantAccess"/>, but returns false instead of throwing when every reference is in use.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="frame"/> is outside the arena.</exception>
-    public bool TryGrantAccess(ushort grantee, uint frame, bool readOnly, out uint reference)
+    public bool TryGrantAccess(int grantee, uint frame, bool readOnly, out uint reference)
     {
+        DomainIds.Check(grantee);
         if (frame >= FrameCount)
         {
             GrantThrowHelper.ThrowFrameOutOfRange(frame, FrameCount);
@@ -130,7 +133,7 @@ public sealed unsafe class GrantDomain : IDisposable
     /// Re-grants an entry this domain holds (after a successful <see cref="TryEndAccess(uint, bool)"/> with
     /// <c>keepReference</c>), as blkfront's persistent pool re-uses its references.
     /// </summary>
-    internal void RegrantAccess(uint reference, ushort grantee, uint frame, bool readOnly)
+    internal void RegrantAccess(uint reference, int grantee, uint frame, bool readOnly)
     {
         CheckReference(reference);
         if (frame >= FrameCount)
@@ -270,8 +273,9 @@ public sealed unsafe class GrantDomain : IDisposable
     /// were. Call it only for a domain whose process is gone; mappings others still hold stay valid until unmapped.
     /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="host"/> is null.</exception>
-    public static int RemoveFiles(HostDirectory host, ushort domainId)
+    public static int RemoveFiles(HostDirectory host, int domainId)
     {
+        DomainIds.Check(domainId);
         ArgumentNullException.ThrowIfNull(host);
         int removed = 0;
         foreach (string name in new[] { GrantTableLayout.TableFileName(domainId), GrantTableLayout.ArenaFileName(domainId) })
@@ -315,7 +319,7 @@ public sealed unsafe class GrantDomain : IDisposable
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void WriteEntry(uint reference, ushort grantee, uint frame, bool readOnly)
+    private void WriteEntry(uint reference, int grantee, uint frame, bool readOnly)
     {
         byte* entry = _tableBase + (reference * GrantTableLayout.EntrySize);
         *(uint*)(entry + GrantTableLayout.FrameOffset) = frame;

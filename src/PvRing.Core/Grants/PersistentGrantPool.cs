@@ -22,8 +22,9 @@ public sealed class PersistentGrantPool : IDisposable
     /// <exception cref="ArgumentNullException"><paramref name="domain"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The frames are not all inside the arena, or the count is not positive.</exception>
     /// <exception cref="InvalidOperationException">The grant table has too few free references.</exception>
-    public PersistentGrantPool(GrantDomain domain, ushort backend, uint firstFrame, int pageCount)
+    public PersistentGrantPool(GrantDomain domain, int backend, uint firstFrame, int pageCount)
     {
+        DomainIds.Check(backend);
         ArgumentNullException.ThrowIfNull(domain);
         ArgumentOutOfRangeException.ThrowIfLessThan(pageCount, 1);
         if ((ulong)firstFrame + (ulong)pageCount > domain.FrameCount)

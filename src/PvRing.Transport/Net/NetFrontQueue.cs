@@ -56,7 +56,7 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
     private readonly NetQueueWaitOperation _receiveWait;
 
     private NetFrontQueue(
-        GrantDomain grants, ushort back, NetDeviceFeatures agreed, uint firstFrame, GrantedRing transmitGrant, GrantedRing receiveGrant,
+        GrantDomain grants, int back, NetDeviceFeatures agreed, uint firstFrame, GrantedRing transmitGrant, GrantedRing receiveGrant,
         EventChannel transmitChannel, EventChannel? receiveChannel, DeferredUnmapFrontend? flush)
     {
         _grants = grants;
@@ -499,7 +499,7 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
     /// flush page in deferred unmap), and adds the queue's keys under its prefix (<see cref="NetifKeys.QueuePrefix"/>).
     /// </summary>
     internal static NetFrontQueue Create(
-        GrantDomain grants, EventDomain events, ushort back, NetDeviceFeatures agreed, uint firstFrame, int index, IDictionary<string, string> keys)
+        GrantDomain grants, EventDomain events, int back, NetDeviceFeatures agreed, uint firstFrame, int index, IDictionary<string, string> keys)
     {
         string prefix = NetifKeys.QueuePrefix(index, agreed.Queues);
         GrantedRing? transmitGrant = null;
