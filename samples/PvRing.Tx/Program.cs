@@ -131,7 +131,7 @@ catch (Exception e) when (e is PvRingException or IOException or UnauthorizedAcc
 FrontRing<NetifTxRequest, NetifTxResponse> ring;
 try
 {
-    ring = RingFile.Create<NetifTxRequest, NetifTxResponse>(host, name, order);
+    ring = RingFile.Create<NetifTxRequest, NetifTxResponse>(host, name, RingVariant.Classic(order));
 }
 catch (PvRingException e)
 {

@@ -70,24 +70,9 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable, IBatchP
     }
 
     /// <summary>
-    /// Initialises a classic Xen ring of 2^<paramref name="order"/> pages at the start of
-    /// <paramref name="memory"/> (<c>SHARED_RING_INIT</c> + <c>FRONT_RING_INIT</c>) and returns its front end.
-    /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException">The ring does not fit the mapping.</exception>
-    public static FrontRing<TRequest, TResponse> Initialize(SharedMemoryFile memory, int order) =>
-        new(memory, 0, ClassicGeometry(order), initialize: true, startIndex: 0);
-
-    /// <summary>
-    /// Attaches to a live classic ring without touching the shared header (<c>FRONT_RING_ATTACH</c>), with
-    /// both private indices at <paramref name="startIndex"/>.
-    /// </summary>
-    public static FrontRing<TRequest, TResponse> Attach(SharedMemoryFile memory, int order, uint startIndex) =>
-        new(memory, 0, ClassicGeometry(order), initialize: false, startIndex);
-
-    /// <summary>
     /// Initialises a ring of <paramref name="variant"/>'s layout at the start of <paramref name="memory"/>
     /// (<c>SHARED_RING_INIT</c> + <c>FRONT_RING_INIT</c>) and returns its front end. The back must attach with the
-    /// same variant.
+    /// same variant; <see cref="RingVariant.Classic(int)"/> is Xen's own ring of 2^order pages.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The ring does not fit the mapping.</exception>
     public static FrontRing<TRequest, TResponse> Initialize(SharedMemoryFile memory, RingVariant variant) =>
@@ -434,6 +419,4 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable, IBatchP
             ThrowHelper.ThrowObjectDisposed(this);
         }
     }
-
-    private static RingGeometry ClassicGeometry(int order) => SharedRingView.Classic<TRequest, TResponse>(order);
 }

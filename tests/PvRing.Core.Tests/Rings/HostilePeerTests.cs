@@ -69,6 +69,6 @@ public sealed class HostilePeerTests
     {
         using var pair = new RingPair<NetifTxRequest, NetifTxResponse>();
         pair.RequestProducer = 1000;
-        Assert.Throws<PvRingProtocolException>(() => BackRing<NetifTxRequest, NetifTxResponse>.Reattach(pair.Raw, 0));
+        Assert.Throws<PvRingProtocolException>(() => BackRing<NetifTxRequest, NetifTxResponse>.Reattach(pair.Raw, RingVariant.Classic(0)));
     }
 }

@@ -23,7 +23,7 @@ internal sealed class RingEventSession : IDisposable
     {
         _domain = EventDomain.Create(_host.Host, 1);
         Channel = _domain.AllocateUnbound(0);
-        Front = RingFile.Create<SequencedRequest, SequencedResponse>(_host.Host, "ring", order);
+        Front = RingFile.Create<SequencedRequest, SequencedResponse>(_host.Host, "ring", RingVariant.Classic(order));
         Front.Notifier = Channel;
         Peer = new PeerProcess(
             "ring-events", mode, _host.Host.Path, "ring", "1", Channel.Port.ToString(CultureInfo.InvariantCulture),

@@ -26,7 +26,7 @@ public sealed class RingFileTruncationTests
         using var host = new TemporaryHost();
         using EventDomain domain = EventDomain.Create(host.Host, 1);
         using EventChannel channel = domain.AllocateUnbound(0);
-        using FrontRing<SequencedRequest, SequencedResponse> front = RingFile.Create<SequencedRequest, SequencedResponse>(host.Host, "ring", 1);
+        using FrontRing<SequencedRequest, SequencedResponse> front = RingFile.Create<SequencedRequest, SequencedResponse>(host.Host, "ring", RingVariant.Classic(1));
         front.Notifier = channel;
         using var peer = new PeerProcess(
             "ring-events", mode, host.Host.Path, "ring", "1", channel.Port.ToString(CultureInfo.InvariantCulture), "1000",

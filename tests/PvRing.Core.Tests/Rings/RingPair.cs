@@ -19,7 +19,7 @@ internal sealed unsafe class RingPair<TRequest, TResponse> : IDisposable
 
     public RingPair(int order = 0, uint? startIndex = null)
     {
-        FrontRing<TRequest, TResponse> created = RingFile.Create<TRequest, TResponse>(_host.Host, "ring", order);
+        FrontRing<TRequest, TResponse> created = RingFile.Create<TRequest, TResponse>(_host.Host, "ring", RingVariant.Classic(order));
         _raw = _host.Host.OpenFile("ring");
         if (startIndex is uint start)
         {
@@ -29,8 +29,8 @@ internal sealed unsafe class RingPair<TRequest, TResponse> : IDisposable
             Header[1] = start + 1;
             Header[2] = start;
             Header[3] = start + 1;
-            Front = FrontRing<TRequest, TResponse>.Attach(_raw, order, start);
-            Back = BackRing<TRequest, TResponse>.Attach(_raw, order, start);
+            Front = FrontRing<TRequest, TResponse>.Attach(_raw, RingVariant.Classic(order), start);
+            Back = BackRing<TRequest, TResponse>.Attach(_raw, RingVariant.Classic(order), start);
         }
         else
         {
