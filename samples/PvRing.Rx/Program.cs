@@ -84,7 +84,7 @@ WaitMode waitMode = arguments.GetWaitMode(Usage);
 using var interruption = new Interruption();
 if (meetingName is not null)
 {
-    int maxOrder = (int)arguments.GetInt64("--max-order", XenBusFeatures.RingPageOrder.Limit, 0, XenBusFeatures.RingPageOrder.Limit, Usage);
+    int maxOrder = (int)arguments.GetInt64("--max-order", XenBusStandardFeatures.RingPageOrder.Limit, 0, XenBusStandardFeatures.RingPageOrder.Limit, Usage);
     PacketOptions packets = PacketOptions.Parse(arguments, Usage, front: false);
     NetDeviceFeatures offers = StoreMode.ParseFeatures(arguments, Usage, maxOrder) with
     {
@@ -103,7 +103,7 @@ if (storeSocket is not null)
     }
 
     bool hostStore = owner == "self";
-    int maxOrder = (int)arguments.GetInt64("--max-order", XenBusFeatures.RingPageOrder.Limit, 0, XenBusFeatures.RingPageOrder.Limit, Usage);
+    int maxOrder = (int)arguments.GetInt64("--max-order", XenBusStandardFeatures.RingPageOrder.Limit, 0, XenBusStandardFeatures.RingPageOrder.Limit, Usage);
     PacketOptions packets = PacketOptions.Parse(arguments, Usage, front: false);
     NetDeviceFeatures offers = StoreMode.ParseFeatures(arguments, Usage, maxOrder) with { GrantModes = packets.GrantModes, ScatterGather = packets.ScatterGather };
     return await ServeThroughStoreAsync(storeSocket, hostStore, offers, packets);

@@ -53,7 +53,7 @@ if ((file is null ? 0 : 1) + (storeSocket is null ? 0 : 1) + (meetingName is nul
 
 bool packetMode = file is null;
 
-int order = (int)arguments.GetInt64("--order", 0, 0, !packetMode ? SharedRingLayout.MaxOrder : XenBusFeatures.RingPageOrder.Limit, Usage);
+int order = (int)arguments.GetInt64("--order", 0, 0, !packetMode ? SharedRingLayout.MaxOrder : XenBusStandardFeatures.RingPageOrder.Limit, Usage);
 long count = arguments.GetInt64("--count", !packetMode ? 1_000_000 : 100_000, 1, long.MaxValue / 2, Usage);
 long warmup = arguments.GetInt64("--warmup", 0, 0, long.MaxValue / 2, Usage);
 TimeSpan timeout = TimeSpan.FromSeconds(arguments.GetInt64("--timeout", 30, 1, 86_400, Usage));
