@@ -161,8 +161,8 @@ internal sealed class RingRoundTripSession : IDisposable
         ulong response;
         while (!ring.TryConsumeResponse(out response))
         {
-            RingWaitResult result = ring.WaitForResponses(channel, strategy, s_limit, CancellationToken.None);
-            if (result != RingWaitResult.WorkAvailable)
+            EventWaitResult result = ring.WaitForResponses(channel, strategy, s_limit, CancellationToken.None);
+            if (result != EventWaitResult.Signaled)
             {
                 throw new InvalidOperationException($"Round trip {sequence} ended with {result}.");
             }

@@ -276,8 +276,8 @@ public abstract class RingVariantSuite
             Assert.True(consumer.Wrong is null, $"response {consumer.Next} carries sequence {consumer.Wrong?.Sequence}: lost, duplicated or reordered ({variant})");
             if (got == 0 && room == 0)
             {
-                RingWaitResult result = front.WaitForResponses(channel, new SpinThenBlockWait(), s_bound, CancellationToken.None);
-                Assert.True(result == RingWaitResult.WorkAvailable, $"wait ended with {result} after {consumer.Next} of {Total} ({variant}); peer: {peer.ReadErrorIfExited()}");
+                EventWaitResult result = front.WaitForResponses(channel, new SpinThenBlockWait(), s_bound, CancellationToken.None);
+                Assert.True(result == EventWaitResult.Signaled, $"wait ended with {result} after {consumer.Next} of {Total} ({variant}); peer: {peer.ReadErrorIfExited()}");
             }
         }
 
