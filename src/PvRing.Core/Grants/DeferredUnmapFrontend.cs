@@ -2,7 +2,6 @@
 
 using PvRing.Memory;
 using PvRing.Platform;
-using PvRing.Rings;
 
 namespace PvRing.Grants;
 

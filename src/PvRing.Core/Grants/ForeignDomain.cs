@@ -3,7 +3,6 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Win32.SafeHandles;
 using PvRing.Memory;
-using PvRing.Rings;
 
 namespace PvRing.Grants;
 

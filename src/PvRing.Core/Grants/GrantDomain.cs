@@ -2,7 +2,6 @@
 
 using System.Runtime.CompilerServices;
 using PvRing.Memory;
-using PvRing.Rings;
 
 namespace PvRing.Grants;
 
