@@ -3,7 +3,7 @@
 namespace PvRing.Events;
 
 /// <summary>
-/// How a wait ended: on an <see cref="EventChannel"/>, or on a ring through <see cref="Rings.RingWaiter"/>. A dead peer
+/// How a wait ended: on an <see cref="EventChannel"/>, or on a ring through <see cref="RingWaiter"/>. A dead peer
 /// ends it with <see cref="PeerGoneException"/> instead, and cancellation with <see cref="OperationCanceledException"/>.
 /// </summary>
 public enum EventWaitResult

@@ -277,10 +277,12 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable, IBatchP
     public bool IsResponseProducerOverflow(uint producer) => RingIndex.ProducerOverflows(producer, _responseConsumer, _view.Size);
 
     /// <summary>
-    /// Throws a <see cref="PvRingException"/> if the named file under the ring was truncated (by the peer); a slow-path
-    /// check (<see cref="RingWaiter"/> runs it after each sleep), nothing to do for sealed or granted memory.
+    /// Throws a <see cref="PvRingException"/> if the named file under the ring was truncated (by the peer): a slow-path
+    /// check for any loop that sleeps between reads of the ring (<c>PvRing.Events.RingWaiter</c> runs it after each
+    /// sleep), one <c>fstat</c> for a ring file, nothing to do for sealed or granted memory.
     /// </summary>
-    internal void CheckIntact() => _lease.CheckIntact();
+    /// <exception cref="PvRingException">The ring's file is shorter than the ring.</exception>
+    public void CheckIntact() => _lease.CheckIntact();
 
     /// <summary>Releases this ring's hold on the shared mapping. The shared memory itself is left as it is.</summary>
     public void Dispose()

@@ -1,7 +1,6 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
 using PvRing.Events;
-using PvRing.Rings;
 
 namespace PvRing.Core.Tests.Rings;
 

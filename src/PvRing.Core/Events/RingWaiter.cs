@@ -2,9 +2,9 @@
 
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
-using PvRing.Events;
+using PvRing.Rings;
 
-namespace PvRing.Rings;
+namespace PvRing.Events;
 
 /// <summary>
 /// Puts a ring consumer to sleep on an <see cref="EventChannel"/> when its ring runs dry, the way a Xen driver's
