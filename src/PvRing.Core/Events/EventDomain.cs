@@ -60,7 +60,8 @@ public sealed class EventDomain : IDisposable
     /// Creates the event page of domain <paramref name="domainId"/> in <paramref name="host"/>. A page left behind
     /// by a dead process is replaced; a page of a live one is refused.
     /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException">An option is out of range (the message names it).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range (the message names it).
+    /// Or <paramref name="domainId"/> is not a domain id (0 to 32751).</exception>
     /// <exception cref="PvRingException">Another live process is domain <paramref name="domainId"/> on this host.</exception>
     public static EventDomain Create(HostDirectory host, int domainId, EventDomainOptions? options = null)
     {
@@ -84,6 +85,8 @@ public sealed class EventDomain : IDisposable
     /// Publish <see cref="EventChannel.Port"/> to the peer; the channel works once the peer has bound it.
     /// </summary>
     /// <exception cref="PvRingException">All ports are in use.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// <paramref name="remoteDomainId"/> is not a domain id (0 to 32751).</exception>
     public EventChannel AllocateUnbound(int remoteDomainId)
     {
         DomainIds.Check(remoteDomainId);
@@ -100,7 +103,8 @@ public sealed class EventDomain : IDisposable
     /// Binds a new local port to port <paramref name="remotePort"/> of <paramref name="remoteDomainId"/>, which that
     /// domain allocated for this one (Xen's <c>EVTCHNOP_bind_interdomain</c>).
     /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="remotePort"/> is not 1 to 1023.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="remotePort"/> is not 1 to 1023.
+    /// Or <paramref name="remoteDomainId"/> is not a domain id (0 to 32751).</exception>
     /// <exception cref="PvRingException">The remote domain has no event page, or the port is not unbound for this domain.</exception>
     /// <exception cref="PvRingProtocolException">The remote page or port entry is malformed.</exception>
     public EventChannel BindInterdomain(int remoteDomainId, int remotePort)
@@ -143,6 +147,8 @@ public sealed class EventDomain : IDisposable
     /// Call it only for a domain whose process is gone: a live domain's peers would lose it.
     /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="host"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// <paramref name="domainId"/> is not a domain id (0 to 32751).</exception>
     public static bool RemoveFiles(HostDirectory host, int domainId)
     {
         DomainIds.Check(domainId);

@@ -34,7 +34,8 @@ public sealed unsafe class DeferredUnmapFrontend : IDisposable
     /// queue's <see cref="DeferredUnmapMapper"/>.
     /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="host"/> is null.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="page"/> is not 0 to 255.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="page"/> is not 0 to 255.
+    /// Or <paramref name="frontDomainId"/> or <paramref name="backDomainId"/> is not a domain id (0 to 32751).</exception>
     /// <exception cref="PvRingException">The page exists already.</exception>
     public static DeferredUnmapFrontend Create(HostDirectory host, int frontDomainId, int backDomainId, int page = 0)
     {
@@ -63,6 +64,8 @@ public sealed unsafe class DeferredUnmapFrontend : IDisposable
     /// <paramref name="backDomainId"/> when its process died (the toolstack's clean-up). Returns whether there was one.
     /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="host"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// <paramref name="frontDomainId"/> or <paramref name="backDomainId"/> is not a domain id (0 to 32751).</exception>
     public static bool RemoveFile(HostDirectory host, int frontDomainId, int backDomainId)
     {
         DomainIds.Check(frontDomainId);

@@ -80,6 +80,8 @@ public sealed unsafe class ForeignDomain : IDisposable
     /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="host"/> is null.</exception>
     /// <exception cref="PvRingProtocolException">The domain does not exist (<c>GNTST_bad_domain</c>) or its files are malformed.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// <paramref name="localDomainId"/> or <paramref name="domainId"/> is not a domain id (0 to 32751).</exception>
     public static ForeignDomain Open(HostDirectory host, int localDomainId, int domainId)
     {
         DomainIds.Check(localDomainId);

@@ -64,7 +64,8 @@ public sealed unsafe class GrantDomain : IDisposable
     /// Creates the arena and grant table of <paramref name="domainId"/> in <paramref name="host"/>.
     /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="host"/> is null.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.
+    /// Or <paramref name="domainId"/> is not a domain id (0 to 32751).</exception>
     /// <exception cref="PvRingException">The domain's files exist already.</exception>
     public static GrantDomain Create(HostDirectory host, int domainId, GrantDomainOptions? options = null)
     {
@@ -94,7 +95,8 @@ public sealed unsafe class GrantDomain : IDisposable
     /// <summary>
     /// Grants <paramref name="grantee"/> access to <paramref name="frame"/> of this domain's arena; returns the reference.
     /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="frame"/> is outside the arena.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="frame"/> is outside the arena.
+    /// Or <paramref name="grantee"/> is not a domain id (0 to 32751).</exception>
     /// <exception cref="InvalidOperationException">Every reference is in use.</exception>
     public uint GrantAccess(int grantee, uint frame, bool readOnly)
     {
@@ -108,7 +110,8 @@ public sealed unsafe class GrantDomain : IDisposable
     }
 
     /// <summary>As <see cref="GrantAccess"/>, but returns false instead of throwing when every reference is in use.</summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="frame"/> is outside the arena.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="frame"/> is outside the arena.
+    /// Or <paramref name="grantee"/> is not a domain id (0 to 32751).</exception>
     public bool TryGrantAccess(int grantee, uint frame, bool readOnly, out uint reference)
     {
         DomainIds.Check(grantee);
@@ -272,6 +275,8 @@ public sealed unsafe class GrantDomain : IDisposable
     /// were. Call it only for a domain whose process is gone; mappings others still hold stay valid until unmapped.
     /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="host"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// <paramref name="domainId"/> is not a domain id (0 to 32751).</exception>
     public static int RemoveFiles(HostDirectory host, int domainId)
     {
         DomainIds.Check(domainId);

@@ -51,7 +51,8 @@ public sealed class GrantedRing : IDisposable
     /// <paramref name="domain"/>'s arena read-write to <paramref name="backendDomainId"/>.
     /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="domain"/> is null.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">The order is outside 0..<see cref="SharedRingLayout.MaxOrder"/> or the frames leave the arena.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The order is outside 0..<see cref="SharedRingLayout.MaxOrder"/> or the frames leave the arena.
+    /// Or <paramref name="backendDomainId"/> is not a domain id (0 to 32751).</exception>
     /// <exception cref="InvalidOperationException">The grant table has no free reference left (nothing stays granted).</exception>
     public static GrantedRing Grant(GrantDomain domain, int backendDomainId, uint firstFrame, int order)
     {

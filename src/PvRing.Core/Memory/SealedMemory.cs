@@ -85,6 +85,8 @@ public sealed partial class SealedMemory : IDisposable
     /// <exception cref="ArgumentException"><paramref name="socketPath"/> is empty.</exception>
     /// <exception cref="PlatformNotSupportedException">Not Linux.</exception>
     /// <exception cref="PvRingException">The socket cannot be created.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// <paramref name="localDomainId"/> is not a domain id (0 to 32751).</exception>
     public static SealedMemory Listen(string socketPath, int localDomainId, TimeSpan? openTimeout = null)
     {
         DomainIds.Check(localDomainId);
@@ -117,6 +119,8 @@ public sealed partial class SealedMemory : IDisposable
     /// <exception cref="PlatformNotSupportedException">Not Linux.</exception>
     /// <exception cref="PvRingException">Nobody listens, the listener refused (the message says why), or it did not answer in time.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// <paramref name="localDomainId"/> or <paramref name="peerDomainId"/> is not a domain id (0 to 32751).</exception>
     public static async Task<SealedMemory> ConnectAsync(
         string socketPath, int localDomainId, int peerDomainId, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
@@ -167,6 +171,8 @@ public sealed partial class SealedMemory : IDisposable
     /// side's toolstack does this when it hands the domain out).
     /// </summary>
     /// <exception cref="InvalidOperationException">This side does not listen.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// <paramref name="domainId"/> is not a domain id (0 to 32751).</exception>
     public void Admit(int domainId, int processId)
     {
         DomainIds.Check(domainId);
@@ -186,6 +192,8 @@ public sealed partial class SealedMemory : IDisposable
     /// Ends the exchange with domain <paramref name="domainId"/> and drops the descriptors it sent (mappings made from
     /// them stay valid until unmapped); it can no longer connect.
     /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// <paramref name="domainId"/> is not a domain id (0 to 32751).</exception>
     public void Forget(int domainId)
     {
         DomainIds.Check(domainId);
