@@ -166,7 +166,7 @@ internal sealed class ApiPingPongCommand : IHarnessCommand
         string name = $"ring{Environment.TickCount64 & 0xFFFFFF}";
         using var domain = EventDomain.Create(host, 1);
         using EventChannel channel = domain.AllocateUnbound(2);
-        using FrontRing<ulong, ulong> ring = RingFile.Create<ulong, ulong>(host, name, 0);
+        using FrontRing<ulong, ulong> ring = RingFile.Create<ulong, ulong>(host, name, RingVariant.Classic(0));
         ring.Notifier = channel;
         using Process peer = StartPeer(cpu, "ring", host.Path, name, channel.Port.ToString(CultureInfo.InvariantCulture));
         try

@@ -38,7 +38,7 @@ internal sealed class ApiPingPongPeerCommand : IHarnessCommand
         while (true)
         {
             if (ring.ServeRequests(ref handler, int.MaxValue) == 0
-                && ring.WaitForRequests(channel, new SpinThenBlockWait(), TimeSpan.FromSeconds(30), CancellationToken.None) != RingWaitResult.WorkAvailable)
+                && ring.WaitForRequests(channel, new SpinThenBlockWait(), TimeSpan.FromSeconds(30), CancellationToken.None) != EventWaitResult.Signaled)
             {
                 return 0;
             }

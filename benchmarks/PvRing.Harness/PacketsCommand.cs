@@ -26,8 +26,8 @@ namespace PvRing.Harness;
 /// </summary>
 internal sealed class PacketsCommand : IHarnessCommand
 {
-    internal const ushort FrontDomainId = 1;
-    internal const ushort BackDomainId = 0;
+    internal const int FrontDomainId = 1;
+    internal const int BackDomainId = 0;
 
     private const string CsvHeader =
         "rep,size,case,packets_per_second,gigabytes_per_second,socket_packets_per_second,ratio_to_socket,probe_before_ns,probe_after_ns,regime,agreed";

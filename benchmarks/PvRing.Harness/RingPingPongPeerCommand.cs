@@ -114,8 +114,8 @@ internal sealed class RingPingPongPeerCommand : IHarnessCommand
             served += n;
             if (n == 0)
             {
-                RingWaitResult result = ring.WaitForRequests(channel, strategy, s_limit, CancellationToken.None);
-                if (result != RingWaitResult.WorkAvailable)
+                EventWaitResult result = ring.WaitForRequests(channel, strategy, s_limit, CancellationToken.None);
+                if (result != EventWaitResult.Signaled)
                 {
                     throw new InvalidOperationException($"The back's wait ended with {result} after {served} of {count}.");
                 }

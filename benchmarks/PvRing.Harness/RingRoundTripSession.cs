@@ -52,8 +52,8 @@ internal sealed class RingRoundTripSession : IDisposable
         _spinning = _domain.AllocateUnbound(2);
         _eventBlocking = _domain.AllocateUnbound(2);
         _eventSpinning = _domain.AllocateUnbound(2);
-        _blockingRing = RingFile.Create<ulong, ulong>(host, "ring-block", 0);
-        _spinningRing = RingFile.Create<ulong, ulong>(host, "ring-spin", 0);
+        _blockingRing = RingFile.Create<ulong, ulong>(host, "ring-block", RingVariant.Classic(0));
+        _spinningRing = RingFile.Create<ulong, ulong>(host, "ring-spin", RingVariant.Classic(0));
         _blockingRing.Notifier = _blocking;
         _spinningRing.Notifier = _spinning;
         string socketPath = host.GetFilePath("pingpong.sock");
@@ -161,8 +161,8 @@ internal sealed class RingRoundTripSession : IDisposable
         ulong response;
         while (!ring.TryConsumeResponse(out response))
         {
-            RingWaitResult result = ring.WaitForResponses(channel, strategy, s_limit, CancellationToken.None);
-            if (result != RingWaitResult.WorkAvailable)
+            EventWaitResult result = ring.WaitForResponses(channel, strategy, s_limit, CancellationToken.None);
+            if (result != EventWaitResult.Signaled)
             {
                 throw new InvalidOperationException($"Round trip {sequence} ended with {result}.");
             }

@@ -84,7 +84,7 @@ WaitMode waitMode = arguments.GetWaitMode(Usage);
 using var interruption = new Interruption();
 if (meetingName is not null)
 {
-    int maxOrder = (int)arguments.GetInt64("--max-order", XenBusFeatures.RingPageOrder.Limit, 0, XenBusFeatures.RingPageOrder.Limit, Usage);
+    int maxOrder = (int)arguments.GetInt64("--max-order", XenBusStandardFeatures.RingPageOrder.Limit, 0, XenBusStandardFeatures.RingPageOrder.Limit, Usage);
     PacketOptions packets = PacketOptions.Parse(arguments, Usage, front: false);
     NetDeviceFeatures offers = StoreMode.ParseFeatures(arguments, Usage, maxOrder) with
     {
@@ -103,7 +103,7 @@ if (storeSocket is not null)
     }
 
     bool hostStore = owner == "self";
-    int maxOrder = (int)arguments.GetInt64("--max-order", XenBusFeatures.RingPageOrder.Limit, 0, XenBusFeatures.RingPageOrder.Limit, Usage);
+    int maxOrder = (int)arguments.GetInt64("--max-order", XenBusStandardFeatures.RingPageOrder.Limit, 0, XenBusStandardFeatures.RingPageOrder.Limit, Usage);
     PacketOptions packets = PacketOptions.Parse(arguments, Usage, front: false);
     NetDeviceFeatures offers = StoreMode.ParseFeatures(arguments, Usage, maxOrder) with { GrantModes = packets.GrantModes, ScatterGather = packets.ScatterGather };
     return await ServeThroughStoreAsync(storeSocket, hostStore, offers, packets);
@@ -129,7 +129,7 @@ catch (PvRingException e)
 // A C# front published its event channel in the sidecar before the ring file; a C front has none and is polled.
 EventDomain? domain = null;
 EventChannel? channel = null;
-if (RingSidecar.TryRead(host, name, out ushort frontDomainId, out int frontPort))
+if (RingSidecar.TryRead(host, name, out int frontDomainId, out int frontPort))
 {
     try
     {
@@ -349,5 +349,5 @@ int Serve(BackRing<NetifTxRequest, NetifTxResponse> ring, EventChannel? channel,
 
 internal static partial class Program
 {
-    private const ushort BackDomainId = 0;
+    private const int BackDomainId = 0;
 }

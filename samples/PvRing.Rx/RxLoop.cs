@@ -72,7 +72,7 @@ internal static class RxLoop
             }
             else if (channel is not null)
             {
-                RingWaitResult waited;
+                EventWaitResult waited;
                 try
                 {
                     // Serving without a count, a wait only ends now and then to look whether the front removed the ring.
@@ -87,17 +87,17 @@ internal static class RxLoop
                     return new RxResult(RxOutcome.FrontDied, served);
                 }
 
-                if (waited == RingWaitResult.TimedOut && count is not null)
+                if (waited == EventWaitResult.TimedOut && count is not null)
                 {
                     return new RxResult(RxOutcome.TimedOut, served);
                 }
 
-                if (waited != RingWaitResult.WorkAvailable && !frontAlive())
+                if (waited != EventWaitResult.Signaled && !frontAlive())
                 {
                     return new RxResult(RxOutcome.FrontGone, served);
                 }
 
-                if (waited == RingWaitResult.ChannelClosed)
+                if (waited == EventWaitResult.ChannelClosed)
                 {
                     // The front closed its end but left the ring: no more notifications, so poll from here.
                     channel = null;

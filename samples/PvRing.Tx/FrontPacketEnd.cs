@@ -1,7 +1,6 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
 using PvRing.Events;
-using PvRing.Rings;
 using PvRing.Samples;
 using PvRing.Transport;
 
@@ -23,6 +22,6 @@ internal readonly struct FrontPacketEnd(NetFrontQueue queue) : IPacketEnd
 
     public int Receive(ref PacketVerifier verifier, int maxPackets) => queue.Receive(ref verifier, maxPackets);
 
-    public RingWaitResult Wait<TWait>(NetDirections directions, TWait strategy, TimeSpan timeout, CancellationToken cancellationToken)
+    public EventWaitResult Wait<TWait>(NetDirections directions, TWait strategy, TimeSpan timeout, CancellationToken cancellationToken)
         where TWait : struct, IWaitStrategy => queue.Wait(directions, strategy, timeout, cancellationToken);
 }

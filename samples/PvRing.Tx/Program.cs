@@ -53,7 +53,7 @@ if ((file is null ? 0 : 1) + (storeSocket is null ? 0 : 1) + (meetingName is nul
 
 bool packetMode = file is null;
 
-int order = (int)arguments.GetInt64("--order", 0, 0, !packetMode ? SharedRingLayout.MaxOrder : XenBusFeatures.RingPageOrder.Limit, Usage);
+int order = (int)arguments.GetInt64("--order", 0, 0, !packetMode ? SharedRingLayout.MaxOrder : XenBusStandardFeatures.RingPageOrder.Limit, Usage);
 long count = arguments.GetInt64("--count", !packetMode ? 1_000_000 : 100_000, 1, long.MaxValue / 2, Usage);
 long warmup = arguments.GetInt64("--warmup", 0, 0, long.MaxValue / 2, Usage);
 TimeSpan timeout = TimeSpan.FromSeconds(arguments.GetInt64("--timeout", 30, 1, 86_400, Usage));
@@ -110,7 +110,7 @@ try
 
     // EventDomain.Create refuses a live domain 1 and replaces a dead one's page: a ring whose sidecar names domain 1 is
     // then a killed front's, and would block every new front. Remove it (a C front's ring has no sidecar: left alone).
-    if (host.Exists(name) && RingSidecar.TryRead(host, name, out ushort staleFront, out _) && staleFront == FrontDomainId)
+    if (host.Exists(name) && RingSidecar.TryRead(host, name, out int staleFront, out _) && staleFront == FrontDomainId)
     {
         host.Delete(name);
         RingSidecar.Delete(host, name);
@@ -131,7 +131,7 @@ catch (Exception e) when (e is PvRingException or IOException or UnauthorizedAcc
 FrontRing<NetifTxRequest, NetifTxResponse> ring;
 try
 {
-    ring = RingFile.Create<NetifTxRequest, NetifTxResponse>(host, name, order);
+    ring = RingFile.Create<NetifTxRequest, NetifTxResponse>(host, name, RingVariant.Classic(order));
 }
 catch (PvRingException e)
 {
@@ -317,6 +317,6 @@ static string Fail(string message)
 
 internal static partial class Program
 {
-    private const ushort FrontDomainId = 1;
-    private const ushort BackDomainId = 0;
+    private const int FrontDomainId = 1;
+    private const int BackDomainId = 0;
 }

@@ -82,7 +82,7 @@ internal static class TxLoop
             }
             else if (channel is not null && (bound || (bound = channel.State == EventChannelState.Bound)))
             {
-                RingWaitResult waited;
+                EventWaitResult waited;
                 try
                 {
                     waited = ring.WaitForResponses(channel, strategy, timeout, interruption.Token);
@@ -96,12 +96,12 @@ internal static class TxLoop
                     return new TxResult(TxOutcome.BackGone, received, Stopwatch.GetElapsedTime(start));
                 }
 
-                if (waited == RingWaitResult.TimedOut)
+                if (waited == EventWaitResult.TimedOut)
                 {
                     return new TxResult(TxOutcome.TimedOut, received, Stopwatch.GetElapsedTime(start));
                 }
 
-                if (waited == RingWaitResult.ChannelClosed)
+                if (waited == EventWaitResult.ChannelClosed)
                 {
                     // The back closed its end: no more notifications. Poll from here; the timeout still applies.
                     channel = null;

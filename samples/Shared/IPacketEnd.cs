@@ -1,7 +1,6 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
 using PvRing.Events;
-using PvRing.Rings;
 using PvRing.Transport;
 
 namespace PvRing.Samples;
@@ -26,6 +25,6 @@ internal interface IPacketEnd
 
     int Receive(ref PacketVerifier verifier, int maxPackets);
 
-    RingWaitResult Wait<TWait>(NetDirections directions, TWait strategy, TimeSpan timeout, CancellationToken cancellationToken)
+    EventWaitResult Wait<TWait>(NetDirections directions, TWait strategy, TimeSpan timeout, CancellationToken cancellationToken)
         where TWait : struct, IWaitStrategy;
 }

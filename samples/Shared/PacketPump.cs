@@ -3,7 +3,6 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using PvRing.Events;
-using PvRing.Rings;
 using PvRing.Transport;
 
 namespace PvRing.Samples;
@@ -171,7 +170,7 @@ internal sealed class PacketPump<TEnd>
             }
 
             TimeSpan wait = left < 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds((double)left / Stopwatch.Frequency);
-            RingWaitResult waited;
+            EventWaitResult waited;
             try
             {
                 waited = _end.Wait(_waitOn, strategy, wait, _stop);
@@ -185,12 +184,12 @@ internal sealed class PacketPump<TEnd>
                 return PumpOutcome.PeerGone;
             }
 
-            if (waited == RingWaitResult.TimedOut && Stopwatch.GetTimestamp() - idleSince >= timeoutTicks)
+            if (waited == EventWaitResult.TimedOut && Stopwatch.GetTimestamp() - idleSince >= timeoutTicks)
             {
                 return PumpOutcome.TimedOut;
             }
 
-            if (waited == RingWaitResult.ChannelClosed)
+            if (waited == EventWaitResult.ChannelClosed)
             {
                 return PumpOutcome.PeerGone;
             }

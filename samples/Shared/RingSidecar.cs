@@ -18,7 +18,7 @@ internal static class RingSidecar
     public static string NameFor(string ringName) => ringName + Suffix;
 
     /// <summary>Writes the sidecar; false when it cannot (name too long, or the ring exists: it is another front's).</summary>
-    public static bool TryPublish(HostDirectory host, string ringName, ushort frontDomainId, int port)
+    public static bool TryPublish(HostDirectory host, string ringName, int frontDomainId, int port)
     {
         string name = NameFor(ringName);
         if (name.Length > HostDirectory.MaxNameLength || host.Exists(ringName))
@@ -46,7 +46,7 @@ internal static class RingSidecar
     }
 
     /// <summary>Reads the sidecar of <paramref name="ringName"/>; false when there is none or it is malformed.</summary>
-    public static bool TryRead(HostDirectory host, string ringName, out ushort frontDomainId, out int port)
+    public static bool TryRead(HostDirectory host, string ringName, out int frontDomainId, out int port)
     {
         frontDomainId = 0;
         port = 0;
@@ -70,7 +70,7 @@ internal static class RingSidecar
             switch (line[..equals])
             {
                 case "frontend-id":
-                    haveDomain = ushort.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out frontDomainId);
+                    haveDomain = int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out frontDomainId);
                     break;
                 case "event-channel":
                     havePort = int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out port) && port > 0;

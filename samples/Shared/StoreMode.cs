@@ -15,8 +15,8 @@ namespace PvRing.Samples;
 /// </summary>
 internal static class StoreMode
 {
-    public const ushort FrontDomainId = 1;
-    public const ushort BackDomainId = 0;
+    public const int FrontDomainId = 1;
+    public const int BackDomainId = 0;
 
     public static readonly string[] FeatureOptions = ["--split-indexes", "--align-slot", "--split-rings", "--split-event-channels"];
 

@@ -23,8 +23,8 @@ internal sealed class EventPeerVerb : IPeerVerb
     {
         string mode = args[0];
         var host = new HostDirectory(args[1]);
-        ushort myDomid = ushort.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture);
-        ushort peerDomid = ushort.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture);
+        int myDomid = int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture);
+        int peerDomid = int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture);
         int peerPort = int.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture);
         int count = args.Length > 5 ? int.Parse(args[5], System.Globalization.CultureInfo.InvariantCulture) : 1;
         int seed = args.Length > 6 ? int.Parse(args[6], System.Globalization.CultureInfo.InvariantCulture) : 1;

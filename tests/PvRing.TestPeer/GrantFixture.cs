@@ -24,12 +24,12 @@ public static class GrantFixture
     public const ulong Poison = 0xDEAD_DEAD_DEAD_DEADUL;
 
     /// <summary>Grants the fixture's entries from <paramref name="front"/> to <paramref name="back"/>; returns their references.</summary>
-    public static uint[] Grant(HostDirectory host, GrantDomain front, ushort back)
+    public static uint[] Grant(HostDirectory host, GrantDomain front, int back)
     {
         var refs = new uint[5];
         refs[Writable] = front.GrantAccess(back, 0, readOnly: false);
         refs[ReadOnly] = front.GrantAccess(back, 1, readOnly: true);
-        refs[OtherDomain] = front.GrantAccess((ushort)(back + 5), 2, readOnly: false);
+        refs[OtherDomain] = front.GrantAccess(back + 5, 2, readOnly: false);
         refs[HostileFrame] = front.GrantAccess(back, 3, readOnly: false);
         refs[Revoked] = front.GrantAccess(back, 4, readOnly: false);
         front.GetFrame(0).Fill(0x11);
@@ -129,7 +129,7 @@ public static class GrantFixture
     }
 
     /// <summary>The front's half of the race: <paramref name="iterations"/> cycles of end access (spinning while in use), poison, restamp, regrant.</summary>
-    public static string RunRaceFront(HostDirectory host, GrantDomain front, ushort back, int iterations, TimeSpan limit)
+    public static string RunRaceFront(HostDirectory host, GrantDomain front, int back, int iterations, TimeSpan limit)
     {
         var refs = new uint[RaceSlots];
         for (uint slot = 0; slot < RaceSlots; slot++)

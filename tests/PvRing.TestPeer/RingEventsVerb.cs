@@ -26,7 +26,7 @@ internal sealed class RingEventsVerb : IPeerVerb
         string mode = args[0];
         var host = new HostDirectory(args[1]);
         string name = args[2];
-        ushort frontDomid = ushort.Parse(args[3], CultureInfo.InvariantCulture);
+        int frontDomid = int.Parse(args[3], CultureInfo.InvariantCulture);
         int frontPort = int.Parse(args[4], CultureInfo.InvariantCulture);
         long count = long.Parse(args[5], CultureInfo.InvariantCulture);
         var timeout = TimeSpan.FromSeconds(double.Parse(args[6], CultureInfo.InvariantCulture));
@@ -70,8 +70,8 @@ internal sealed class RingEventsVerb : IPeerVerb
             served += n;
             if (n == 0)
             {
-                RingWaitResult result = ring.WaitForRequests(channel, strategy, timeout, CancellationToken.None);
-                if (result != RingWaitResult.WorkAvailable)
+                EventWaitResult result = ring.WaitForRequests(channel, strategy, timeout, CancellationToken.None);
+                if (result != EventWaitResult.Signaled)
                 {
                     Console.Error.WriteLine($"ring-events: wait ended with {result} after {served} of {count}; counters {channel.Counters}");
                     return 2;
@@ -93,8 +93,8 @@ internal sealed class RingEventsVerb : IPeerVerb
             served += n;
             if (n == 0)
             {
-                RingWaitResult result = await ring.WaitForRequestsAsync(channel, timeout, CancellationToken.None).ConfigureAwait(false);
-                if (result != RingWaitResult.WorkAvailable)
+                EventWaitResult result = await ring.WaitForRequestsAsync(channel, timeout, CancellationToken.None).ConfigureAwait(false);
+                if (result != EventWaitResult.Signaled)
                 {
                     Console.Error.WriteLine($"ring-events: async wait ended with {result} after {served} of {count}; counters {channel.Counters}");
                     return 2;

@@ -50,8 +50,8 @@ internal sealed class RingVariantEchoVerb : IPeerVerb
             served += n;
             if (n == 0)
             {
-                RingWaitResult result = ring.WaitForRequests(channel, new SpinThenBlockWait(), timeout, CancellationToken.None);
-                if (result != RingWaitResult.WorkAvailable)
+                EventWaitResult result = ring.WaitForRequests(channel, new SpinThenBlockWait(), timeout, CancellationToken.None);
+                if (result != EventWaitResult.Signaled)
                 {
                     Console.Error.WriteLine($"ring-variant-echo: wait ended with {result} after {served} of {count} ({variant})");
                     return 2;

@@ -42,7 +42,7 @@ public class PrivateStatePaddingBenchmarks
     {
         string root = Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath();
         _host = new HostDirectory(Path.Combine(root, $"pvring-ablation-{Environment.ProcessId}"));
-        _creator = RingFile.Create<NetifTxRequest, NetifTxResponse>(_host, "ring", 0);
+        _creator = RingFile.Create<NetifTxRequest, NetifTxResponse>(_host, "ring", RingVariant.Classic(0));
         _memory = _host.OpenFile("ring");
         RingGeometry geometry = SharedRingView.Classic<NetifTxRequest, NetifTxResponse>(0);
         var frontView = new SharedRingView(_memory, 0, geometry, 12, 4);

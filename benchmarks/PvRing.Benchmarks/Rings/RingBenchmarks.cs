@@ -34,7 +34,7 @@ public class RingBenchmarks
     {
         string root = Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath();
         _host = new HostDirectory(Path.Combine(root, $"pvring-bench-{Environment.ProcessId}"));
-        _front = RingFile.Create<NetifTxRequest, NetifTxResponse>(_host, "ring", Order);
+        _front = RingFile.Create<NetifTxRequest, NetifTxResponse>(_host, "ring", RingVariant.Classic(Order));
         _back = RingFile.Attach<NetifTxRequest, NetifTxResponse>(_host, "ring");
         _requests = new NetifTxRequest[_back.Size];
         _responses = new NetifTxResponse[_front.Size];

@@ -5,7 +5,6 @@ using PvRing.Bus;
 using PvRing.Events;
 using PvRing.Grants;
 using PvRing.Memory;
-using PvRing.Rings;
 using PvRing.Store;
 using PvRing.Transport;
 
@@ -22,8 +21,8 @@ namespace PvRing.Benchmarks.Transport;
 [BenchmarkCategory("Transport")]
 public class PacketBenchmarks
 {
-    private const ushort FrontDomain = 1;
-    private const ushort BackDomain = 0;
+    private const int FrontDomain = 1;
+    private const int BackDomain = 0;
 
     private HostDirectory _host = null!;
     private XenStoreServer _server = null!;
@@ -135,8 +134,8 @@ public class PacketBenchmarks
             ThrowStuck("transmit");
         }
 
-        ValueTask<RingWaitResult> ready = _backQueue.WaitAsync(NetDirections.Transmit, Timeout.InfiniteTimeSpan);
-        if (!ready.IsCompletedSuccessfully || ready.Result != RingWaitResult.WorkAvailable || !_backQueue.TryReceive(_buffer, out int length))
+        ValueTask<EventWaitResult> ready = _backQueue.WaitAsync(NetDirections.Transmit, Timeout.InfiniteTimeSpan);
+        if (!ready.IsCompletedSuccessfully || ready.Result != EventWaitResult.Signaled || !_backQueue.TryReceive(_buffer, out int length))
         {
             ThrowStuck("transmit");
             length = 0;

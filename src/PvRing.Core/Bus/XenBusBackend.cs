@@ -101,7 +101,7 @@ public sealed class XenBusBackend
         }
 
         var values = new Dictionary<XenBusFeature, uint>();
-        foreach (XenBusFeature feature in XenBusFeatures.Generic.Union(_offers.Keys))
+        foreach (XenBusFeature feature in XenBusStandardFeatures.Generic.Union(_offers.Keys))
         {
             uint offer = _offers.TryGetValue(feature, out uint offered) ? offered : feature.DefaultValue;
             string key = _device.FrontendPath + "/" + feature.ChoiceKey;

@@ -59,7 +59,7 @@ public sealed class XenBusFrontend
         await ThrowIfBackClosedAsync(back, cancellationToken).ConfigureAwait(false);
 
         var values = new Dictionary<XenBusFeature, uint>();
-        foreach (XenBusFeature feature in XenBusFeatures.Generic.Union(_wants.Keys))
+        foreach (XenBusFeature feature in XenBusStandardFeatures.Generic.Union(_wants.Keys))
         {
             string? text = await _side.Store.TryReadAsync(_device.BackendPath + "/" + feature.OfferKey, cancellationToken).ConfigureAwait(false);
             uint? offer = text is null ? feature.DefaultValue : feature.Parse(text);

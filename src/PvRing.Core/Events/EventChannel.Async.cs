@@ -1,5 +1,7 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
+using System.Diagnostics;
+
 namespace PvRing.Events;
 
 /// <content>The asynchronous wait, served by the domain's dispatcher thread.</content>
@@ -83,5 +85,80 @@ public sealed partial class EventChannel
         }
 
         return new ValueTask<EventWaitResult>(_async, version);
+    }
+
+    /// <summary>Called by the dispatcher when this port's bit was selected: consumes the event for an armed async wait.</summary>
+    internal void DeliverAsync()
+    {
+        if (!_async.IsArmed)
+        {
+            return;
+        }
+
+        try
+        {
+            PollOutcome outcome = Poll();
+            if (outcome != PollOutcome.None && !_async.TryComplete(ToResult(outcome), null))
+            {
+                Repend();
+            }
+        }
+        catch (PvRingException e)
+        {
+            _async.TryComplete(default, e);
+        }
+    }
+
+    /// <summary>Called by the dispatcher on each round: ends an armed async wait on timeout, close or peer death.</summary>
+    /// <returns>The armed wait's deadline (a <see cref="Stopwatch"/> timestamp), or <see cref="long.MaxValue"/>.</returns>
+    internal long SweepAsync(long now, bool checkPeer)
+    {
+        if (!_async.IsArmed)
+        {
+            return long.MaxValue;
+        }
+
+        try
+        {
+            DeliverAsync();
+            if (Volatile.Read(ref _disposed) != 0 || ReadBinding().State == PortState.PeerClosed)
+            {
+                _async.TryComplete(EventWaitResult.ChannelClosed, null);
+            }
+            else if (now >= _async.Deadline)
+            {
+                _async.TryComplete(EventWaitResult.TimedOut, null);
+            }
+            else if (checkPeer)
+            {
+                // As CheckEnd does: the allocating end learns the binder's page on first use, and an async waiter
+                // that never notified would otherwise have no peer to check (a killed binder went unnoticed).
+                PortBinding binding = ReadBinding();
+                if (binding.State == PortState.Interdomain)
+                {
+                    Attach(binding);
+                }
+
+                ThrowIfPeerGone();
+            }
+        }
+        catch (PvRingException e)
+        {
+            _async.TryComplete(default, e);
+        }
+
+        return _async.IsArmed ? _async.Deadline : long.MaxValue;
+    }
+
+    /// <summary>Removes this end's async waiter from the shared waiters word.</summary>
+    internal void DisarmAsync() => Interlocked.Add(ref _local.Waiters(_port), unchecked(0u - EventPageLayout.AsyncWaiter));
+
+    /// <summary>Puts back an event consumed for an async waiter that was completed by something else meanwhile.</summary>
+    private void Repend()
+    {
+        if (!_local.TestAndSetPending(_port))
+        {
+            _stats.SenderSystemCalls += Deliver(_local, _port);
+        }
     }
 }

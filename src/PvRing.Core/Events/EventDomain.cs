@@ -23,7 +23,7 @@ public sealed class EventDomain : IDisposable
     private readonly HostDirectory _host;
     private readonly EventPage _page;
     private readonly EventChannel?[] _byPort = new EventChannel?[EventPageLayout.MaxPorts];
-    private readonly Dictionary<ushort, EventPage> _peers = [];
+    private readonly Dictionary<int, EventPage> _peers = [];
 
     // Pages of peers that died or closed and were replaced by a new process of the same domain id: channels bound to
     // them keep their mapping until this domain is disposed.
@@ -32,7 +32,7 @@ public sealed class EventDomain : IDisposable
     private EventChannel[] _channels = [];
     private int _disposed;
 
-    private EventDomain(HostDirectory host, ushort domainId, EventPage page, EventDomainOptions options)
+    private EventDomain(HostDirectory host, int domainId, EventPage page, EventDomainOptions options)
     {
         _host = host;
         _page = page;
@@ -43,7 +43,7 @@ public sealed class EventDomain : IDisposable
     }
 
     /// <summary>This domain's id.</summary>
-    public ushort DomainId { get; }
+    public int DomainId { get; }
 
     /// <summary>The full path of this domain's event page (over a directory with sealed memory, the page is a memfd and no file is there).</summary>
     public string PagePath => _host.GetFilePath(EventPageLayout.FileName(DomainId));
@@ -60,10 +60,12 @@ public sealed class EventDomain : IDisposable
     /// Creates the event page of domain <paramref name="domainId"/> in <paramref name="host"/>. A page left behind
     /// by a dead process is replaced; a page of a live one is refused.
     /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException">An option is out of range (the message names it).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range (the message names it).
+    /// Or <paramref name="domainId"/> is not a domain id (0 to 32751).</exception>
     /// <exception cref="PvRingException">Another live process is domain <paramref name="domainId"/> on this host.</exception>
-    public static EventDomain Create(HostDirectory host, ushort domainId, EventDomainOptions? options = null)
+    public static EventDomain Create(HostDirectory host, int domainId, EventDomainOptions? options = null)
     {
+        DomainIds.Check(domainId);
         ArgumentNullException.ThrowIfNull(host);
         EventDomainOptions validated = options ?? new EventDomainOptions();
         validated.Validate();
@@ -83,8 +85,11 @@ public sealed class EventDomain : IDisposable
     /// Publish <see cref="EventChannel.Port"/> to the peer; the channel works once the peer has bound it.
     /// </summary>
     /// <exception cref="PvRingException">All ports are in use.</exception>
-    public EventChannel AllocateUnbound(ushort remoteDomainId)
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// <paramref name="remoteDomainId"/> is not a domain id (0 to 32751).</exception>
+    public EventChannel AllocateUnbound(int remoteDomainId)
     {
+        DomainIds.Check(remoteDomainId);
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed != 0, this);
@@ -98,11 +103,13 @@ public sealed class EventDomain : IDisposable
     /// Binds a new local port to port <paramref name="remotePort"/> of <paramref name="remoteDomainId"/>, which that
     /// domain allocated for this one (Xen's <c>EVTCHNOP_bind_interdomain</c>).
     /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="remotePort"/> is not 1 to 1023.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="remotePort"/> is not 1 to 1023.
+    /// Or <paramref name="remoteDomainId"/> is not a domain id (0 to 32751).</exception>
     /// <exception cref="PvRingException">The remote domain has no event page, or the port is not unbound for this domain.</exception>
     /// <exception cref="PvRingProtocolException">The remote page or port entry is malformed.</exception>
-    public EventChannel BindInterdomain(ushort remoteDomainId, int remotePort)
+    public EventChannel BindInterdomain(int remoteDomainId, int remotePort)
     {
+        DomainIds.Check(remoteDomainId);
         ArgumentOutOfRangeException.ThrowIfLessThan(remotePort, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(remotePort, EventPageLayout.MaxPorts);
         lock (_lock)
@@ -140,8 +147,11 @@ public sealed class EventDomain : IDisposable
     /// Call it only for a domain whose process is gone: a live domain's peers would lose it.
     /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="host"/> is null.</exception>
-    public static bool RemoveFiles(HostDirectory host, ushort domainId)
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// <paramref name="domainId"/> is not a domain id (0 to 32751).</exception>
+    public static bool RemoveFiles(HostDirectory host, int domainId)
     {
+        DomainIds.Check(domainId);
         ArgumentNullException.ThrowIfNull(host);
         string name = EventPageLayout.FileName(domainId);
         bool existed = host.Exists(name);
@@ -188,7 +198,7 @@ public sealed class EventDomain : IDisposable
     internal EventChannel? ChannelAt(int port) => Volatile.Read(ref _byPort[port]);
 
     /// <summary>The page of domain <paramref name="domainId"/>, mapped once and shared by all channels to it.</summary>
-    internal EventPage GetPeerPage(ushort domainId)
+    internal EventPage GetPeerPage(int domainId)
     {
         lock (_lock)
         {
@@ -207,7 +217,7 @@ public sealed class EventDomain : IDisposable
         EventMetrics.Unregister(channel);
     }
 
-    private static void RemoveStalePage(HostDirectory host, ushort domainId)
+    private static void RemoveStalePage(HostDirectory host, int domainId)
     {
         string name = EventPageLayout.FileName(domainId);
         if (!host.Exists(name))
@@ -231,7 +241,7 @@ public sealed class EventDomain : IDisposable
         host.Delete(name);
     }
 
-    private EventPage GetPeerPageLocked(ushort domainId)
+    private EventPage GetPeerPageLocked(int domainId)
     {
         if (domainId == DomainId)
         {

@@ -21,7 +21,7 @@ internal sealed unsafe class EventPage : IDisposable
     private readonly MappingLease _lease;
     private readonly byte* _base;
 
-    private EventPage(SharedMemoryFile file, ushort domainId)
+    private EventPage(SharedMemoryFile file, int domainId)
     {
         _file = file;
         _lease = file.Lease();
@@ -30,19 +30,19 @@ internal sealed unsafe class EventPage : IDisposable
     }
 
     /// <summary>The domain that owns the page.</summary>
-    internal ushort DomainId { get; }
+    internal int DomainId { get; }
 
     /// <summary>The owner's identity as recorded in the header (read once at open for a peer's page).</summary>
     internal ProcessIdentity Owner { get; private set; }
 
     /// <summary>Creates and initialises this process's own page for <paramref name="domainId"/>.</summary>
-    internal static EventPage Create(HostDirectory host, ushort domainId, ProcessIdentity owner)
+    internal static EventPage Create(HostDirectory host, int domainId, ProcessIdentity owner)
     {
         SharedMemoryFile file = host.CreateFile(EventPageLayout.FileName(domainId), EventPageLayout.FileSize);
         var page = new EventPage(file, domainId) { Owner = owner };
         byte* b = page._base;
         *(ushort*)(b + EventPageLayout.VersionOffset) = EventPageLayout.Version;
-        *(ushort*)(b + EventPageLayout.DomainIdOffset) = domainId;
+        *(ushort*)(b + EventPageLayout.DomainIdOffset) = (ushort)domainId;
         *(int*)(b + EventPageLayout.OwnerPidOffset) = owner.ProcessId;
         *(uint*)(b + EventPageLayout.MaxPortsOffset) = EventPageLayout.MaxPorts;
         *(ulong*)(b + EventPageLayout.OwnerStartTimeOffset) = owner.StartTime;
@@ -56,7 +56,7 @@ internal sealed unsafe class EventPage : IDisposable
     /// <summary>Maps a peer's page and validates its header.</summary>
     /// <exception cref="FileNotFoundException">The domain has no event page.</exception>
     /// <exception cref="PvRingProtocolException">The header is not a valid event page of <paramref name="domainId"/>.</exception>
-    internal static EventPage OpenPeer(HostDirectory host, ushort domainId)
+    internal static EventPage OpenPeer(HostDirectory host, int domainId)
     {
         SharedMemoryFile file;
         try

@@ -74,5 +74,5 @@ internal static class EventPageLayout
     internal const uint SyncWaiterMask = 0xFFFF;
 
     /// <summary>The file name of a domain's event page.</summary>
-    internal static string FileName(ushort domainId) => $"evtchn-{domainId}";
+    internal static string FileName(int domainId) => $"evtchn-{domainId}";
 }

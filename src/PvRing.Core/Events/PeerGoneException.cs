@@ -10,7 +10,7 @@ namespace PvRing.Events;
 public sealed class PeerGoneException : PvRingException
 {
     /// <summary>Creates the exception for the peer domain <paramref name="domainId"/> and its process <paramref name="processId"/>.</summary>
-    public PeerGoneException(ushort domainId, int processId)
+    public PeerGoneException(int domainId, int processId)
         : base($"The peer domain {domainId} (pid {processId}) is gone: its process exited or it closed its event domain.")
     {
         DomainId = domainId;
@@ -18,7 +18,7 @@ public sealed class PeerGoneException : PvRingException
     }
 
     /// <summary>The peer's domain id.</summary>
-    public ushort DomainId { get; }
+    public int DomainId { get; }
 
     /// <summary>The peer's process id as recorded in its event page.</summary>
     public int ProcessId { get; }

@@ -6,10 +6,10 @@ namespace PvRing.Events;
 /// The 8-byte binding word of a port entry: state u8, a zero byte, remote domid u16, remote port u32, read and
 /// written as one little-endian u64 so a bind is a single compare-exchange.
 /// </summary>
-internal readonly record struct PortBinding(PortState State, ushort RemoteDomainId, uint RemotePort)
+internal readonly record struct PortBinding(PortState State, int RemoteDomainId, uint RemotePort)
 {
     /// <summary>The packed word.</summary>
-    internal ulong Value => (byte)State | ((ulong)RemoteDomainId << 16) | ((ulong)RemotePort << 32);
+    internal ulong Value => (byte)State | ((ulong)(ushort)RemoteDomainId << 16) | ((ulong)RemotePort << 32);
 
     /// <summary>Unpacks a word read from shared memory; <see cref="IsWellFormed"/> says whether it can be trusted.</summary>
     internal static PortBinding FromValue(ulong value) => new((PortState)(byte)value, (ushort)(value >> 16), (uint)(value >> 32));

@@ -2,7 +2,6 @@
 
 using PvRing.Memory;
 using PvRing.Platform;
-using PvRing.Rings;
 
 namespace PvRing.Grants;
 
@@ -35,10 +34,13 @@ public sealed unsafe class DeferredUnmapFrontend : IDisposable
     /// queue's <see cref="DeferredUnmapMapper"/>.
     /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="host"/> is null.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="page"/> is not 0 to 255.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="page"/> is not 0 to 255.
+    /// Or <paramref name="frontDomainId"/> or <paramref name="backDomainId"/> is not a domain id (0 to 32751).</exception>
     /// <exception cref="PvRingException">The page exists already.</exception>
-    public static DeferredUnmapFrontend Create(HostDirectory host, ushort frontDomainId, ushort backDomainId, int page = 0)
+    public static DeferredUnmapFrontend Create(HostDirectory host, int frontDomainId, int backDomainId, int page = 0)
     {
+        DomainIds.Check(frontDomainId);
+        DomainIds.Check(backDomainId);
         ArgumentNullException.ThrowIfNull(host);
         ArgumentOutOfRangeException.ThrowIfNegative(page);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(page, GrantTableLayout.MaxFlushPages);
@@ -62,8 +64,12 @@ public sealed unsafe class DeferredUnmapFrontend : IDisposable
     /// <paramref name="backDomainId"/> when its process died (the toolstack's clean-up). Returns whether there was one.
     /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="host"/> is null.</exception>
-    public static bool RemoveFile(HostDirectory host, ushort frontDomainId, ushort backDomainId)
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// <paramref name="frontDomainId"/> or <paramref name="backDomainId"/> is not a domain id (0 to 32751).</exception>
+    public static bool RemoveFile(HostDirectory host, int frontDomainId, int backDomainId)
     {
+        DomainIds.Check(frontDomainId);
+        DomainIds.Check(backDomainId);
         ArgumentNullException.ThrowIfNull(host);
         bool existed = false;
         for (int page = 0; page < GrantTableLayout.MaxFlushPages; page++)

@@ -3,7 +3,6 @@
 using System.Runtime.CompilerServices;
 using PvRing.Memory;
 using PvRing.Platform;
-using PvRing.Rings;
 
 namespace PvRing.Grants;
 

@@ -3,7 +3,6 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Win32.SafeHandles;
 using PvRing.Memory;
-using PvRing.Rings;
 
 namespace PvRing.Grants;
 
@@ -37,7 +36,7 @@ public sealed unsafe class ForeignDomain : IDisposable
     private readonly int[] _active;
     private int _disposed;
 
-    private ForeignDomain(HostDirectory host, ushort localDomainId, ushort domainId, SharedMemoryFile table, SharedMemoryFile arena, SafeFileHandle arenaHandle)
+    private ForeignDomain(HostDirectory host, int localDomainId, int domainId, SharedMemoryFile table, SharedMemoryFile arena, SafeFileHandle arenaHandle)
     {
         Host = host;
         LocalDomainId = localDomainId;
@@ -53,10 +52,10 @@ public sealed unsafe class ForeignDomain : IDisposable
     }
 
     /// <summary>The granting domain's id.</summary>
-    public ushort DomainId { get; }
+    public int DomainId { get; }
 
     /// <summary>The id of the domain this process maps as: grants must name it.</summary>
-    public ushort LocalDomainId { get; }
+    public int LocalDomainId { get; }
 
     /// <summary>Frames in the granter's arena.</summary>
     public uint FrameCount { get; }
@@ -81,8 +80,12 @@ public sealed unsafe class ForeignDomain : IDisposable
     /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="host"/> is null.</exception>
     /// <exception cref="PvRingProtocolException">The domain does not exist (<c>GNTST_bad_domain</c>) or its files are malformed.</exception>
-    public static ForeignDomain Open(HostDirectory host, ushort localDomainId, ushort domainId)
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// <paramref name="localDomainId"/> or <paramref name="domainId"/> is not a domain id (0 to 32751).</exception>
+    public static ForeignDomain Open(HostDirectory host, int localDomainId, int domainId)
     {
+        DomainIds.Check(localDomainId);
+        DomainIds.Check(domainId);
         ArgumentNullException.ThrowIfNull(host);
         // Sealed memory may still be on its way (opening waits for it); files are there or not.
         if (host.SealedMemory is null && !host.Exists(GrantTableLayout.TableFileName(domainId)))

@@ -23,7 +23,7 @@ public sealed unsafe class ForeignRing : IDisposable
 {
     private readonly Mapping _mapping;
 
-    private ForeignRing(Mapping mapping, int order, ushort domainId)
+    private ForeignRing(Mapping mapping, int order, int domainId)
     {
         _mapping = mapping;
         Order = order;
@@ -31,7 +31,7 @@ public sealed unsafe class ForeignRing : IDisposable
     }
 
     /// <summary>The granting domain.</summary>
-    public ushort DomainId { get; }
+    public int DomainId { get; }
 
     /// <summary>The ring spans 2^<see cref="Order"/> pages.</summary>
     public int Order { get; }

@@ -2,7 +2,6 @@
 
 using System.Runtime.CompilerServices;
 using PvRing.Memory;
-using PvRing.Rings;
 
 namespace PvRing.Grants;
 
@@ -31,7 +30,7 @@ public sealed unsafe class GrantDomain : IDisposable
     private readonly System.Collections.Concurrent.ConcurrentQueue<uint> _deferredEnds = new();
     private int _disposed;
 
-    private GrantDomain(HostDirectory host, ushort domainId, SharedMemoryFile arena, SharedMemoryFile table)
+    private GrantDomain(HostDirectory host, int domainId, SharedMemoryFile arena, SharedMemoryFile table)
     {
         _host = host;
         DomainId = domainId;
@@ -50,7 +49,7 @@ public sealed unsafe class GrantDomain : IDisposable
     }
 
     /// <summary>This domain's id.</summary>
-    public ushort DomainId { get; }
+    public int DomainId { get; }
 
     /// <summary>The arena file (frames are its pages); rings over granted frames lease it.</summary>
     internal SharedMemoryFile Arena => _arena;
@@ -65,10 +64,12 @@ public sealed unsafe class GrantDomain : IDisposable
     /// Creates the arena and grant table of <paramref name="domainId"/> in <paramref name="host"/>.
     /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="host"/> is null.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.
+    /// Or <paramref name="domainId"/> is not a domain id (0 to 32751).</exception>
     /// <exception cref="PvRingException">The domain's files exist already.</exception>
-    public static GrantDomain Create(HostDirectory host, ushort domainId, GrantDomainOptions? options = null)
+    public static GrantDomain Create(HostDirectory host, int domainId, GrantDomainOptions? options = null)
     {
+        DomainIds.Check(domainId);
         ArgumentNullException.ThrowIfNull(host);
         options ??= new GrantDomainOptions();
         options.Validate();
@@ -94,10 +95,12 @@ public sealed unsafe class GrantDomain : IDisposable
     /// <summary>
     /// Grants <paramref name="grantee"/> access to <paramref name="frame"/> of this domain's arena; returns the reference.
     /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="frame"/> is outside the arena.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="frame"/> is outside the arena.
+    /// Or <paramref name="grantee"/> is not a domain id (0 to 32751).</exception>
     /// <exception cref="InvalidOperationException">Every reference is in use.</exception>
-    public uint GrantAccess(ushort grantee, uint frame, bool readOnly)
+    public uint GrantAccess(int grantee, uint frame, bool readOnly)
     {
+        DomainIds.Check(grantee);
         if (!TryGrantAccess(grantee, frame, readOnly, out uint reference))
         {
             GrantThrowHelper.ThrowTableFull(EntryCount);
@@ -107,9 +110,11 @@ public sealed unsafe class GrantDomain : IDisposable
     }
 
     /// <summary>As <see cref="GrantAccess"/>, but returns false instead of throwing when every reference is in use.</summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="frame"/> is outside the arena.</exception>
-    public bool TryGrantAccess(ushort grantee, uint frame, bool readOnly, out uint reference)
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="frame"/> is outside the arena.
+    /// Or <paramref name="grantee"/> is not a domain id (0 to 32751).</exception>
+    public bool TryGrantAccess(int grantee, uint frame, bool readOnly, out uint reference)
     {
+        DomainIds.Check(grantee);
         if (frame >= FrameCount)
         {
             GrantThrowHelper.ThrowFrameOutOfRange(frame, FrameCount);
@@ -130,7 +135,7 @@ public sealed unsafe class GrantDomain : IDisposable
     /// Re-grants an entry this domain holds (after a successful <see cref="TryEndAccess(uint, bool)"/> with
     /// <c>keepReference</c>), as blkfront's persistent pool re-uses its references.
     /// </summary>
-    internal void RegrantAccess(uint reference, ushort grantee, uint frame, bool readOnly)
+    internal void RegrantAccess(uint reference, int grantee, uint frame, bool readOnly)
     {
         CheckReference(reference);
         if (frame >= FrameCount)
@@ -270,8 +275,11 @@ public sealed unsafe class GrantDomain : IDisposable
     /// were. Call it only for a domain whose process is gone; mappings others still hold stay valid until unmapped.
     /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="host"/> is null.</exception>
-    public static int RemoveFiles(HostDirectory host, ushort domainId)
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// <paramref name="domainId"/> is not a domain id (0 to 32751).</exception>
+    public static int RemoveFiles(HostDirectory host, int domainId)
     {
+        DomainIds.Check(domainId);
         ArgumentNullException.ThrowIfNull(host);
         int removed = 0;
         foreach (string name in new[] { GrantTableLayout.TableFileName(domainId), GrantTableLayout.ArenaFileName(domainId) })
@@ -315,7 +323,7 @@ public sealed unsafe class GrantDomain : IDisposable
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void WriteEntry(uint reference, ushort grantee, uint frame, bool readOnly)
+    private void WriteEntry(uint reference, int grantee, uint frame, bool readOnly)
     {
         byte* entry = _tableBase + (reference * GrantTableLayout.EntrySize);
         *(uint*)(entry + GrantTableLayout.FrameOffset) = frame;

@@ -44,10 +44,10 @@ internal static class GrantTableLayout
     public const int MaxPinRetries = 5;
 
     /// <summary>The grant table file of <paramref name="domid"/>.</summary>
-    public static string TableFileName(ushort domid) => $"gnttab-{domid}";
+    public static string TableFileName(int domid) => $"gnttab-{domid}";
 
     /// <summary>The arena file of <paramref name="domid"/>.</summary>
-    public static string ArenaFileName(ushort domid) => $"arena-{domid}";
+    public static string ArenaFileName(int domid) => $"arena-{domid}";
 
     /// <summary>The most flush pages one front and back share (one per queue of a device).</summary>
     public const int MaxFlushPages = 256;
@@ -56,6 +56,6 @@ internal static class GrantTableLayout
     /// The deferred-unmap flush page <paramref name="page"/> shared by a front and a back: one per queue, since each queue's
     /// mapper flushes its own unmaps (page 0 keeps the single-queue name).
     /// </summary>
-    public static string FlushFileName(ushort frontDomid, ushort backDomid, int page = 0) =>
+    public static string FlushFileName(int frontDomid, int backDomid, int page = 0) =>
         page == 0 ? $"gntflush-{frontDomid}-{backDomid}" : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"gntflush-{frontDomid}-{backDomid}-{page}");
 }

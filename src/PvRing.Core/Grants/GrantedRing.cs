@@ -23,7 +23,7 @@ public sealed class GrantedRing : IDisposable
     private readonly uint[] _references;
     private readonly bool[] _ended;
 
-    private GrantedRing(GrantDomain domain, ushort backendDomainId, uint firstFrame, int order, uint[] references)
+    private GrantedRing(GrantDomain domain, int backendDomainId, uint firstFrame, int order, uint[] references)
     {
         _domain = domain;
         BackendDomainId = backendDomainId;
@@ -35,7 +35,7 @@ public sealed class GrantedRing : IDisposable
     }
 
     /// <summary>The domain the pages are granted to.</summary>
-    public ushort BackendDomainId { get; }
+    public int BackendDomainId { get; }
 
     /// <summary>The first of the ring's 2^<see cref="Order"/> consecutive frames in the front's arena.</summary>
     public uint FirstFrame { get; }
@@ -51,10 +51,12 @@ public sealed class GrantedRing : IDisposable
     /// <paramref name="domain"/>'s arena read-write to <paramref name="backendDomainId"/>.
     /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="domain"/> is null.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">The order is outside 0..<see cref="SharedRingLayout.MaxOrder"/> or the frames leave the arena.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The order is outside 0..<see cref="SharedRingLayout.MaxOrder"/> or the frames leave the arena.
+    /// Or <paramref name="backendDomainId"/> is not a domain id (0 to 32751).</exception>
     /// <exception cref="InvalidOperationException">The grant table has no free reference left (nothing stays granted).</exception>
-    public static GrantedRing Grant(GrantDomain domain, ushort backendDomainId, uint firstFrame, int order)
+    public static GrantedRing Grant(GrantDomain domain, int backendDomainId, uint firstFrame, int order)
     {
+        DomainIds.Check(backendDomainId);
         ArgumentNullException.ThrowIfNull(domain);
         ArgumentOutOfRangeException.ThrowIfNegative(order);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(order, SharedRingLayout.MaxOrder);

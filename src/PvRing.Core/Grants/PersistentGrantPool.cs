@@ -20,10 +20,12 @@ public sealed class PersistentGrantPool : IDisposable
     /// of <paramref name="domain"/>'s arena, writable, to <paramref name="backend"/>.
     /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="domain"/> is null.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">The frames are not all inside the arena, or the count is not positive.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The frames are not all inside the arena, or the count is not positive.
+    /// Or <paramref name="backend"/> is not a domain id (0 to 32751).</exception>
     /// <exception cref="InvalidOperationException">The grant table has too few free references.</exception>
-    public PersistentGrantPool(GrantDomain domain, ushort backend, uint firstFrame, int pageCount)
+    public PersistentGrantPool(GrantDomain domain, int backend, uint firstFrame, int pageCount)
     {
+        DomainIds.Check(backend);
         ArgumentNullException.ThrowIfNull(domain);
         ArgumentOutOfRangeException.ThrowIfLessThan(pageCount, 1);
         if ((ulong)firstFrame + (ulong)pageCount > domain.FrameCount)

@@ -33,7 +33,7 @@ public sealed partial class SealedMemory
     private const int MessageBound = 5000;
 
     /// <summary>Builds one message of the exchange (the tests' hostile peers send them raw too).</summary>
-    internal static byte[] Encode(byte type, ushort domain, string text, long length)
+    internal static byte[] Encode(byte type, int domain, string text, long length)
     {
         byte[] bytes = Encoding.UTF8.GetBytes(text);
         if (bytes.Length > MaxTextLength)
@@ -45,7 +45,7 @@ public sealed partial class SealedMemory
         BinaryPrimitives.WriteUInt32LittleEndian(message, Magic);
         message[4] = Version;
         message[5] = type;
-        BinaryPrimitives.WriteUInt16LittleEndian(message.AsSpan(6), domain);
+        BinaryPrimitives.WriteUInt16LittleEndian(message.AsSpan(6), (ushort)domain);
         BinaryPrimitives.WriteUInt32LittleEndian(message.AsSpan(8), (uint)bytes.Length);
         BinaryPrimitives.WriteInt64LittleEndian(message.AsSpan(16), length);
         bytes.CopyTo(message, HeaderSize);
@@ -106,7 +106,7 @@ public sealed partial class SealedMemory
         }
     }
 
-    private Peer StartConnected(Socket socket, ushort peerDomainId)
+    private Peer StartConnected(Socket socket, int peerDomainId)
     {
         var peer = new Peer(this, socket, peerDomainId);
         lock (_lock)
@@ -159,7 +159,7 @@ public sealed partial class SealedMemory
     }
 
     /// <summary>Checks one offer and keeps its descriptor; returns why it was refused, or null.</summary>
-    private string? Accept(Message offer, ushort domain)
+    private string? Accept(Message offer, int domain)
     {
         string name = offer.Text;
         if (offer.Domain != domain)
@@ -176,7 +176,7 @@ public sealed partial class SealedMemory
             return e.Message;
         }
 
-        if (!TryGetOwnerDomain(name, LocalDomainId, out ushort owner) || owner != domain)
+        if (!TryGetOwnerDomain(name, LocalDomainId, out int owner) || owner != domain)
         {
             return $"name={name} is not memory of domain {domain} (it may offer only arena-{domain}, gnttab-{domain}, evtchn-{domain} and gntflush-{domain}-{LocalDomainId}[-queue])";
         }
@@ -304,7 +304,7 @@ public sealed partial class SealedMemory
             lock (_lock)
             {
                 _connecting.Remove(peer);
-                if (peer.Domain is ushort domain && _peers.TryGetValue(domain, out Peer? current) && current == peer)
+                if (peer.Domain is int domain && _peers.TryGetValue(domain, out Peer? current) && current == peer)
                 {
                     _peers.Remove(domain);
                     DropRemoteLocked(domain, why, keepRefusals: true);
@@ -343,7 +343,7 @@ public sealed partial class SealedMemory
     }
 
     /// <summary>One connection of the exchange.</summary>
-    private sealed class Peer(SealedMemory owner, Socket socket, ushort? domain)
+    private sealed class Peer(SealedMemory owner, Socket socket, int? domain)
     {
         private Thread? _receiver;
         private bool _closed;
@@ -352,7 +352,7 @@ public sealed partial class SealedMemory
 
         public object SendLock { get; } = new();
 
-        public ushort? Domain { get; set; } = domain;
+        public int? Domain { get; set; } = domain;
 
         public TaskCompletionSource Welcomed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 

@@ -50,9 +50,9 @@ public sealed partial class SealedMemory : IDisposable
     private readonly object _lock = new();
     private readonly Dictionary<string, LocalMemory> _local = new(StringComparer.Ordinal);
     private readonly Dictionary<string, RemoteMemory> _remote = new(StringComparer.Ordinal);
-    private readonly Dictionary<ushort, string> _ended = [];
-    private readonly Dictionary<ushort, int> _admitted = [];
-    private readonly Dictionary<ushort, Peer> _peers = [];
+    private readonly Dictionary<int, string> _ended = [];
+    private readonly Dictionary<int, int> _admitted = [];
+    private readonly Dictionary<int, Peer> _peers = [];
     private readonly List<Peer> _connecting = [];
     private readonly string? _socketPath;
     private readonly Socket? _listener;
@@ -60,7 +60,7 @@ public sealed partial class SealedMemory : IDisposable
     private readonly Task _accepting = Task.CompletedTask;
     private int _disposed;
 
-    private SealedMemory(ushort localDomainId, TimeSpan openTimeout, string? socketPath, Socket? listener)
+    private SealedMemory(int localDomainId, TimeSpan openTimeout, string? socketPath, Socket? listener)
     {
         LocalDomainId = localDomainId;
         OpenTimeout = openTimeout;
@@ -73,7 +73,7 @@ public sealed partial class SealedMemory : IDisposable
     }
 
     /// <summary>The domain whose memory this process creates here.</summary>
-    public ushort LocalDomainId { get; }
+    public int LocalDomainId { get; }
 
     /// <summary>How long opening a peer's memory waits for its descriptor before failing.</summary>
     public TimeSpan OpenTimeout { get; internal set; }
@@ -85,8 +85,11 @@ public sealed partial class SealedMemory : IDisposable
     /// <exception cref="ArgumentException"><paramref name="socketPath"/> is empty.</exception>
     /// <exception cref="PlatformNotSupportedException">Not Linux.</exception>
     /// <exception cref="PvRingException">The socket cannot be created.</exception>
-    public static SealedMemory Listen(string socketPath, ushort localDomainId, TimeSpan? openTimeout = null)
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// <paramref name="localDomainId"/> is not a domain id (0 to 32751).</exception>
+    public static SealedMemory Listen(string socketPath, int localDomainId, TimeSpan? openTimeout = null)
     {
+        DomainIds.Check(localDomainId);
         ArgumentException.ThrowIfNullOrEmpty(socketPath);
         ThrowIfNotLinux();
         var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
@@ -116,9 +119,13 @@ public sealed partial class SealedMemory : IDisposable
     /// <exception cref="PlatformNotSupportedException">Not Linux.</exception>
     /// <exception cref="PvRingException">Nobody listens, the listener refused (the message says why), or it did not answer in time.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// <paramref name="localDomainId"/> or <paramref name="peerDomainId"/> is not a domain id (0 to 32751).</exception>
     public static async Task<SealedMemory> ConnectAsync(
-        string socketPath, ushort localDomainId, ushort peerDomainId, TimeSpan timeout, CancellationToken cancellationToken = default)
+        string socketPath, int localDomainId, int peerDomainId, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
+        DomainIds.Check(localDomainId);
+        DomainIds.Check(peerDomainId);
         ArgumentException.ThrowIfNullOrEmpty(socketPath);
         ThrowIfNotLinux();
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
@@ -164,8 +171,11 @@ public sealed partial class SealedMemory : IDisposable
     /// side's toolstack does this when it hands the domain out).
     /// </summary>
     /// <exception cref="InvalidOperationException">This side does not listen.</exception>
-    public void Admit(ushort domainId, int processId)
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// <paramref name="domainId"/> is not a domain id (0 to 32751).</exception>
+    public void Admit(int domainId, int processId)
     {
+        DomainIds.Check(domainId);
         if (_listener is null)
         {
             throw new InvalidOperationException("Only the listening side admits domains.");
@@ -182,8 +192,11 @@ public sealed partial class SealedMemory : IDisposable
     /// Ends the exchange with domain <paramref name="domainId"/> and drops the descriptors it sent (mappings made from
     /// them stay valid until unmapped); it can no longer connect.
     /// </summary>
-    public void Forget(ushort domainId)
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// <paramref name="domainId"/> is not a domain id (0 to 32751).</exception>
+    public void Forget(int domainId)
     {
+        DomainIds.Check(domainId);
         Peer? peer;
         lock (_lock)
         {
@@ -373,7 +386,7 @@ public sealed partial class SealedMemory : IDisposable
                     return Duplicate(remote.Handle, name);
                 }
 
-                if (TryGetOwnerDomain(name, LocalDomainId, out ushort owner) && _ended.TryGetValue(owner, out string? why))
+                if (TryGetOwnerDomain(name, LocalDomainId, out int owner) && _ended.TryGetValue(owner, out string? why))
                 {
                     throw new PvRingException($"The peer's memory never came: name={name}, domain={owner}; its memory exchange ended ({why}).");
                 }
@@ -420,7 +433,7 @@ public sealed partial class SealedMemory : IDisposable
     /// <c>gnttab-N</c>, <c>evtchn-N</c> are N's; <c>gntflush-N-B</c> and <c>gntflush-N-B-Q</c> (Q 1 to 255) are N's when
     /// B is the receiver. Numbers are decimal without leading zeros.
     /// </summary>
-    internal static bool TryGetOwnerDomain(string name, ushort receiver, out ushort owner)
+    internal static bool TryGetOwnerDomain(string name, int receiver, out int owner)
     {
         owner = 0;
         string[] parts = name.Split('-');
@@ -436,7 +449,7 @@ public sealed partial class SealedMemory : IDisposable
                 && (parts.Length == 3 || (TryParseNumber(parts[3], 255, out int queue) && queue >= 1)),
             _ => false,
         };
-        owner = (ushort)domain;
+        owner = domain;
         return valid;
     }
 
@@ -548,7 +561,7 @@ public sealed partial class SealedMemory : IDisposable
     }
 
     /// <summary>Drops what domain <paramref name="domainId"/> sent and records why its exchange ended.</summary>
-    private void DropRemoteLocked(ushort domainId, string why, bool keepRefusals)
+    private void DropRemoteLocked(int domainId, string why, bool keepRefusals)
     {
         foreach (string name in _remote.Where(e => e.Value.DomainId == domainId).Select(e => e.Key).ToArray())
         {
@@ -575,9 +588,9 @@ public sealed partial class SealedMemory : IDisposable
         public bool Published { get; set; }
     }
 
-    private sealed class RemoteMemory(ushort domainId, SafeFileHandle? handle, long length, string? refusal)
+    private sealed class RemoteMemory(int domainId, SafeFileHandle? handle, long length, string? refusal)
     {
-        public ushort DomainId { get; } = domainId;
+        public int DomainId { get; } = domainId;
 
         public SafeFileHandle? Handle { get; } = handle;
 

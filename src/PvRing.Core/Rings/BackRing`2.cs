@@ -53,27 +53,6 @@ public sealed unsafe class BackRing<TRequest, TResponse> : IDisposable, IBatchPu
     }
 
     /// <summary>
-    /// <c>BACK_RING_INIT</c>: attaches to the classic ring of 2^<paramref name="order"/> pages at the start of
-    /// <paramref name="memory"/>, which a front has initialised, with both private indices at 0.
-    /// </summary>
-    public static BackRing<TRequest, TResponse> Attach(SharedMemoryFile memory, int order) => Attach(memory, order, 0);
-
-    /// <summary><c>BACK_RING_ATTACH</c>: as <see cref="Attach(SharedMemoryFile, int)"/> with both private indices at <paramref name="startIndex"/>.</summary>
-    public static BackRing<TRequest, TResponse> Attach(SharedMemoryFile memory, int order, uint startIndex) =>
-        new(memory, 0, ClassicGeometry(order), startIndex);
-
-    /// <summary>
-    /// Re-attaches to a live ring after a back-end restart, as Linux netback and blkback do: starts at the
-    /// published <c>rsp_prod</c> and rejects the ring if <c>req_prod - rsp_prod</c> exceeds its size.
-    /// </summary>
-    /// <exception cref="PvRingProtocolException">The indices in the shared header are impossible.</exception>
-    public static BackRing<TRequest, TResponse> Reattach(SharedMemoryFile memory, int order)
-    {
-        ArgumentNullException.ThrowIfNull(memory);
-        return Reattach(memory, ClassicGeometry(order), nameof(order), $"order {order}");
-    }
-
-    /// <summary>
     /// <c>BACK_RING_INIT</c> for a ring of <paramref name="variant"/>'s layout at the start of <paramref name="memory"/>,
     /// which a front has initialised with the same variant, with both private indices at 0.
     /// </summary>
@@ -316,10 +295,12 @@ public sealed unsafe class BackRing<TRequest, TResponse> : IDisposable, IBatchPu
     public bool IsRequestConsumerOverflow(uint consumer) => RingIndex.ConsumerOverflows(consumer, _responseProducerPrivate, _view.Size);
 
     /// <summary>
-    /// Throws a <see cref="PvRingException"/> if the named file under the ring was truncated (by the peer); a slow-path
-    /// check (<see cref="RingWaiter"/> runs it after each sleep), nothing to do for sealed or granted memory.
+    /// Throws a <see cref="PvRingException"/> if the named file under the ring was truncated (by the peer): a slow-path
+    /// check for any loop that sleeps between reads of the ring (<c>PvRing.Events.RingWaiter</c> runs it after each
+    /// sleep), one <c>fstat</c> for a ring file, nothing to do for sealed or granted memory.
     /// </summary>
-    internal void CheckIntact() => _lease.CheckIntact();
+    /// <exception cref="PvRingException">The ring's file is shorter than the ring.</exception>
+    public void CheckIntact() => _lease.CheckIntact();
 
     /// <summary>Releases this ring's hold on the shared mapping. The shared memory itself is left as it is.</summary>
     public void Dispose()
@@ -496,6 +477,4 @@ public sealed unsafe class BackRing<TRequest, TResponse> : IDisposable, IBatchPu
 
         return new BackRing<TRequest, TResponse>(memory, 0, geometry, responses);
     }
-
-    private static RingGeometry ClassicGeometry(int order) => SharedRingView.Classic<TRequest, TResponse>(order);
 }

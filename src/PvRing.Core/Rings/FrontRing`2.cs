@@ -70,24 +70,9 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable, IBatchP
     }
 
     /// <summary>
-    /// Initialises a classic Xen ring of 2^<paramref name="order"/> pages at the start of
-    /// <paramref name="memory"/> (<c>SHARED_RING_INIT</c> + <c>FRONT_RING_INIT</c>) and returns its front end.
-    /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException">The ring does not fit the mapping.</exception>
-    public static FrontRing<TRequest, TResponse> Initialize(SharedMemoryFile memory, int order) =>
-        new(memory, 0, ClassicGeometry(order), initialize: true, startIndex: 0);
-
-    /// <summary>
-    /// Attaches to a live classic ring without touching the shared header (<c>FRONT_RING_ATTACH</c>), with
-    /// both private indices at <paramref name="startIndex"/>.
-    /// </summary>
-    public static FrontRing<TRequest, TResponse> Attach(SharedMemoryFile memory, int order, uint startIndex) =>
-        new(memory, 0, ClassicGeometry(order), initialize: false, startIndex);
-
-    /// <summary>
     /// Initialises a ring of <paramref name="variant"/>'s layout at the start of <paramref name="memory"/>
     /// (<c>SHARED_RING_INIT</c> + <c>FRONT_RING_INIT</c>) and returns its front end. The back must attach with the
-    /// same variant.
+    /// same variant; <see cref="RingVariant.Classic(int)"/> is Xen's own ring of 2^order pages.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The ring does not fit the mapping.</exception>
     public static FrontRing<TRequest, TResponse> Initialize(SharedMemoryFile memory, RingVariant variant) =>
@@ -292,10 +277,12 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable, IBatchP
     public bool IsResponseProducerOverflow(uint producer) => RingIndex.ProducerOverflows(producer, _responseConsumer, _view.Size);
 
     /// <summary>
-    /// Throws a <see cref="PvRingException"/> if the named file under the ring was truncated (by the peer); a slow-path
-    /// check (<see cref="RingWaiter"/> runs it after each sleep), nothing to do for sealed or granted memory.
+    /// Throws a <see cref="PvRingException"/> if the named file under the ring was truncated (by the peer): a slow-path
+    /// check for any loop that sleeps between reads of the ring (<c>PvRing.Events.RingWaiter</c> runs it after each
+    /// sleep), one <c>fstat</c> for a ring file, nothing to do for sealed or granted memory.
     /// </summary>
-    internal void CheckIntact() => _lease.CheckIntact();
+    /// <exception cref="PvRingException">The ring's file is shorter than the ring.</exception>
+    public void CheckIntact() => _lease.CheckIntact();
 
     /// <summary>Releases this ring's hold on the shared mapping. The shared memory itself is left as it is.</summary>
     public void Dispose()
@@ -434,6 +421,4 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable, IBatchP
             ThrowHelper.ThrowObjectDisposed(this);
         }
     }
-
-    private static RingGeometry ClassicGeometry(int order) => SharedRingView.Classic<TRequest, TResponse>(order);
 }

@@ -17,21 +17,10 @@ namespace PvRing.Rings;
 public static class RingFile
 {
     /// <summary>
-    /// Creates <paramref name="name"/> with an initialised ring of 2^<paramref name="order"/> pages and returns
-    /// its front end. Dispose the ring to unmap; delete the file with <see cref="HostDirectory.Delete"/>.
-    /// </summary>
-    /// <exception cref="ArgumentException">The name is invalid.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">The order is outside 0..<see cref="SharedRingLayout.MaxOrder"/>.</exception>
-    /// <exception cref="PvRingException">The file exists already.</exception>
-    public static FrontRing<TRequest, TResponse> Create<TRequest, TResponse>(HostDirectory host, string name, int order)
-        where TRequest : unmanaged
-        where TResponse : unmanaged =>
-        Create(host, name, SharedRingLayout.LengthForOrder(order), memory => FrontRing<TRequest, TResponse>.Initialize(memory, order));
-
-    /// <summary>
     /// Creates <paramref name="name"/> with an initialised ring of <paramref name="variant"/>'s layout and returns its
-    /// front end. The back must attach with the same variant
-    /// (<see cref="Attach{TRequest, TResponse}(HostDirectory, string, RingVariant)"/>).
+    /// front end (<see cref="RingVariant.Classic(int)"/> for Xen's own ring of 2^order pages). The back must attach with the
+    /// same variant (<see cref="Attach{TRequest, TResponse}(HostDirectory, string, RingVariant)"/>), or, for a classic ring,
+    /// with <see cref="Attach{TRequest, TResponse}(HostDirectory, string)"/>, which infers the order from the file's size.
     /// </summary>
     /// <exception cref="ArgumentException">The name is invalid.</exception>
     /// <exception cref="PvRingException">The file exists already.</exception>
@@ -52,7 +41,7 @@ public static class RingFile
     {
         ArgumentNullException.ThrowIfNull(host);
         using SharedMemoryFile memory = host.OpenFile(name);
-        return BackRing<TRequest, TResponse>.Attach(memory, SharedRingLayout.OrderFromLength(memory.Length));
+        return BackRing<TRequest, TResponse>.Attach(memory, RingVariant.Classic(SharedRingLayout.OrderFromLength(memory.Length)));
     }
 
     /// <summary>

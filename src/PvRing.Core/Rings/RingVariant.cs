@@ -5,7 +5,7 @@ namespace PvRing.Rings;
 /// <summary>
 /// An immutable description of a ring's shared layout: its <see cref="RingFeatures"/>, its size (2^<see cref="Order"/>
 /// pages) and the kind of slot it carries. Both ends must use the same variant; the XenBus negotiation yields it
-/// (<see cref="Bus.XenBusFeatures.NegotiateRingVariant"/>, <see cref="Bus.XenBusFeatures.RingVariantOf"/>). The default value is the classic one-page ring.
+/// (<see cref="Bus.XenBusStandardFeatures.NegotiateRingVariant"/>, <see cref="Bus.XenBusStandardFeatures.RingVariantOf"/>). The default value is the classic one-page ring.
 /// </summary>
 /// <remarks>
 /// A variant is only data: <see cref="RingVariantLayout"/> turns it into offsets, and the ring operations never branch

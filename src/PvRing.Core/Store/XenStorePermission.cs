@@ -18,7 +18,7 @@ namespace PvRing.Store;
 public readonly record struct XenStorePermission(int DomainId, XenStoreAccess Access)
 {
     /// <summary>The largest domain id accepted (Xen's <c>DOMID_FIRST_RESERVED</c> - 1).</summary>
-    public const int MaxDomainId = 0x7FEF;
+    public const int MaxDomainId = DomainIds.MaxValue;
 
     /// <summary>Formats the entry as xenstore does, for example <c>b3</c>.</summary>
     public override string ToString() => $"{Letter(Access)}{DomainId.ToString(CultureInfo.InvariantCulture)}";

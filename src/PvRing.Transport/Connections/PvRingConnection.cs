@@ -168,11 +168,11 @@ public sealed class PvRingConnection : IAsyncDisposable
         {
             // Shared memory is sealed memfds handed to the listener, never files (see PvRingRendezvous.MemorySocketName).
             SealedMemory memory = OwnDisposable(owned, await SealedMemory.ConnectAsync(
-                directory.GetFilePath(PvRingRendezvous.MemorySocketName), (ushort)domain, 0, options.ConnectTimeout, cancellationToken).ConfigureAwait(false));
+                directory.GetFilePath(PvRingRendezvous.MemorySocketName), domain, 0, options.ConnectTimeout, cancellationToken).ConfigureAwait(false));
             HostDirectory shared = directory.WithSealedMemory(memory);
             XenStoreClient store = Own(owned, await XenStoreClient.ConnectAsync(new XenStoreClientOptions { SocketPath = socket, DomainId = domain }, cancellationToken).ConfigureAwait(false));
-            GrantDomain grants = OwnDisposable(owned, GrantDomain.Create(shared, (ushort)domain, NetFrontend.DomainOptionsFor(wants)));
-            EventDomain events = OwnDisposable(owned, EventDomain.Create(shared, (ushort)domain));
+            GrantDomain grants = OwnDisposable(owned, GrantDomain.Create(shared, domain, NetFrontend.DomainOptionsFor(wants)));
+            EventDomain events = OwnDisposable(owned, EventDomain.Create(shared, domain));
             var frontOptions = new NetFrontendOptions
             {
                 Wants = wants,

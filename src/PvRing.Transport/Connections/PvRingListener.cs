@@ -292,7 +292,7 @@ public sealed class PvRingListener : IAsyncDisposable
             string? claimer = await _store.TryReadAsync($"{PvRingRendezvous.Claims}/{PvRingRendezvous.Number(domain)}", cancellationToken).ConfigureAwait(false);
             if (int.TryParse(claimer, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int pid))
             {
-                _memory.Admit((ushort)domain, pid);
+                _memory.Admit(domain, pid);
             }
 
             await device.CreateAsync(_store, cancellationToken).ConfigureAwait(false);
@@ -306,7 +306,7 @@ public sealed class PvRingListener : IAsyncDisposable
             PvRingConnection connection = PvRingConnection.ForBackEnd(back, async () =>
             {
                 await back.DisposeAsync().ConfigureAwait(false);
-                _memory.Forget((ushort)domain);
+                _memory.Forget(domain);
                 await ForgetAsync(device, ready).ConfigureAwait(false);
             }, _options.Logger, _options.SpinCount, PlaceQueues(back));
             PvRingLog.Accepted(_logger, Name, domain, back.Features);
@@ -323,7 +323,7 @@ public sealed class PvRingListener : IAsyncDisposable
                 PvRingLog.FrontEndFailed(_logger, Name, domain, e.Message);
             }
 
-            _memory.Forget((ushort)domain);
+            _memory.Forget(domain);
 
             await ForgetAsync(device, ready).ConfigureAwait(false);
         }

@@ -231,12 +231,12 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
     /// <exception cref="ArgumentException">The directions are on two channels, or none is given.</exception>
     /// <exception cref="PeerGoneException">The peer's process is gone.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public ValueTask<RingWaitResult> WaitAsync(NetDirections directions, TimeSpan timeout, CancellationToken cancellationToken = default)
+    public ValueTask<EventWaitResult> WaitAsync(NetDirections directions, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         EventChannel channel = NetQueueWaiter.ChannelFor(directions, TransmitChannel, ReceiveChannel);
         return ((INetQueueWork)this).HasWork(directions)
-            ? new ValueTask<RingWaitResult>(RingWaitResult.WorkAvailable)
+            ? new ValueTask<EventWaitResult>(EventWaitResult.Signaled)
             : (channel == TransmitChannel ? _transmitWait : _receiveWait).StartAsync(directions, timeout, cancellationToken);
     }
 
@@ -531,7 +531,7 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
     /// <exception cref="ArgumentException">The directions are on two channels, or none is given.</exception>
     /// <exception cref="PeerGoneException">The front end's process is gone.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public RingWaitResult Wait<TWait>(NetDirections directions, TWait strategy, TimeSpan timeout, CancellationToken cancellationToken = default)
+    public EventWaitResult Wait<TWait>(NetDirections directions, TWait strategy, TimeSpan timeout, CancellationToken cancellationToken = default)
         where TWait : struct, IWaitStrategy
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);

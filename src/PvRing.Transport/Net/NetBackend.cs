@@ -117,7 +117,7 @@ public sealed class NetBackend : IAsyncDisposable
                         numaNode = await ReadNumaNodeAsync(store, device.FrontendPath, token).ConfigureAwait(false);
                     }
 
-                    front = ForeignDomain.Open(host, (ushort)device.BackendDomainId, (ushort)device.FrontendDomainId);
+                    front = ForeignDomain.Open(host, device.BackendDomainId, device.FrontendDomainId);
                     var references = new HashSet<uint>();
                     for (int index = 0; index < agreed.Queues; index++)
                     {
@@ -233,7 +233,7 @@ public sealed class NetBackend : IAsyncDisposable
 
     private async Task RemoveDeadFrontendFilesAsync()
     {
-        ushort frontId = (ushort)Device.FrontendDomainId;
+        int frontId = Device.FrontendDomainId;
         try
         {
             using var bounded = new CancellationTokenSource(TimeSpan.FromSeconds(5));
@@ -250,6 +250,6 @@ public sealed class NetBackend : IAsyncDisposable
 
         _ = GrantDomain.RemoveFiles(_host, frontId);
         _ = EventDomain.RemoveFiles(_host, frontId);
-        _ = DeferredUnmapFrontend.RemoveFile(_host, frontId, (ushort)Device.BackendDomainId);
+        _ = DeferredUnmapFrontend.RemoveFile(_host, frontId, Device.BackendDomainId);
     }
 }

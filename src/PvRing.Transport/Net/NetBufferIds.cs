@@ -20,7 +20,7 @@ internal sealed class NetBufferIds
     private const byte Held = 3;
 
     private readonly GrantDomain _grants;
-    private readonly ushort _back;
+    private readonly int _back;
     private readonly NetGrantModes _mode;
     private readonly bool _readOnly;
     private readonly uint _firstFrame;
@@ -35,7 +35,7 @@ internal sealed class NetBufferIds
     private bool _flushOutstanding;
 
     /// <summary>Creates <paramref name="count"/> ids on frames from <paramref name="firstFrame"/>; persistent mode grants them all now.</summary>
-    public NetBufferIds(GrantDomain grants, ushort back, NetGrantModes mode, uint firstFrame, int count, bool readOnly, int flushAt)
+    public NetBufferIds(GrantDomain grants, int back, NetGrantModes mode, uint firstFrame, int count, bool readOnly, int flushAt)
     {
         _grants = grants;
         _back = back;

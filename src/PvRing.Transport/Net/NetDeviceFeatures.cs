@@ -50,7 +50,7 @@ public readonly record struct NetDeviceFeatures(
     /// Every feature on, with the largest order and every grant mode, and NUMA affinity; one queue (a count rather than a
     /// switch: offer more with <c>All with { Queues = n }</c>, as <see cref="NetBackendOptions"/> does by default).
     /// </summary>
-    public static NetDeviceFeatures All => new(RingFeatures.All, (int)XenBusFeatures.RingPageOrder.Limit, true, NetGrantModes.All, true, 1, true);
+    public static NetDeviceFeatures All => new(RingFeatures.All, (int)XenBusStandardFeatures.RingPageOrder.Limit, true, NetGrantModes.All, true, 1, true);
 
     /// <summary>
     /// The queues a back end offers by default: one per CPU this process may use, at most 16 (Linux netback offers one
@@ -73,7 +73,7 @@ public readonly record struct NetDeviceFeatures(
     public void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfNegative(RingPageOrder, nameof(RingPageOrder));
-        ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)RingPageOrder, XenBusFeatures.RingPageOrder.Limit, nameof(RingPageOrder));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)RingPageOrder, XenBusStandardFeatures.RingPageOrder.Limit, nameof(RingPageOrder));
         _ = Variant; // throws on unknown feature bits
         if (GrantModes == NetGrantModes.None || (GrantModes & ~NetGrantModes.All) != 0)
         {
@@ -111,23 +111,23 @@ public readonly record struct NetDeviceFeatures(
         }
 
         return new NetDeviceFeatures(
-            XenBusFeatures.RingVariantOf(negotiation, RingSlotKind.Network).Features,
-            (int)negotiation[XenBusFeatures.RingPageOrder],
+            XenBusStandardFeatures.RingVariantOf(negotiation, RingSlotKind.Network).Features,
+            (int)negotiation[XenBusStandardFeatures.RingPageOrder],
             negotiation.IsEnabled(NetifKeys.SplitEventChannels),
             mode == NetGrantModes.None ? NetGrantModes.Copy : mode,
             negotiation.IsEnabled(NetifKeys.ScatterGather),
-            (int)negotiation[XenBusFeatures.MultiQueue],
+            (int)negotiation[XenBusStandardFeatures.MultiQueue],
             negotiation.IsEnabled(NetifKeys.NumaAffinity));
     }
 
     /// <summary>The value of every netif feature: offers for a back end, wishes for a front end.</summary>
     internal Dictionary<XenBusFeature, uint> ToValues()
     {
-        var values = new Dictionary<XenBusFeature, uint>(XenBusFeatures.RingVariantValues(Variant))
+        var values = new Dictionary<XenBusFeature, uint>(XenBusStandardFeatures.RingVariantValues(Variant))
         {
             [NetifKeys.SplitEventChannels] = SplitEventChannels ? 1u : 0u,
             [NetifKeys.ScatterGather] = ScatterGather ? 1u : 0u,
-            [XenBusFeatures.MultiQueue] = (uint)Queues,
+            [XenBusStandardFeatures.MultiQueue] = (uint)Queues,
             [NetifKeys.NumaAffinity] = NumaAffinity ? 1u : 0u,
         };
         foreach ((NetGrantModes mode, XenBusFeature feature) in s_modeFeatures)

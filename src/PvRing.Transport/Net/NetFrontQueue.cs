@@ -57,7 +57,7 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
     private readonly NetQueueWaitOperation _receiveWait;
 
     private NetFrontQueue(
-        GrantDomain grants, ushort back, NetDeviceFeatures agreed, uint firstFrame, GrantedRing transmitGrant, GrantedRing receiveGrant,
+        GrantDomain grants, int back, NetDeviceFeatures agreed, uint firstFrame, GrantedRing transmitGrant, GrantedRing receiveGrant,
         EventChannel transmitChannel, EventChannel? receiveChannel, DeferredUnmapFrontend? flush)
     {
         _grants = grants;
@@ -374,12 +374,12 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
     /// <exception cref="ArgumentException">The directions are on two channels, or none is given.</exception>
     /// <exception cref="PeerGoneException">The peer's process is gone.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public ValueTask<RingWaitResult> WaitAsync(NetDirections directions, TimeSpan timeout, CancellationToken cancellationToken = default)
+    public ValueTask<EventWaitResult> WaitAsync(NetDirections directions, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         EventChannel channel = NetQueueWaiter.ChannelFor(directions, TransmitChannel, ReceiveChannel);
         return ((INetQueueWork)this).HasWork(directions)
-            ? new ValueTask<RingWaitResult>(RingWaitResult.WorkAvailable)
+            ? new ValueTask<EventWaitResult>(EventWaitResult.Signaled)
             : (channel == TransmitChannel ? _transmitWait : _receiveWait).StartAsync(directions, timeout, cancellationToken);
     }
 
@@ -512,7 +512,7 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
     /// <exception cref="ArgumentException">The directions are on two channels, or none is given.</exception>
     /// <exception cref="PeerGoneException">The back end's process is gone.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public RingWaitResult Wait<TWait>(NetDirections directions, TWait strategy, TimeSpan timeout, CancellationToken cancellationToken = default)
+    public EventWaitResult Wait<TWait>(NetDirections directions, TWait strategy, TimeSpan timeout, CancellationToken cancellationToken = default)
         where TWait : struct, IWaitStrategy
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
@@ -577,7 +577,7 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
     /// flush page in deferred unmap), and adds the queue's keys under its prefix (<see cref="NetifKeys.QueuePrefix"/>).
     /// </summary>
     internal static NetFrontQueue Create(
-        GrantDomain grants, EventDomain events, ushort back, NetDeviceFeatures agreed, uint firstFrame, int index, IDictionary<string, string> keys)
+        GrantDomain grants, EventDomain events, int back, NetDeviceFeatures agreed, uint firstFrame, int index, IDictionary<string, string> keys)
     {
         string prefix = NetifKeys.QueuePrefix(index, agreed.Queues);
         GrantedRing? transmitGrant = null;

@@ -3,7 +3,6 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using PvRing.Events;
-using PvRing.Rings;
 
 namespace PvRing.Transport;
 
@@ -43,7 +42,7 @@ internal static class NetQueueWaiter
 
     // The polling loop decides how soon a pump sees new work: compiled optimised at once rather than tiered up.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static RingWaitResult Wait<TWait>(INetQueueWork queue, NetDirections directions, EventChannel channel, TWait strategy, TimeSpan timeout, CancellationToken cancellationToken)
+    public static EventWaitResult Wait<TWait>(INetQueueWork queue, NetDirections directions, EventChannel channel, TWait strategy, TimeSpan timeout, CancellationToken cancellationToken)
         where TWait : struct, IWaitStrategy
     {
         long deadline = timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
@@ -51,7 +50,7 @@ internal static class NetQueueWaiter
         {
             if (queue.HasWork(directions))
             {
-                return RingWaitResult.WorkAvailable;
+                return EventWaitResult.Signaled;
             }
 
             if ((iteration & 1023) == 1023)
@@ -59,7 +58,7 @@ internal static class NetQueueWaiter
                 cancellationToken.ThrowIfCancellationRequested();
                 if (Stopwatch.GetTimestamp() >= deadline)
                 {
-                    return RingWaitResult.TimedOut;
+                    return EventWaitResult.TimedOut;
                 }
             }
 
@@ -74,31 +73,29 @@ internal static class NetQueueWaiter
         {
             if (queue.ArmAndCheck(directions))
             {
-                return RingWaitResult.WorkAvailable;
+                return EventWaitResult.Signaled;
             }
 
             long left = deadline == long.MaxValue ? -1 : deadline - Stopwatch.GetTimestamp();
             if (deadline != long.MaxValue && left <= 0)
             {
-                return RingWaitResult.TimedOut;
+                return EventWaitResult.TimedOut;
             }
 
             TimeSpan wait = left < 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds((double)left / Stopwatch.Frequency);
             EventWaitResult result = channel.Wait(sleep, wait, cancellationToken);
             if (queue.IsDisposed)
             {
-                return RingWaitResult.ChannelClosed;
+                return EventWaitResult.ChannelClosed;
             }
 
             if (result != EventWaitResult.Signaled)
             {
-                return queue.HasWork(directions) ? RingWaitResult.WorkAvailable
-                    : result == EventWaitResult.TimedOut ? RingWaitResult.TimedOut
-                    : RingWaitResult.ChannelClosed;
+                return queue.HasWork(directions) ? EventWaitResult.Signaled : result;
             }
         }
 
-        return RingWaitResult.ChannelClosed;
+        return EventWaitResult.ChannelClosed;
     }
 }
 
@@ -108,7 +105,7 @@ internal static class NetQueueWaiter
 /// already; the waiting path reuses this object (one per channel), so it allocates nothing either.
 /// </summary>
 internal sealed class NetQueueWaitOperation(INetQueueWork queue, EventChannel channel)
-    : NetWaitOperation<RingWaitResult>(queue, NetDirections.Both, channel)
+    : NetWaitOperation<EventWaitResult>(queue, NetDirections.Both, channel)
 {
     private readonly INetQueueWork _queue = queue;
 
@@ -116,16 +113,16 @@ internal sealed class NetQueueWaitOperation(INetQueueWork queue, EventChannel ch
 
     protected override bool PeerGone => false;
 
-    public ValueTask<RingWaitResult> StartAsync(NetDirections directions, TimeSpan timeout, CancellationToken cancellationToken) =>
+    public ValueTask<EventWaitResult> StartAsync(NetDirections directions, TimeSpan timeout, CancellationToken cancellationToken) =>
         new(this, Start(directions, timeout, cancellationToken));
 
-    protected override bool TryComplete(out RingWaitResult result)
+    protected override bool TryComplete(out EventWaitResult result)
     {
-        result = RingWaitResult.WorkAvailable;
+        result = EventWaitResult.Signaled;
         return _queue.HasWork(Directions);
     }
 
-    protected override RingWaitResult OnEnd() => RingWaitResult.ChannelClosed;
+    protected override EventWaitResult OnEnd() => EventWaitResult.ChannelClosed;
 
-    protected override RingWaitResult OnTimeout() => RingWaitResult.TimedOut;
+    protected override EventWaitResult OnTimeout() => EventWaitResult.TimedOut;
 }

@@ -7,7 +7,7 @@ namespace PvRing.Transport;
 /// <summary>
 /// The netif device's own store keys and features (Linux netfront/netback names where Linux has them): the per-direction
 /// ring prefixes, the split event channel keys, scatter-gather and the grant modes of the hackathon items F, G, J and the
-/// frontend-driven TLB flush. The generic ring features (<see cref="XenBusFeatures.Ring"/>) come from the bus.
+/// frontend-driven TLB flush. The generic ring features (<see cref="XenBusStandardFeatures.Ring"/>) come from the bus.
 /// </summary>
 public static class NetifKeys
 {
@@ -62,5 +62,5 @@ public static class NetifKeys
 
     /// <summary>Every feature a net device negotiates: the bus's ring features and multiqueue, and the netif ones above.</summary>
     public static IReadOnlyList<XenBusFeature> All { get; } =
-        [.. XenBusFeatures.Ring, XenBusFeatures.MultiQueue, SplitEventChannels, ScatterGather, GrantMap, Persistent, DirectMap, DeferredUnmap, NumaAffinity];
+        [.. XenBusStandardFeatures.Ring, XenBusStandardFeatures.MultiQueue, SplitEventChannels, ScatterGather, GrantMap, Persistent, DirectMap, DeferredUnmap, NumaAffinity];
 }

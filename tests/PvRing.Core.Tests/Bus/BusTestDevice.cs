@@ -12,7 +12,7 @@ internal sealed class BusTestDevice : IAsyncDisposable
     public static readonly XenBusOptions Options = new() { Timeout = StoreTestHost.Timeout };
 
     /// <summary>The bus's generic features and the netif ones, looked up by name in the tests.</summary>
-    public static readonly IReadOnlyList<XenBusFeature> KnownFeatures = [.. XenBusFeatures.Generic, .. PvRing.Transport.NetifKeys.All.Except(XenBusFeatures.Generic)];
+    public static readonly IReadOnlyList<XenBusFeature> KnownFeatures = [.. XenBusStandardFeatures.Generic, .. PvRing.Transport.NetifKeys.All.Except(XenBusStandardFeatures.Generic)];
 
     private BusTestDevice(StoreTestHost host, XenStoreClient back, XenStoreClient front, XenBusDevice device)
     {

@@ -55,7 +55,7 @@ public sealed class XenBusInvalidChoiceTests
     public async Task ConnectAsync_BackRefusesChoice_FrontThrowsWithBackError()
     {
         await using BusTestDevice setup = await BusTestDevice.CreateAsync();
-        var back = new XenBusBackend(setup.Back, setup.Device, new Dictionary<XenBusFeature, uint> { [XenBusFeatures.RingPageOrder] = 2 }, BusTestDevice.Options);
+        var back = new XenBusBackend(setup.Back, setup.Device, new Dictionary<XenBusFeature, uint> { [XenBusStandardFeatures.RingPageOrder] = 2 }, BusTestDevice.Options);
         Task<XenBusNegotiation> backDone = back.ConnectAsync(StoreTestHost.Bounded());
 
         // A front end whose transport keys override its own choice with one above the offer.

@@ -13,9 +13,9 @@ public sealed class XenBusNegotiationTests
     {
         // -1 means "not written": the back end does not advertise, or the front end has no preference.
         var data = new TheoryData<string, int, int, uint>();
-        Add(data, XenBusFeatures.RingPageOrder, [-1, 0, 2, 4], [-1, 0, 1, 4]);
-        Add(data, XenBusFeatures.SplitRings, [-1, 0, 1], [-1, 0, 1]);
-        Add(data, XenBusFeatures.MultiQueue, [-1, 1, 4], [-1, 1, 2, 8]);
+        Add(data, XenBusStandardFeatures.RingPageOrder, [-1, 0, 2, 4], [-1, 0, 1, 4]);
+        Add(data, XenBusStandardFeatures.SplitRings, [-1, 0, 1], [-1, 0, 1]);
+        Add(data, XenBusStandardFeatures.MultiQueue, [-1, 1, 4], [-1, 1, 2, 8]);
         return data;
     }
 
@@ -48,23 +48,23 @@ public sealed class XenBusNegotiationTests
         await using BusTestDevice setup = await BusTestDevice.CreateAsync();
         var back = new XenBusBackend(setup.Back, setup.Device, new Dictionary<XenBusFeature, uint>
         {
-            [XenBusFeatures.RingPageOrder] = 3,
-            [XenBusFeatures.SplitRings] = 1,
-            [XenBusFeatures.MultiQueue] = 4,
+            [XenBusStandardFeatures.RingPageOrder] = 3,
+            [XenBusStandardFeatures.SplitRings] = 1,
+            [XenBusStandardFeatures.MultiQueue] = 4,
         }, BusTestDevice.Options);
         var front = new XenBusFrontend(setup.Front, setup.Device, new Dictionary<XenBusFeature, uint>
         {
-            [XenBusFeatures.RingPageOrder] = 4,
-            [XenBusFeatures.SplitRings] = 1,
-            [XenBusFeatures.MultiQueue] = 2,
+            [XenBusStandardFeatures.RingPageOrder] = 4,
+            [XenBusStandardFeatures.SplitRings] = 1,
+            [XenBusStandardFeatures.MultiQueue] = 2,
         }, BusTestDevice.Options);
 
         Task<XenBusNegotiation> backDone = back.ConnectAsync(StoreTestHost.Bounded());
         XenBusNegotiation result = await front.ConnectAsync(BusTestDevice.RingKeys, StoreTestHost.Bounded());
         await backDone;
-        Assert.Equal(3u, result[XenBusFeatures.RingPageOrder]);
-        Assert.True(result.IsEnabled(XenBusFeatures.SplitRings));
-        Assert.Equal(2u, result[XenBusFeatures.MultiQueue]);
+        Assert.Equal(3u, result[XenBusStandardFeatures.RingPageOrder]);
+        Assert.True(result.IsEnabled(XenBusStandardFeatures.SplitRings));
+        Assert.Equal(2u, result[XenBusStandardFeatures.MultiQueue]);
     }
 
     [Fact]

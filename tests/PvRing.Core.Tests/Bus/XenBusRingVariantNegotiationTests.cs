@@ -34,7 +34,7 @@ public sealed class XenBusRingVariantNegotiationTests
         {
             for (int wantedOrder = 0; wantedOrder <= 4; wantedOrder++)
             {
-                RingVariant result = XenBusFeatures.NegotiateRingVariant(new RingVariant(offered, maxOrder), new RingVariant(wanted, wantedOrder));
+                RingVariant result = XenBusStandardFeatures.NegotiateRingVariant(new RingVariant(offered, maxOrder), new RingVariant(wanted, wantedOrder));
                 Assert.Equal(offered & wanted, result.Features);
                 Assert.Equal(Math.Min(maxOrder, wantedOrder), result.Order);
                 Assert.Equal(RingSlotKind.Network, result.SlotKind);
@@ -44,19 +44,19 @@ public sealed class XenBusRingVariantNegotiationTests
 
     [Fact]
     public void NegotiateRingVariant_DifferentSlotKinds_Throws() =>
-        Assert.Throws<ArgumentException>(() => XenBusFeatures.NegotiateRingVariant(
+        Assert.Throws<ArgumentException>(() => XenBusStandardFeatures.NegotiateRingVariant(
             new RingVariant(RingFeatures.All, 0, RingSlotKind.Block), new RingVariant(RingFeatures.All, 0, RingSlotKind.Network)));
 
     [Fact]
     public void RingVariantValues_AllFeatures_KeysAndOrder()
     {
-        IReadOnlyDictionary<XenBusFeature, uint> values = XenBusFeatures.RingVariantValues(new RingVariant(RingFeatures.SplitIndexes | RingFeatures.SplitRings, 3));
-        Assert.Equal(1u, values[XenBusFeatures.SplitIndexes]);
-        Assert.Equal(0u, values[XenBusFeatures.AlignSlot]);
-        Assert.Equal(1u, values[XenBusFeatures.SplitRings]);
-        Assert.Equal(3u, values[XenBusFeatures.RingPageOrder]);
-        Assert.Equal(["feature-split-indexes", "feature-align-slot", "feature-split-rings"], new[] { XenBusFeatures.SplitIndexes, XenBusFeatures.AlignSlot, XenBusFeatures.SplitRings }.Select(f => f.OfferKey));
-        Assert.Throws<ArgumentOutOfRangeException>(() => XenBusFeatures.RingVariantValues(new RingVariant(RingFeatures.None, 5)));
+        IReadOnlyDictionary<XenBusFeature, uint> values = XenBusStandardFeatures.RingVariantValues(new RingVariant(RingFeatures.SplitIndexes | RingFeatures.SplitRings, 3));
+        Assert.Equal(1u, values[XenBusStandardFeatures.SplitIndexes]);
+        Assert.Equal(0u, values[XenBusStandardFeatures.AlignSlot]);
+        Assert.Equal(1u, values[XenBusStandardFeatures.SplitRings]);
+        Assert.Equal(3u, values[XenBusStandardFeatures.RingPageOrder]);
+        Assert.Equal(["feature-split-indexes", "feature-align-slot", "feature-split-rings"], new[] { XenBusStandardFeatures.SplitIndexes, XenBusStandardFeatures.AlignSlot, XenBusStandardFeatures.SplitRings }.Select(f => f.OfferKey));
+        Assert.Throws<ArgumentOutOfRangeException>(() => XenBusStandardFeatures.RingVariantValues(new RingVariant(RingFeatures.None, 5)));
     }
 
     [Theory]
@@ -66,17 +66,17 @@ public sealed class XenBusRingVariantNegotiationTests
         var offer = new RingVariant(offered, 4, RingSlotKind.Block);
         var wish = new RingVariant(wanted, 2, RingSlotKind.Block);
         await using BusTestDevice setup = await BusTestDevice.CreateAsync();
-        var back = new XenBusBackend(setup.Back, setup.Device, XenBusFeatures.RingVariantValues(offer), BusTestDevice.Options);
-        var front = new XenBusFrontend(setup.Front, setup.Device, XenBusFeatures.RingVariantValues(wish), BusTestDevice.Options);
+        var back = new XenBusBackend(setup.Back, setup.Device, XenBusStandardFeatures.RingVariantValues(offer), BusTestDevice.Options);
+        var front = new XenBusFrontend(setup.Front, setup.Device, XenBusStandardFeatures.RingVariantValues(wish), BusTestDevice.Options);
 
         Task<XenBusNegotiation> backDone = back.ConnectAsync(StoreTestHost.Bounded());
         XenBusNegotiation frontResult = await front.ConnectAsync(BusTestDevice.RingKeys, StoreTestHost.Bounded());
         XenBusNegotiation backResult = await backDone;
 
-        RingVariant expected = XenBusFeatures.NegotiateRingVariant(offer, wish);
+        RingVariant expected = XenBusStandardFeatures.NegotiateRingVariant(offer, wish);
         Assert.Equal(new RingVariant(offered & wanted, 2, RingSlotKind.Block), expected);
-        Assert.Equal(expected, XenBusFeatures.RingVariantOf(frontResult, RingSlotKind.Block));
-        Assert.Equal(expected, XenBusFeatures.RingVariantOf(backResult, RingSlotKind.Block));
+        Assert.Equal(expected, XenBusStandardFeatures.RingVariantOf(frontResult, RingSlotKind.Block));
+        Assert.Equal(expected, XenBusStandardFeatures.RingVariantOf(backResult, RingSlotKind.Block));
         Assert.Equal(((offered & RingFeatures.SplitRings) != 0) ? "1" : "0", await setup.Back.ReadAsync($"{setup.Device.BackendPath}/feature-split-rings", StoreTestHost.Bounded()));
         Assert.Equal(((offered & wanted & RingFeatures.SplitIndexes) != 0) ? "1" : "0", await setup.Back.ReadAsync($"{setup.Device.FrontendPath}/feature-split-indexes", StoreTestHost.Bounded()));
     }
@@ -91,6 +91,6 @@ public sealed class XenBusRingVariantNegotiationTests
         XenBusNegotiation frontResult = await front.ConnectAsync(BusTestDevice.RingKeys, StoreTestHost.Bounded());
         await backDone;
 
-        Assert.Equal(RingVariant.Classic(), XenBusFeatures.RingVariantOf(frontResult, RingSlotKind.Network));
+        Assert.Equal(RingVariant.Classic(), XenBusStandardFeatures.RingVariantOf(frontResult, RingSlotKind.Network));
     }
 }

@@ -1,5 +1,6 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
+using PvRing.Core.Tests.Infrastructure;
 using PvRing.Events;
 
 namespace PvRing.Core.Tests.Events;
@@ -9,7 +10,7 @@ internal sealed class ChannelPair : IDisposable
 {
     internal static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
 
-    private readonly TemporaryHost _host = new();
+    private readonly TempHost _host = new();
 
     internal ChannelPair(EventDomainOptions? options = null)
     {

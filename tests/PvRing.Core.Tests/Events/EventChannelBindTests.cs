@@ -1,5 +1,6 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
+using PvRing.Core.Tests.Infrastructure;
 using PvRing.Events;
 
 namespace PvRing.Core.Tests.Events;
@@ -27,7 +28,7 @@ public sealed class EventChannelBindTests
     [Fact]
     public void BindInterdomain_PortReservedForAnotherDomain_Throws()
     {
-        using var host = new TemporaryHost();
+        using var host = new TempHost();
         using EventDomain front = EventDomain.Create(host.Host, 1);
         using EventDomain intruder = EventDomain.Create(host.Host, 3);
         using EventChannel forTwo = front.AllocateUnbound(2);
@@ -38,7 +39,7 @@ public sealed class EventChannelBindTests
     [Fact]
     public void BindInterdomain_PeerDomainReplacedByANewPage_BindsTheNewPage()
     {
-        using var host = new TemporaryHost();
+        using var host = new TempHost();
         using EventDomain back = EventDomain.Create(host.Host, 0);
         EventDomain first = EventDomain.Create(host.Host, 1);
         EventChannel firstChannel = first.AllocateUnbound(0);
@@ -58,7 +59,7 @@ public sealed class EventChannelBindTests
     [Fact]
     public void Create_DomainInUseByLiveProcess_Throws()
     {
-        using var host = new TemporaryHost();
+        using var host = new TempHost();
         using EventDomain first = EventDomain.Create(host.Host, 5);
         Assert.Throws<PvRingException>(() => EventDomain.Create(host.Host, 5));
     }
@@ -66,7 +67,7 @@ public sealed class EventChannelBindTests
     [Fact]
     public void Create_InvalidOptions_ThrowsNamingTheOption()
     {
-        using var host = new TemporaryHost();
+        using var host = new TempHost();
         ArgumentOutOfRangeException e = Assert.Throws<ArgumentOutOfRangeException>(
             () => EventDomain.Create(host.Host, 1, new EventDomainOptions { PeerCheckInterval = TimeSpan.Zero }));
         Assert.Equal("PeerCheckInterval", e.ParamName);

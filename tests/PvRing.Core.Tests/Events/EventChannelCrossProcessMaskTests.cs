@@ -1,5 +1,6 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
+using PvRing.Core.Tests.Infrastructure;
 using PvRing.Events;
 
 namespace PvRing.Core.Tests.Events;
@@ -9,11 +10,11 @@ public sealed class EventChannelCrossProcessMaskTests
     [Fact]
     public void Notify_PeerBurstWhileMasked_OneEventOnUnmask()
     {
-        using var host = new TemporaryHost();
+        using var host = new TempHost();
         using EventDomain domain = EventDomain.Create(host.Host, 1);
         using EventChannel channel = domain.AllocateUnbound(2);
         channel.Mask();
-        using PeerProcess peer = CrossProcess.StartPeer(host, channel, "burst", count: 1000);
+        using ChildProcess peer = CrossProcess.StartPeer(host, channel, "burst", count: 1000);
         Assert.Equal("ready", peer.ReadLine(CrossProcess.Bound));
         Assert.Equal("sent 1000 999", peer.ReadLine(CrossProcess.Bound));
 

@@ -1,6 +1,7 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
 using System.Globalization;
+using PvRing.Core.Tests.Infrastructure;
 using PvRing.Events;
 
 namespace PvRing.Core.Tests.Events;
@@ -10,7 +11,7 @@ internal static class CrossProcess
 {
     internal static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
 
-    internal static PeerProcess StartPeer(TemporaryHost host, EventChannel unbound, string mode, int count = 1, int seed = 1) =>
-        new("event", mode, host.Host.Path, "2", "1", unbound.Port.ToString(CultureInfo.InvariantCulture),
+    internal static ChildProcess StartPeer(TempHost host, EventChannel unbound, string mode, int count = 1, int seed = 1) =>
+        ChildProcess.StartPeer("event", mode, host.Host.Path, "2", "1", unbound.Port.ToString(CultureInfo.InvariantCulture),
             count.ToString(CultureInfo.InvariantCulture), seed.ToString(CultureInfo.InvariantCulture));
 }

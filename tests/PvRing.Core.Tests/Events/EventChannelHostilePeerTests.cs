@@ -1,5 +1,6 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
+using PvRing.Core.Tests.Infrastructure;
 using PvRing.Events;
 
 namespace PvRing.Core.Tests.Events;
@@ -27,7 +28,7 @@ public sealed unsafe class EventChannelHostilePeerTests
     [Fact]
     public void BindInterdomain_PeerPageWithBadMagic_ThrowsProtocolException()
     {
-        using var host = new TemporaryHost();
+        using var host = new TempHost();
         using (PvRing.Memory.SharedMemoryFile bogus = host.Host.CreateFile("evtchn-9", 20480))
         {
             bogus.GetSpan(0, 4).Fill(0x41);

@@ -1,5 +1,6 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
+using PvRing.Core.Tests.Infrastructure;
 using PvRing.Events;
 
 namespace PvRing.Core.Tests.Events;
@@ -9,10 +10,10 @@ public sealed class EventChannelIdleCpuTests
     [Fact]
     public void Wait_PeerSleepsForOneSecond_UsesAlmostNoCpu()
     {
-        using var host = new TemporaryHost();
+        using var host = new TempHost();
         using EventDomain domain = EventDomain.Create(host.Host, 1);
         using EventChannel channel = domain.AllocateUnbound(2);
-        using PeerProcess peer = CrossProcess.StartPeer(host, channel, "idle");
+        using ChildProcess peer = CrossProcess.StartPeer(host, channel, "idle");
         Assert.Equal("ready", peer.ReadLine(CrossProcess.Bound));
 
         // Let the peer finish its spin phase and start-up work before measuring.

@@ -1,5 +1,6 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
+using PvRing.Core.Tests.Infrastructure;
 using PvRing.Events;
 
 namespace PvRing.Core.Tests.Events;
@@ -9,10 +10,10 @@ public sealed class EventChannelPeerDeathTests
     [Fact]
     public async Task Wait_PeerKilledWhileSleeping_ThrowsPeerGone()
     {
-        using var host = new TemporaryHost();
+        using var host = new TempHost();
         using EventDomain domain = EventDomain.Create(host.Host, 1);
         using EventChannel channel = domain.AllocateUnbound(2);
-        using PeerProcess peer = CrossProcess.StartPeer(host, channel, "hold");
+        using ChildProcess peer = CrossProcess.StartPeer(host, channel, "hold");
         Assert.Equal("ready", peer.ReadLine(CrossProcess.Bound));
         int pid = peer.Id;
         var waiter = Task.Run(() => channel.Wait(CrossProcess.Bound));
@@ -26,10 +27,10 @@ public sealed class EventChannelPeerDeathTests
     [Fact]
     public async Task WaitAsync_PeerKilled_ThrowsPeerGone()
     {
-        using var host = new TemporaryHost();
+        using var host = new TempHost();
         using EventDomain domain = EventDomain.Create(host.Host, 1);
         using EventChannel channel = domain.AllocateUnbound(2);
-        using PeerProcess peer = CrossProcess.StartPeer(host, channel, "hold");
+        using ChildProcess peer = CrossProcess.StartPeer(host, channel, "hold");
         Assert.Equal("ready", peer.ReadLine(CrossProcess.Bound));
 
         // The allocating side learns the peer's page on first use; a short wait attaches it.

@@ -1,5 +1,6 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
+using PvRing.Core.Tests.Infrastructure;
 using PvRing.Events;
 
 using PvRing.TestPeer;
@@ -13,10 +14,10 @@ public sealed class EventChannelStressTests
     public void Notify_MillionRoundTripsAcrossProcessesWithRandomDelays_NoWakeUpLost()
     {
         const int RoundTrips = 1_000_000;
-        using var host = new TemporaryHost();
+        using var host = new TempHost();
         using EventDomain domain = EventDomain.Create(host.Host, 1);
         using EventChannel channel = domain.AllocateUnbound(2);
-        using PeerProcess peer = CrossProcess.StartPeer(host, channel, "pong", RoundTrips, seed: 7);
+        using ChildProcess peer = CrossProcess.StartPeer(host, channel, "pong", RoundTrips, seed: 7);
         Assert.Equal("ready", peer.ReadLine(CrossProcess.Bound));
 
         var random = new Random(11);

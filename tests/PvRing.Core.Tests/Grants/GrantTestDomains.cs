@@ -8,8 +8,8 @@ namespace PvRing.Core.Tests.Grants;
 /// <summary>A front (domain 1) with its memory and a back (domain 0) that opened it, in one process.</summary>
 internal sealed class GrantTestDomains : IDisposable
 {
-    public const ushort FrontId = 1;
-    public const ushort BackId = 0;
+    public const int FrontId = 1;
+    public const int BackId = 0;
 
     public GrantTestDomains(int arenaFrames = 16, int tablePages = 1)
     {

@@ -1,18 +1,22 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
+using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using System.Text;
 
 namespace PvRing.Core.Tests.Infrastructure;
 
 /// <summary>
 /// A real second process for cross-process tests: started with redirected output, always bounded by a
-/// timeout, killed (with its whole tree) if it outlives the test.
+/// timeout, killed (with its whole tree) if it outlives the test. Its stdout can also be read line by line
+/// (<see cref="ReadLine"/>), for peers that report their progress.
 /// </summary>
 public sealed class ChildProcess : IDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _output = new();
+    private readonly BlockingCollection<string> _lines = [];
 
     private ChildProcess(Process process)
     {
@@ -51,7 +55,7 @@ public sealed class ChildProcess : IDisposable
 
         var process = new Process { StartInfo = info };
         var child = new ChildProcess(process);
-        process.OutputDataReceived += (_, e) => child.Append(e.Data);
+        process.OutputDataReceived += (_, e) => child.AppendLine(e.Data);
         process.ErrorDataReceived += (_, e) => child.Append(e.Data);
         process.Start();
         process.BeginOutputReadLine();
@@ -70,6 +74,25 @@ public sealed class ChildProcess : IDisposable
     /// <summary>Starts the test peer in the given role.</summary>
     public static ChildProcess StartPeer(string verb, params string[] arguments) =>
         StartDotnet("PvRing.TestPeer", [verb, .. arguments]);
+
+    /// <summary>Reads the next line the process wrote to stdout, failing the test if none comes in time.</summary>
+    public string ReadLine(TimeSpan timeout)
+    {
+        if (!_lines.TryTake(out string? line, timeout))
+        {
+            Assert.Fail($"The process printed no line within {timeout}: exited={_process.HasExited}. Output:\n{Output}");
+        }
+
+        return line;
+    }
+
+    /// <summary>The process's user plus system CPU time in clock ticks, from /proc/&lt;pid&gt;/stat fields 14 and 15.</summary>
+    public long CpuTicks()
+    {
+        string stat = File.ReadAllText($"/proc/{_process.Id}/stat");
+        string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+    }
 
     /// <summary>Waits for exit, at most <paramref name="timeout"/>; a process still running is killed and the test fails.</summary>
     public int WaitForExit(TimeSpan timeout)
@@ -111,7 +134,20 @@ public sealed class ChildProcess : IDisposable
             Kill();
         }
 
+        // _lines stays undisposed: the output reader may still hand it the end of the stream after the kill.
         _process.Dispose();
+    }
+
+    private void AppendLine(string? line)
+    {
+        if (line is null)
+        {
+            _lines.CompleteAdding();
+            return;
+        }
+
+        _lines.Add(line);
+        Append(line);
     }
 
     private void Append(string? line)

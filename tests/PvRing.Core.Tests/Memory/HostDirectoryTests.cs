@@ -172,7 +172,7 @@ public sealed class HostDirectoryTests
     {
         using var host = new TempHost();
         SharedMemoryFile file = host.Host.CreateFile("ring", 4096);
-        using var front = FrontRing<NetifTxRequest, NetifTxResponse>.Initialize(file, 0);
+        using var front = FrontRing<NetifTxRequest, NetifTxResponse>.Initialize(file, RingVariant.Classic(0));
         file.Dispose();
 
         front.ProduceRequest(new NetifTxRequest { Id = 1 });
@@ -184,11 +184,11 @@ public sealed class HostDirectoryTests
     public void RingFileCreate_NameTaken_ThrowsAndLeavesNoTemporary()
     {
         using var host = new TempHost();
-        using (RingFile.Create<NetifTxRequest, NetifTxResponse>(host.Host, "ring", 0))
+        using (RingFile.Create<NetifTxRequest, NetifTxResponse>(host.Host, "ring", RingVariant.Classic(0)))
         {
         }
 
-        Assert.Throws<PvRingException>(() => RingFile.Create<NetifTxRequest, NetifTxResponse>(host.Host, "ring", 0));
+        Assert.Throws<PvRingException>(() => RingFile.Create<NetifTxRequest, NetifTxResponse>(host.Host, "ring", RingVariant.Classic(0)));
         Assert.Equal(new[] { "ring" }, Directory.GetFiles(host.Path).Select(Path.GetFileName));
     }
 }

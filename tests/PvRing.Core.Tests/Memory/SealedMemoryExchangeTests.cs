@@ -214,9 +214,9 @@ public sealed class SealedMemoryExchangeTests
     [InlineData("arena-1-2", 0, false, 0)]
     [InlineData("arena--1", 0, false, 0)]
     [InlineData("ring-1", 0, false, 0)]
-    public void TryGetOwnerDomain_Names_OnlyTheDomainsOwn(string name, ushort receiver, bool valid, ushort owner)
+    public void TryGetOwnerDomain_Names_OnlyTheDomainsOwn(string name, int receiver, bool valid, int owner)
     {
-        Assert.Equal(valid, SealedMemory.TryGetOwnerDomain(name, receiver, out ushort found));
+        Assert.Equal(valid, SealedMemory.TryGetOwnerDomain(name, receiver, out int found));
         if (valid)
         {
             Assert.Equal(owner, found);

@@ -1,5 +1,6 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
+using PvRing.Core.Tests.Infrastructure;
 using PvRing.Protocols.Netif;
 using PvRing.Rings;
 
@@ -16,7 +17,7 @@ public sealed class BackRingTests
         pair.Front.PushRequests();
         byte[] before = new ReadOnlySpan<byte>(pair.Raw.Pointer, 4096).ToArray();
 
-        using var second = BackRing<NetifTxRequest, NetifTxResponse>.Attach(pair.Raw, 0);
+        using var second = BackRing<NetifTxRequest, NetifTxResponse>.Attach(pair.Raw, RingVariant.Classic(0));
 
         Assert.Equal(before, new ReadOnlySpan<byte>(pair.Raw.Pointer, 4096).ToArray());
         Assert.Equal(1, second.UnconsumedRequests);
@@ -113,7 +114,7 @@ public sealed class BackRingTests
         pair.Back.ProduceResponse(default);
         pair.Back.PushResponses();
 
-        using var restarted = BackRing<NetifTxRequest, NetifTxResponse>.Reattach(pair.Raw, 0);
+        using var restarted = BackRing<NetifTxRequest, NetifTxResponse>.Reattach(pair.Raw, RingVariant.Classic(0));
         Assert.Equal(1u, restarted.RequestConsumer);
         Assert.Equal(2, restarted.UnconsumedRequests);
     }

@@ -1,5 +1,6 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
+using PvRing.Core.Tests.Infrastructure;
 using PvRing.Protocols.Netif;
 using PvRing.Rings;
 
@@ -15,7 +16,7 @@ public sealed class FrontRingTests
         using PvRing.Memory.SharedMemoryFile memory = host.Host.CreateFile("dirty", 4096);
         new Span<byte>(memory.Pointer, 4096).Fill(0xA5);
 
-        using var front = FrontRing<NetifTxRequest, NetifTxResponse>.Initialize(memory, 0);
+        using var front = FrontRing<NetifTxRequest, NetifTxResponse>.Initialize(memory, RingVariant.Classic(0));
 
         var header = new ReadOnlySpan<byte>(memory.Pointer, SharedRingLayout.HeaderSize);
         Assert.Equal(0u, BitConverter.ToUInt32(header[0..4]));

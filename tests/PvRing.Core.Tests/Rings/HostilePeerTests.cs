@@ -1,5 +1,6 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
+using PvRing.Core.Tests.Infrastructure;
 using PvRing.Protocols.Netif;
 using PvRing.Rings;
 
@@ -69,6 +70,6 @@ public sealed class HostilePeerTests
     {
         using var pair = new RingPair<NetifTxRequest, NetifTxResponse>();
         pair.RequestProducer = 1000;
-        Assert.Throws<PvRingProtocolException>(() => BackRing<NetifTxRequest, NetifTxResponse>.Reattach(pair.Raw, 0));
+        Assert.Throws<PvRingProtocolException>(() => BackRing<NetifTxRequest, NetifTxResponse>.Reattach(pair.Raw, RingVariant.Classic(0)));
     }
 }

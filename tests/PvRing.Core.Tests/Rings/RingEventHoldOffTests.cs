@@ -45,8 +45,8 @@ public sealed class RingEventHoldOffTests
 
             if (!progress && got == 0)
             {
-                RingWaitResult result = front.WaitForResponses(session.Channel, new SpinThenBlockWait(), RingEventSession.Bound, CancellationToken.None);
-                Assert.True(result == RingWaitResult.WorkAvailable, $"wait ended with {result} after {received} of {Total}");
+                EventWaitResult result = front.WaitForResponses(session.Channel, new SpinThenBlockWait(), RingEventSession.Bound, CancellationToken.None);
+                Assert.True(result == EventWaitResult.Signaled, $"wait ended with {result} after {received} of {Total}");
             }
         }
 

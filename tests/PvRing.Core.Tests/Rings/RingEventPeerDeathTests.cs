@@ -1,7 +1,6 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
 using PvRing.Events;
-using PvRing.Rings;
 
 namespace PvRing.Core.Tests.Rings;
 
@@ -24,7 +23,7 @@ public sealed class RingEventPeerDeathTests
     public async Task WaitForResponsesAsync_PeerKilledWhileWaiting_ThrowsPeerGone()
     {
         using var session = new RingEventSession("hold", order: 0, count: 0);
-        ValueTask<RingWaitResult> wait = session.Front.WaitForResponsesAsync(session.Channel, RingEventSession.Bound, CancellationToken.None);
+        ValueTask<EventWaitResult> wait = session.Front.WaitForResponsesAsync(session.Channel, RingEventSession.Bound, CancellationToken.None);
         Assert.False(wait.IsCompleted, "an empty ring must not complete the wait");
         session.Peer.Kill();
         await Assert.ThrowsAsync<PeerGoneException>(() => wait.AsTask().WaitAsync(RingEventSession.Bound));
@@ -34,8 +33,8 @@ public sealed class RingEventPeerDeathTests
     public void WaitForResponses_PeerAlive_TimesOutWithoutWork()
     {
         using var session = new RingEventSession("hold", order: 0, count: 0);
-        RingWaitResult result = session.Front.WaitForResponses(session.Channel, default(SpinThenBlockWait), TimeSpan.FromMilliseconds(300), CancellationToken.None);
-        Assert.Equal(RingWaitResult.TimedOut, result);
+        EventWaitResult result = session.Front.WaitForResponses(session.Channel, default(SpinThenBlockWait), TimeSpan.FromMilliseconds(300), CancellationToken.None);
+        Assert.Equal(EventWaitResult.TimedOut, result);
         Assert.True(session.Channel.Counters.Blocks > 0, "a dry ring with a blocking strategy must sleep");
     }
 }

@@ -32,8 +32,8 @@ public sealed class RingEventPingPongTests
             }
 
             // default(SpinThenBlockWait): no spin phase, straight to final check and sleep.
-            RingWaitResult result = front.WaitForResponses(session.Channel, default(SpinThenBlockWait), s_perWait, CancellationToken.None);
-            Assert.True(result == RingWaitResult.WorkAvailable, $"round trip {i}: wait ended with {result}; counters {session.Channel.Counters}");
+            EventWaitResult result = front.WaitForResponses(session.Channel, default(SpinThenBlockWait), s_perWait, CancellationToken.None);
+            Assert.True(result == EventWaitResult.Signaled, $"round trip {i}: wait ended with {result}; counters {session.Channel.Counters}");
             Assert.True(front.TryConsumeResponse(out SequencedResponse response));
             RingEventSession.AssertAnswers(i, response);
         }
@@ -60,8 +60,8 @@ public sealed class RingEventPingPongTests
                 session.Channel.Notify();
             }
 
-            RingWaitResult result = await front.WaitForResponsesAsync(session.Channel, s_perWait, CancellationToken.None);
-            Assert.True(result == RingWaitResult.WorkAvailable, $"round trip {i}: wait ended with {result}; counters {session.Channel.Counters}");
+            EventWaitResult result = await front.WaitForResponsesAsync(session.Channel, s_perWait, CancellationToken.None);
+            Assert.True(result == EventWaitResult.Signaled, $"round trip {i}: wait ended with {result}; counters {session.Channel.Counters}");
             Assert.True(front.TryConsumeResponse(out SequencedResponse response));
             RingEventSession.AssertAnswers(i, response);
         }

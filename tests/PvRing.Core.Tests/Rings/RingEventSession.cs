@@ -1,7 +1,7 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
 using System.Globalization;
-using PvRing.Core.Tests.Events;
+using PvRing.Core.Tests.Infrastructure;
 using PvRing.Events;
 using PvRing.Rings;
 using PvRing.TestPeer;
@@ -16,16 +16,16 @@ internal sealed class RingEventSession : IDisposable
 {
     internal static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
 
-    private readonly TemporaryHost _host = new();
+    private readonly TempHost _host = new();
     private readonly EventDomain _domain;
 
     internal RingEventSession(string mode, int order, long count)
     {
         _domain = EventDomain.Create(_host.Host, 1);
         Channel = _domain.AllocateUnbound(0);
-        Front = RingFile.Create<SequencedRequest, SequencedResponse>(_host.Host, "ring", order);
+        Front = RingFile.Create<SequencedRequest, SequencedResponse>(_host.Host, "ring", RingVariant.Classic(order));
         Front.Notifier = Channel;
-        Peer = new PeerProcess(
+        Peer = ChildProcess.StartPeer(
             "ring-events", mode, _host.Host.Path, "ring", "1", Channel.Port.ToString(CultureInfo.InvariantCulture),
             count.ToString(CultureInfo.InvariantCulture), Bound.TotalSeconds.ToString(CultureInfo.InvariantCulture));
         Assert.Equal("ready", Peer.ReadLine(Bound));
@@ -35,7 +35,7 @@ internal sealed class RingEventSession : IDisposable
 
     internal FrontRing<SequencedRequest, SequencedResponse> Front { get; }
 
-    internal PeerProcess Peer { get; }
+    internal ChildProcess Peer { get; }
 
     internal static SequencedRequest Request(ulong sequence) => new() { Sequence = sequence, Payload = sequence * 7 + 3 };
 

@@ -2,7 +2,7 @@
 
 using System.Buffers.Binary;
 using System.Globalization;
-using PvRing.Core.Tests.Events;
+using PvRing.Core.Tests.Infrastructure;
 using PvRing.Events;
 using PvRing.Rings;
 using PvRing.TestPeer;
@@ -23,12 +23,12 @@ public sealed class RingFileTruncationTests
     [InlineData("serve-async", 0L)]
     public void WaitForRequests_PeerTruncatesTheRingFileWhileAsleep_ClearErrorNotSigbus(string mode, long truncatedLength)
     {
-        using var host = new TemporaryHost();
+        using var host = new TempHost();
         using EventDomain domain = EventDomain.Create(host.Host, 1);
         using EventChannel channel = domain.AllocateUnbound(0);
-        using FrontRing<SequencedRequest, SequencedResponse> front = RingFile.Create<SequencedRequest, SequencedResponse>(host.Host, "ring", 1);
+        using FrontRing<SequencedRequest, SequencedResponse> front = RingFile.Create<SequencedRequest, SequencedResponse>(host.Host, "ring", RingVariant.Classic(1));
         front.Notifier = channel;
-        using var peer = new PeerProcess(
+        using var peer = ChildProcess.StartPeer(
             "ring-events", mode, host.Host.Path, "ring", "1", channel.Port.ToString(CultureInfo.InvariantCulture), "1000",
             s_bound.TotalSeconds.ToString(CultureInfo.InvariantCulture));
         Assert.Equal("ready", peer.ReadLine(s_bound));
@@ -53,7 +53,7 @@ public sealed class RingFileTruncationTests
 
         channel.Notify();
         int exit = peer.WaitForExit(s_bound);
-        string errors = peer.ReadErrorIfExited();
+        string errors = peer.Output;
         Assert.True(exit == 1, $"exit code {exit} (134 is SIGABRT after the fatal AccessViolationException of a SIGBUS): {errors}");
         Assert.Contains("PvRingException: The shared file was truncated under its mapping", errors, StringComparison.Ordinal);
         Assert.Contains($"length={truncatedLength}, mapped=8192", errors, StringComparison.Ordinal);

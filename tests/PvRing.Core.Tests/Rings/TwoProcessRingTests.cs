@@ -22,7 +22,7 @@ public sealed class TwoProcessRingTests
     {
         using var host = new TempHost();
         using ChildProcess peer = ChildProcess.StartPeer("ring-echo", host.Path, "ring", total.ToString(), "60");
-        using FrontRing<SequencedRequest, SequencedResponse> front = RingFile.Create<SequencedRequest, SequencedResponse>(host.Host, "ring", order);
+        using FrontRing<SequencedRequest, SequencedResponse> front = RingFile.Create<SequencedRequest, SequencedResponse>(host.Host, "ring", RingVariant.Classic(order));
 
         var random = new Random(order + 17);
         var responses = new SequencedResponse[front.Size];

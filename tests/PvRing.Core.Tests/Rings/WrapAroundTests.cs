@@ -1,5 +1,7 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
+using PvRing.Core.Tests.Infrastructure;
+using PvRing.Rings;
 using PvRing.TestPeer;
 
 namespace PvRing.Core.Tests.Rings;
@@ -13,7 +15,7 @@ public sealed class WrapAroundTests
     [InlineData(uint.MaxValue - 5000, 2)]
     public void Exchange_IndicesCrossTwoToThe32_SequenceIntact(uint start, int order)
     {
-        using var pair = new RingPair<SequencedRequest, SequencedResponse>(order, start);
+        using var pair = new RingPair<SequencedRequest, SequencedResponse>(RingVariant.Classic(order), start);
         var random = new Random(1234);
         var requests = new SequencedRequest[pair.Back.Size];
         var responses = new SequencedResponse[pair.Front.Size];

@@ -15,7 +15,7 @@ public sealed class SampleBadInputTests
     public void Rx_SidecarPortOutOfRange_SaysSoAndPolls()
     {
         using var host = new TempHost();
-        using FrontRing<NetifTxRequest, NetifTxResponse> ring = RingFile.Create<NetifTxRequest, NetifTxResponse>(host.Host, "ring", 0);
+        using FrontRing<NetifTxRequest, NetifTxResponse> ring = RingFile.Create<NetifTxRequest, NetifTxResponse>(host.Host, "ring", RingVariant.Classic(0));
         File.WriteAllText(host.FilePath("ring.evtchn"), "frontend-id=1\nevent-channel=5000\n");
         using ChildProcess rx = ChildProcess.StartDotnet("PvRing.Rx", "--attach", "ring", "--host", host.Path, "--count", "1", "--timeout", "2");
 

@@ -91,7 +91,7 @@ public sealed class PvRingToolTests
     {
         using var host = new TempHost();
         using (PvRing.Rings.FrontRing<PvRing.Protocols.Netif.NetifTxRequest, PvRing.Protocols.Netif.NetifTxResponse> ring =
-            PvRing.Rings.RingFile.Create<PvRing.Protocols.Netif.NetifTxRequest, PvRing.Protocols.Netif.NetifTxResponse>(host.Host, "vif0-tx", order: 1))
+            PvRing.Rings.RingFile.Create<PvRing.Protocols.Netif.NetifTxRequest, PvRing.Protocols.Netif.NetifTxResponse>(host.Host, "vif0-tx", PvRing.Rings.RingVariant.Classic(1)))
         {
             using (var batch = ring.ClaimRequests(5))
             {

@@ -95,7 +95,7 @@ public sealed class NetMultiQueueTests
     {
         await using NetDeviceTestBed bed = await NetDeviceTestBed.CreateAsync(queues: 2);
         Task<NetBackend> backTask = bed.ConnectBackAsync(NetDeviceFeatures.All with { Queues = 2 });
-        var wants = new Dictionary<XenBusFeature, uint> { [XenBusFeatures.MultiQueue] = 2, [NetifKeys.SplitEventChannels] = 1 };
+        var wants = new Dictionary<XenBusFeature, uint> { [XenBusStandardFeatures.MultiQueue] = 2, [NetifKeys.SplitEventChannels] = 1 };
         var front = new XenBusFrontend(bed.FrontStore, bed.Device, wants, NetDeviceTestBed.Bus);
         uint tx = bed.Grants.GrantAccess(0, bed.SpareFrame, readOnly: false);
         uint rx = bed.Grants.GrantAccess(0, bed.SpareFrame + 1, readOnly: false);

@@ -2,7 +2,6 @@
 
 using PvRing.Events;
 using PvRing.Grants;
-using PvRing.Rings;
 using PvRing.Transport;
 
 namespace PvRing.Core.Tests.Transport;
@@ -176,11 +175,11 @@ public sealed class NetPacketTests
         await using (front)
         await using (back)
         {
-            Assert.Equal(RingWaitResult.TimedOut, back.Queue.Wait(NetDirections.Transmit, new SpinThenBlockWait(100), TimeSpan.FromMilliseconds(50)));
+            Assert.Equal(EventWaitResult.TimedOut, back.Queue.Wait(NetDirections.Transmit, new SpinThenBlockWait(100), TimeSpan.FromMilliseconds(50)));
             Assert.Throws<ArgumentException>(() => back.Queue.Wait(NetDirections.Both, new SpinThenBlockWait(), TimeSpan.Zero));
-            Task<RingWaitResult> waiting = Task.Run(() => back.Queue.Wait(NetDirections.Transmit, new SpinThenBlockWait(0), TimeSpan.FromSeconds(30)));
+            Task<EventWaitResult> waiting = Task.Run(() => back.Queue.Wait(NetDirections.Transmit, new SpinThenBlockWait(0), TimeSpan.FromSeconds(30)));
             Assert.True(front.Queue.TrySend(new byte[100]));
-            Assert.Equal(RingWaitResult.WorkAvailable, await waiting.WaitAsync(TimeSpan.FromSeconds(30)));
+            Assert.Equal(EventWaitResult.Signaled, await waiting.WaitAsync(TimeSpan.FromSeconds(30)));
         }
     }
 

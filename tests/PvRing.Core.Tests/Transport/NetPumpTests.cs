@@ -1,7 +1,6 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
 using PvRing.Events;
-using PvRing.Rings;
 using PvRing.Transport;
 
 namespace PvRing.Core.Tests.Transport;
@@ -56,7 +55,7 @@ public sealed class NetPumpTests
         }
     }
 
-    private static void Send(Func<byte[], bool> trySend, Func<RingWaitResult> wait, int count, Func<long, int> size)
+    private static void Send(Func<byte[], bool> trySend, Func<EventWaitResult> wait, int count, Func<long, int> size)
     {
         var buffer = new byte[NetPacketLimits.MaxPacketSize];
         for (long i = 0; i < count; i++)
@@ -65,7 +64,7 @@ public sealed class NetPumpTests
             byte[] packet = buffer[..length];
             while (!trySend(packet))
             {
-                Assert.NotEqual(RingWaitResult.ChannelClosed, wait());
+                Assert.NotEqual(EventWaitResult.ChannelClosed, wait());
             }
         }
     }
@@ -77,7 +76,7 @@ public sealed class NetPumpTests
         {
             if (back.Queue.Receive(ref checker) == 0)
             {
-                Assert.NotEqual(RingWaitResult.ChannelClosed, back.Queue.Wait(NetDirections.Transmit, strategy, TimeSpan.FromSeconds(5), token));
+                Assert.NotEqual(EventWaitResult.ChannelClosed, back.Queue.Wait(NetDirections.Transmit, strategy, TimeSpan.FromSeconds(5), token));
             }
         }
     }
@@ -89,7 +88,7 @@ public sealed class NetPumpTests
         {
             if (front.Queue.Receive(ref checker) == 0)
             {
-                Assert.NotEqual(RingWaitResult.ChannelClosed, front.Queue.Wait(NetDirections.Receive, strategy, TimeSpan.FromSeconds(5), token));
+                Assert.NotEqual(EventWaitResult.ChannelClosed, front.Queue.Wait(NetDirections.Receive, strategy, TimeSpan.FromSeconds(5), token));
             }
         }
     }
@@ -111,7 +110,7 @@ public sealed class NetPumpTests
             progress |= front.Queue.Receive(ref checker) > 0;
             if (!progress)
             {
-                Assert.NotEqual(RingWaitResult.ChannelClosed, front.Queue.Wait(NetDirections.Both, strategy, TimeSpan.FromSeconds(5), token));
+                Assert.NotEqual(EventWaitResult.ChannelClosed, front.Queue.Wait(NetDirections.Both, strategy, TimeSpan.FromSeconds(5), token));
             }
         }
     }
@@ -133,7 +132,7 @@ public sealed class NetPumpTests
             progress |= back.Queue.Receive(ref checker) > 0;
             if (!progress)
             {
-                Assert.NotEqual(RingWaitResult.ChannelClosed, back.Queue.Wait(NetDirections.Both, strategy, TimeSpan.FromSeconds(5), token));
+                Assert.NotEqual(EventWaitResult.ChannelClosed, back.Queue.Wait(NetDirections.Both, strategy, TimeSpan.FromSeconds(5), token));
             }
         }
     }

@@ -1,6 +1,6 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
-using PvRing.Rings;
+using PvRing.Events;
 using PvRing.Transport;
 
 namespace PvRing.Core.Tests.Transport;
@@ -65,22 +65,22 @@ public sealed class NetQueueReceiveTests
         await using (front)
         await using (back)
         {
-            Assert.Equal(RingWaitResult.TimedOut, await back.Queue.WaitAsync(NetDirections.Transmit, TimeSpan.FromMilliseconds(50)));
+            Assert.Equal(EventWaitResult.TimedOut, await back.Queue.WaitAsync(NetDirections.Transmit, TimeSpan.FromMilliseconds(50)));
             await Assert.ThrowsAsync<ArgumentException>(async () => await back.Queue.WaitAsync(NetDirections.Both, TimeSpan.Zero));
 
-            ValueTask<RingWaitResult> waiting = back.Queue.WaitAsync(NetDirections.Transmit, TimeSpan.FromSeconds(30));
+            ValueTask<EventWaitResult> waiting = back.Queue.WaitAsync(NetDirections.Transmit, TimeSpan.FromSeconds(30));
             Assert.False(waiting.IsCompleted);
             Assert.True(front.Queue.TrySend(new byte[64]));
-            Assert.Equal(RingWaitResult.WorkAvailable, await waiting.AsTask().WaitAsync(TimeSpan.FromSeconds(30)));
+            Assert.Equal(EventWaitResult.Signaled, await waiting.AsTask().WaitAsync(TimeSpan.FromSeconds(30)));
 
-            ValueTask<RingWaitResult> ready = back.Queue.WaitAsync(NetDirections.Transmit, TimeSpan.FromSeconds(30));
+            ValueTask<EventWaitResult> ready = back.Queue.WaitAsync(NetDirections.Transmit, TimeSpan.FromSeconds(30));
             Assert.True(ready.IsCompletedSuccessfully);
-            Assert.Equal(RingWaitResult.WorkAvailable, await ready);
+            Assert.Equal(EventWaitResult.Signaled, await ready);
 
             // The front's receive side: wakes when the back fills a buffer.
-            ValueTask<RingWaitResult> receiving = front.Queue.WaitAsync(NetDirections.Receive, TimeSpan.FromSeconds(30));
+            ValueTask<EventWaitResult> receiving = front.Queue.WaitAsync(NetDirections.Receive, TimeSpan.FromSeconds(30));
             Assert.True(back.Queue.TrySend(new byte[64]));
-            Assert.Equal(RingWaitResult.WorkAvailable, await receiving.AsTask().WaitAsync(TimeSpan.FromSeconds(30)));
+            Assert.Equal(EventWaitResult.Signaled, await receiving.AsTask().WaitAsync(TimeSpan.FromSeconds(30)));
         }
     }
 
@@ -93,7 +93,7 @@ public sealed class NetQueueReceiveTests
         await using (back)
         {
             using var cancel = new CancellationTokenSource();
-            ValueTask<RingWaitResult> waiting = back.Queue.WaitAsync(NetDirections.Transmit, TimeSpan.FromSeconds(30), cancel.Token);
+            ValueTask<EventWaitResult> waiting = back.Queue.WaitAsync(NetDirections.Transmit, TimeSpan.FromSeconds(30), cancel.Token);
             await cancel.CancelAsync();
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting.AsTask().WaitAsync(TimeSpan.FromSeconds(30)));
         }

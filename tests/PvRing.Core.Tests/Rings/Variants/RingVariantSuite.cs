@@ -1,8 +1,8 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
 using System.Globalization;
-using PvRing.Core.Tests.Events;
 using PvRing.Core.Tests.Grants;
+using PvRing.Core.Tests.Infrastructure;
 using PvRing.Grants;
 using PvRing.Events;
 using PvRing.Protocols.Netif;
@@ -32,7 +32,7 @@ public abstract class RingVariantSuite
     [MemberData(nameof(Orders))]
     public void Variant_Negotiated_HasThisClassFeaturesAndOrder(int order)
     {
-        using VariantRingPair<SequencedRequest, SequencedResponse> pair = Pair(order);
+        using RingPair<SequencedRequest, SequencedResponse> pair = Pair(order);
         Assert.Equal(Features, pair.Variant.Features);
         Assert.Equal(RingVariantLayout.SlotCount<SequencedRequest, SequencedResponse>(pair.Variant), pair.Front.Size);
         Assert.Equal(pair.Front.Size, pair.Back.Size);
@@ -43,7 +43,7 @@ public abstract class RingVariantSuite
     [MemberData(nameof(Orders))]
     public void Exchange_InProcess_NothingLostDuplicatedOrReordered(int order)
     {
-        using VariantRingPair<SequencedRequest, SequencedResponse> pair = Pair(order);
+        using RingPair<SequencedRequest, SequencedResponse> pair = Pair(order);
         Exchange(pair, 20_000, seed: order + (int)Features * 10);
         Assert.Equal(20_000u, pair.Front.ResponseConsumer);
     }
@@ -54,7 +54,7 @@ public abstract class RingVariantSuite
     {
         int size = RingVariantLayout.SlotCount<SequencedRequest, SequencedResponse>(Variant(order));
         uint start = uint.MaxValue - (uint)(3 * size / 2);
-        using VariantRingPair<SequencedRequest, SequencedResponse> pair = Pair(order, start);
+        using RingPair<SequencedRequest, SequencedResponse> pair = Pair(order, start);
         ulong total = (ulong)(4 * size) + 1000;
         Exchange(pair, total, seed: order);
 
@@ -68,7 +68,7 @@ public abstract class RingVariantSuite
     [MemberData(nameof(Orders))]
     public void UnconsumedRequests_HostileRequestProducer_ThrowsProtocolException(int order)
     {
-        using VariantRingPair<SequencedRequest, SequencedResponse> pair = Pair(order);
+        using RingPair<SequencedRequest, SequencedResponse> pair = Pair(order);
         foreach (uint hostile in new[] { (uint)pair.Back.Size + 1, uint.MaxValue, 1u << 31 })
         {
             pair.RequestProducer = hostile;
@@ -90,7 +90,7 @@ public abstract class RingVariantSuite
     [MemberData(nameof(Orders))]
     public void ConsumeResponses_HostileResponseProducer_ThrowsProtocolException(int order)
     {
-        using VariantRingPair<SequencedRequest, SequencedResponse> pair = Pair(order);
+        using RingPair<SequencedRequest, SequencedResponse> pair = Pair(order);
         pair.Front.ProduceRequest(Request(0));
         pair.Front.PushRequests();
         foreach (uint hostile in new[] { 2u, (uint)pair.Front.Size + 1, uint.MaxValue })
@@ -118,7 +118,7 @@ public abstract class RingVariantSuite
     [MemberData(nameof(Orders))]
     public void FreeRequests_RingFull_OutstandingBoundedByRingSize(int order)
     {
-        using VariantRingPair<SequencedRequest, SequencedResponse> pair = Pair(order);
+        using RingPair<SequencedRequest, SequencedResponse> pair = Pair(order);
         int size = pair.Front.Size;
         using (SlotBatch<SequencedRequest> batch = pair.Front.ClaimRequests(size + 5))
         {
@@ -153,7 +153,7 @@ public abstract class RingVariantSuite
     [MemberData(nameof(Orders))]
     public void PushAndFinalCheck_ArmedEvent_NotifiesOnceThenHoldsOff(int order)
     {
-        using VariantRingPair<SequencedRequest, SequencedResponse> pair = Pair(order);
+        using RingPair<SequencedRequest, SequencedResponse> pair = Pair(order);
 
         // Initial event = 1: the first request notifies, the second does not (the back has not re-armed).
         pair.Front.ProduceRequest(Request(0));
@@ -192,7 +192,7 @@ public abstract class RingVariantSuite
     [MemberData(nameof(Orders))]
     public void Slots_FilledCompletely_IndicesAndOtherArrayUntouched(int order)
     {
-        using VariantRingPair<SequencedRequest, SequencedResponse> pair = Pair(order);
+        using RingPair<SequencedRequest, SequencedResponse> pair = Pair(order);
         int size = pair.Front.Size;
         var marker = new SequencedRequest { Sequence = ulong.MaxValue, Payload = ulong.MaxValue };
         for (uint i = 0; i < size; i++)
@@ -221,7 +221,7 @@ public abstract class RingVariantSuite
     [MemberData(nameof(Orders))]
     public void Reattach_LiveRing_ContinuesWhereTheBackLeftOff(int order)
     {
-        using VariantRingPair<SequencedRequest, SequencedResponse> pair = Pair(order);
+        using RingPair<SequencedRequest, SequencedResponse> pair = Pair(order);
         for (ulong i = 0; i < 5; i++)
         {
             pair.Front.ProduceRequest(Request(i));
@@ -245,12 +245,12 @@ public abstract class RingVariantSuite
     {
         const int Total = 20_000;
         RingVariant variant = Variant(order);
-        using var host = new TemporaryHost();
+        using var host = new TempHost();
         using EventDomain domain = EventDomain.Create(host.Host, 1);
         using EventChannel channel = domain.AllocateUnbound(0);
         using FrontRing<SequencedRequest, SequencedResponse> front = RingFile.Create<SequencedRequest, SequencedResponse>(host.Host, "ring", variant);
         front.Notifier = channel;
-        using var peer = new PeerProcess(
+        using var peer = ChildProcess.StartPeer(
             "ring-variant-echo", host.Host.Path, "ring", ((int)Features).ToString(CultureInfo.InvariantCulture), order.ToString(CultureInfo.InvariantCulture),
             channel.Port.ToString(CultureInfo.InvariantCulture), Total.ToString(CultureInfo.InvariantCulture), s_bound.TotalSeconds.ToString(CultureInfo.InvariantCulture));
         Assert.Equal("ready", peer.ReadLine(s_bound));
@@ -276,8 +276,8 @@ public abstract class RingVariantSuite
             Assert.True(consumer.Wrong is null, $"response {consumer.Next} carries sequence {consumer.Wrong?.Sequence}: lost, duplicated or reordered ({variant})");
             if (got == 0 && room == 0)
             {
-                RingWaitResult result = front.WaitForResponses(channel, new SpinThenBlockWait(), s_bound, CancellationToken.None);
-                Assert.True(result == RingWaitResult.WorkAvailable, $"wait ended with {result} after {consumer.Next} of {Total} ({variant}); peer: {peer.ReadErrorIfExited()}");
+                EventWaitResult result = front.WaitForResponses(channel, new SpinThenBlockWait(), s_bound, CancellationToken.None);
+                Assert.True(result == EventWaitResult.Signaled, $"wait ended with {result} after {consumer.Next} of {Total} ({variant}); peer: {peer.Output}");
             }
         }
 
@@ -311,7 +311,7 @@ public abstract class RingVariantSuite
     public void Exchange_ResponseSmallerThanRequest_EveryAnswerInItsSlot(int order)
     {
         // netif TX: 12-byte requests, 4-byte responses, so with split rings the two arrays step by different strides.
-        using var pair = new VariantRingPair<NetifTxRequest, NetifTxResponse>(Variant(order));
+        using var pair = new RingPair<NetifTxRequest, NetifTxResponse>(Variant(order));
         Assert.Equal(RingVariantLayout.SlotCount<NetifTxRequest, NetifTxResponse>(pair.Variant), pair.Front.Size);
         var random = new Random(order + (int)Features);
         var handler = default(NetifEchoHandler);
@@ -370,10 +370,10 @@ public abstract class RingVariantSuite
 
     private RingVariant Variant(int order) => new(Features, order);
 
-    private VariantRingPair<SequencedRequest, SequencedResponse> Pair(int order, uint? start = null) => new(Variant(order), start);
+    private RingPair<SequencedRequest, SequencedResponse> Pair(int order, uint? start = null) => new(Variant(order), start);
 
     // One thread plays both ends, mixing every way each end has to move messages, in random batch sizes.
-    private static void Exchange(VariantRingPair<SequencedRequest, SequencedResponse> pair, ulong total, int seed) => Exchange(pair.Front, pair.Back, total, seed);
+    private static void Exchange(RingPair<SequencedRequest, SequencedResponse> pair, ulong total, int seed) => Exchange(pair.Front, pair.Back, total, seed);
 
     private static void Exchange(FrontRing<SequencedRequest, SequencedResponse> front, BackRing<SequencedRequest, SequencedResponse> back, ulong total, int seed)
     {

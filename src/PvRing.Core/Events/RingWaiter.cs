@@ -2,9 +2,9 @@
 
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
-using PvRing.Events;
+using PvRing.Rings;
 
-namespace PvRing.Rings;
+namespace PvRing.Events;
 
 /// <summary>
 /// Puts a ring consumer to sleep on an <see cref="EventChannel"/> when its ring runs dry, the way a Xen driver's
@@ -31,7 +31,7 @@ public static class RingWaiter
     /// Waits until responses wait on <paramref name="ring"/>, with the default <see cref="SpinThenBlockWait"/>.
     /// </summary>
     /// <inheritdoc cref="WaitForResponses{TRequest, TResponse, TWait}(FrontRing{TRequest, TResponse}, EventChannel, TWait, TimeSpan, CancellationToken)"/>
-    public static RingWaitResult WaitForResponses<TRequest, TResponse>(
+    public static EventWaitResult WaitForResponses<TRequest, TResponse>(
         this FrontRing<TRequest, TResponse> ring, EventChannel channel, TimeSpan timeout, CancellationToken cancellationToken)
         where TRequest : unmanaged
         where TResponse : unmanaged =>
@@ -47,10 +47,10 @@ public static class RingWaiter
     /// <param name="strategy">How to pass the time between polls and whether to sleep at all (<see cref="BusySpinWait"/> never does).</param>
     /// <param name="timeout">How long to wait; <see cref="Timeout.InfiniteTimeSpan"/> for no limit (peer death still ends it).</param>
     /// <param name="cancellationToken">Cancels the wait with <see cref="OperationCanceledException"/>.</param>
-    /// <returns><see cref="RingWaitResult.WorkAvailable"/> as soon as the ring has work, else why it stopped waiting.</returns>
+    /// <returns><see cref="EventWaitResult.Signaled"/> as soon as the ring has work, else why it stopped waiting.</returns>
     /// <exception cref="PeerGoneException">The peer process is gone.</exception>
     /// <exception cref="PvRingProtocolException">The peer published an impossible index or corrupted the channel.</exception>
-    public static RingWaitResult WaitForResponses<TRequest, TResponse, TWait>(
+    public static EventWaitResult WaitForResponses<TRequest, TResponse, TWait>(
         this FrontRing<TRequest, TResponse> ring, EventChannel channel, TWait strategy, TimeSpan timeout, CancellationToken cancellationToken)
         where TRequest : unmanaged
         where TResponse : unmanaged
@@ -59,14 +59,14 @@ public static class RingWaiter
         ArgumentNullException.ThrowIfNull(ring);
         ArgumentNullException.ThrowIfNull(channel);
         var side = new FrontResponseSide<TRequest, TResponse>(ring);
-        return side.HasWork() ? RingWaitResult.WorkAvailable : WaitSlow(side, channel, ref strategy, timeout, cancellationToken);
+        return side.HasWork() ? EventWaitResult.Signaled : WaitSlow(side, channel, ref strategy, timeout, cancellationToken);
     }
 
     /// <summary>
     /// Waits until requests wait on <paramref name="ring"/>, with the default <see cref="SpinThenBlockWait"/>.
     /// </summary>
     /// <inheritdoc cref="WaitForRequests{TRequest, TResponse, TWait}(BackRing{TRequest, TResponse}, EventChannel, TWait, TimeSpan, CancellationToken)"/>
-    public static RingWaitResult WaitForRequests<TRequest, TResponse>(
+    public static EventWaitResult WaitForRequests<TRequest, TResponse>(
         this BackRing<TRequest, TResponse> ring, EventChannel channel, TimeSpan timeout, CancellationToken cancellationToken)
         where TRequest : unmanaged
         where TResponse : unmanaged =>
@@ -79,7 +79,7 @@ public static class RingWaiter
     /// until the front notifies.
     /// </summary>
     /// <inheritdoc cref="WaitForResponses{TRequest, TResponse, TWait}(FrontRing{TRequest, TResponse}, EventChannel, TWait, TimeSpan, CancellationToken)"/>
-    public static RingWaitResult WaitForRequests<TRequest, TResponse, TWait>(
+    public static EventWaitResult WaitForRequests<TRequest, TResponse, TWait>(
         this BackRing<TRequest, TResponse> ring, EventChannel channel, TWait strategy, TimeSpan timeout, CancellationToken cancellationToken)
         where TRequest : unmanaged
         where TResponse : unmanaged
@@ -88,7 +88,7 @@ public static class RingWaiter
         ArgumentNullException.ThrowIfNull(ring);
         ArgumentNullException.ThrowIfNull(channel);
         var side = new BackRequestSide<TRequest, TResponse>(ring);
-        return side.HasWork() ? RingWaitResult.WorkAvailable : WaitSlow(side, channel, ref strategy, timeout, cancellationToken);
+        return side.HasWork() ? EventWaitResult.Signaled : WaitSlow(side, channel, ref strategy, timeout, cancellationToken);
     }
 
     /// <summary>
@@ -98,7 +98,7 @@ public static class RingWaiter
     /// uses a pooled state machine.
     /// </summary>
     /// <inheritdoc cref="WaitForResponses{TRequest, TResponse, TWait}(FrontRing{TRequest, TResponse}, EventChannel, TWait, TimeSpan, CancellationToken)"/>
-    public static ValueTask<RingWaitResult> WaitForResponsesAsync<TRequest, TResponse>(
+    public static ValueTask<EventWaitResult> WaitForResponsesAsync<TRequest, TResponse>(
         this FrontRing<TRequest, TResponse> ring, EventChannel channel, TimeSpan timeout, CancellationToken cancellationToken)
         where TRequest : unmanaged
         where TResponse : unmanaged
@@ -106,7 +106,7 @@ public static class RingWaiter
         ArgumentNullException.ThrowIfNull(ring);
         ArgumentNullException.ThrowIfNull(channel);
         var side = new FrontResponseSide<TRequest, TResponse>(ring);
-        return side.HasWork() ? new ValueTask<RingWaitResult>(RingWaitResult.WorkAvailable) : WaitSlowAsync(side, channel, timeout, cancellationToken);
+        return side.HasWork() ? new ValueTask<EventWaitResult>(EventWaitResult.Signaled) : WaitSlowAsync(side, channel, timeout, cancellationToken);
     }
 
     /// <summary>
@@ -115,7 +115,7 @@ public static class RingWaiter
     /// nothing, when requests wait already.
     /// </summary>
     /// <inheritdoc cref="WaitForResponses{TRequest, TResponse, TWait}(FrontRing{TRequest, TResponse}, EventChannel, TWait, TimeSpan, CancellationToken)"/>
-    public static ValueTask<RingWaitResult> WaitForRequestsAsync<TRequest, TResponse>(
+    public static ValueTask<EventWaitResult> WaitForRequestsAsync<TRequest, TResponse>(
         this BackRing<TRequest, TResponse> ring, EventChannel channel, TimeSpan timeout, CancellationToken cancellationToken)
         where TRequest : unmanaged
         where TResponse : unmanaged
@@ -123,13 +123,13 @@ public static class RingWaiter
         ArgumentNullException.ThrowIfNull(ring);
         ArgumentNullException.ThrowIfNull(channel);
         var side = new BackRequestSide<TRequest, TResponse>(ring);
-        return side.HasWork() ? new ValueTask<RingWaitResult>(RingWaitResult.WorkAvailable) : WaitSlowAsync(side, channel, timeout, cancellationToken);
+        return side.HasWork() ? new ValueTask<EventWaitResult>(EventWaitResult.Signaled) : WaitSlowAsync(side, channel, timeout, cancellationToken);
     }
 
     // The polling loop decides how soon a waiting end sees new work: left to tiering it ran as Tier0, then OSR code for
     // the first part of every ringpair run (the JIT's compile log). Compiled optimised at once, kept out of line.
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static RingWaitResult WaitSlow<TSide, TWait>(TSide side, EventChannel channel, ref TWait strategy, TimeSpan timeout, CancellationToken cancellationToken)
+    private static EventWaitResult WaitSlow<TSide, TWait>(TSide side, EventChannel channel, ref TWait strategy, TimeSpan timeout, CancellationToken cancellationToken)
         where TSide : struct, IRingConsumerSide
         where TWait : struct, IWaitStrategy
     {
@@ -142,7 +142,7 @@ public static class RingWaiter
         {
             if (side.HasWork())
             {
-                return RingWaitResult.WorkAvailable;
+                return EventWaitResult.Signaled;
             }
 
             if ((iteration & SlowCheckMask) == SlowCheckMask
@@ -165,7 +165,7 @@ public static class RingWaiter
         {
             if (side.FinalCheck())
             {
-                return RingWaitResult.WorkAvailable;
+                return EventWaitResult.Signaled;
             }
 
             EventWaitResult result = channel.Wait(default(SpinThenBlockWait), Remaining(deadline), cancellationToken);
@@ -178,7 +178,7 @@ public static class RingWaiter
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private static async ValueTask<RingWaitResult> WaitSlowAsync<TSide>(TSide side, EventChannel channel, TimeSpan timeout, CancellationToken cancellationToken)
+    private static async ValueTask<EventWaitResult> WaitSlowAsync<TSide>(TSide side, EventChannel channel, TimeSpan timeout, CancellationToken cancellationToken)
         where TSide : struct, IRingConsumerSide
     {
         long deadline = channel.ToDeadline(timeout);
@@ -186,7 +186,7 @@ public static class RingWaiter
         {
             if (side.FinalCheck())
             {
-                return RingWaitResult.WorkAvailable;
+                return EventWaitResult.Signaled;
             }
 
             EventWaitResult result = await channel.WaitAsync(Remaining(deadline), cancellationToken).ConfigureAwait(false);
@@ -199,15 +199,15 @@ public static class RingWaiter
     }
 
     /// <summary>Work that arrived with the close or just at the deadline still counts: look once more.</summary>
-    private static RingWaitResult Finish<TSide>(TSide side, EventWaitResult result)
+    private static EventWaitResult Finish<TSide>(TSide side, EventWaitResult result)
         where TSide : struct, IRingConsumerSide
     {
         if (side.HasWork())
         {
-            return RingWaitResult.WorkAvailable;
+            return EventWaitResult.Signaled;
         }
 
-        return result == EventWaitResult.TimedOut ? RingWaitResult.TimedOut : RingWaitResult.ChannelClosed;
+        return result;
     }
 
     private static TimeSpan Remaining(long deadline)

@@ -1,23 +1,29 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
-using PvRing.Core.Tests.Infrastructure;
 using PvRing.Memory;
 using PvRing.Rings;
 
-namespace PvRing.Core.Tests.Rings.Variants;
+namespace PvRing.Core.Tests.Infrastructure;
 
 /// <summary>
-/// A front and a back of one <see cref="RingVariant"/> over two separate mappings of one ring file: real shared
-/// memory, one process. Raw access to the four indices, wherever the variant keeps them, lets tests play a hostile peer.
+/// A front and a back of one <see cref="RingVariant"/> (classic Xen by default) over two separate mappings of one ring
+/// file in a private host: real shared memory, one process. Raw access to the four indices, wherever the variant keeps
+/// them, lets tests play a hostile peer.
 /// </summary>
-internal sealed unsafe class VariantRingPair<TRequest, TResponse> : IDisposable
+internal sealed unsafe class RingPair<TRequest, TResponse> : IDisposable
     where TRequest : unmanaged
     where TResponse : unmanaged
 {
     private readonly TempHost _host = new();
     private readonly SharedMemoryFile _raw;
 
-    public VariantRingPair(RingVariant variant, uint? startIndex = null)
+    /// <summary>A classic one-page ring.</summary>
+    public RingPair()
+        : this(RingVariant.Classic())
+    {
+    }
+
+    public RingPair(RingVariant variant, uint? startIndex = null)
     {
         Variant = variant;
         Geometry = RingVariantLayout.Geometry<TRequest, TResponse>(variant);

@@ -1,6 +1,6 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
-namespace PvRing.Rings;
+namespace PvRing.Events;
 
 /// <summary>
 /// The consuming half of one ring end, as <see cref="RingWaiter"/> sees it. Implemented by structs so the waiter's

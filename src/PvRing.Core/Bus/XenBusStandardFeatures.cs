@@ -5,11 +5,12 @@ using PvRing.Rings;
 namespace PvRing.Bus;
 
 /// <summary>
-/// The generic feature definitions: ring layout (hackathon items A, B, C, I) and multiqueue. Device-specific features
+/// The catalogue of standard <see cref="XenBusFeature"/> definitions that any device may negotiate: ring layout
+/// (hackathon items A, B, C, I) and multiqueue. Device-specific features
 /// (netif's split event channels, scatter-gather and grant modes) are defined by their device, in the same shape; the
 /// negotiation code does not change for either.
 /// </summary>
-public static class XenBusFeatures
+public static class XenBusStandardFeatures
 {
     /// <summary>
     /// Multi-page rings: the back end offers <c>max-ring-page-order</c>, the front end writes

@@ -2,11 +2,12 @@
 
 using System.Runtime.CompilerServices;
 
-namespace PvRing.Rings;
+namespace PvRing.Memory;
 
 /// <summary>
-/// The only way shared ring indices are read and written. Each helper is one of Xen's barriers as it
-/// maps onto .NET; every call site says, Xen-style, what the peer must see before what.
+/// The only way indices and flags shared with a peer (ring producers and event indices, grant entries, unmap flush
+/// words) are read and written. Each helper is one of Xen's barriers as it maps onto .NET; every call site says,
+/// Xen-style, what the peer must see before what.
 /// </summary>
 /// <remarks>
 /// Design: <c>wmb(); idx = v</c> is a release store (<see cref="Volatile.Write(ref uint, uint)"/>): slot

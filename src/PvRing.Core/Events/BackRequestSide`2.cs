@@ -1,6 +1,8 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
-namespace PvRing.Rings;
+using PvRing.Rings;
+
+namespace PvRing.Events;
 
 /// <summary>A back end as the consumer of requests.</summary>
 internal readonly struct BackRequestSide<TRequest, TResponse> : IRingConsumerSide

@@ -1,6 +1,8 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
-namespace PvRing.Rings;
+using PvRing.Rings;
+
+namespace PvRing.Events;
 
 /// <summary>A front end as the consumer of responses.</summary>
 internal readonly struct FrontResponseSide<TRequest, TResponse> : IRingConsumerSide
