@@ -50,10 +50,14 @@ public sealed unsafe class ForeignDomain : IDisposable
         FrameCount = (uint)arena.PageCount;
         EntryCount = (uint)(table.Length / GrantTableLayout.EntrySize);
         _active = new int[EntryCount];
+        GrantMetrics.Register(this);
     }
 
     /// <summary>The granting domain's id.</summary>
     public ushort DomainId { get; }
+
+    /// <summary>Maps, unmaps, copies and flushes through this domain's grants, for the "PvRing.Grants" meter.</summary>
+    internal GrantCounters Counters { get; } = new();
 
     /// <summary>The id of the domain this process maps as: grants must name it.</summary>
     public ushort LocalDomainId { get; }
@@ -116,6 +120,8 @@ public sealed unsafe class ForeignDomain : IDisposable
         {
             return;
         }
+
+        GrantMetrics.Unregister(Counters);
 
         _arenaHandle.Dispose();
         _arena.Dispose();

@@ -21,7 +21,7 @@ namespace PvRing.Rings;
 /// than there are outstanding requests raises <see cref="PvRingProtocolException"/>.
 /// A ring is used by one thread at a time (the front's producer/consumer thread); it takes no locks.
 /// </remarks>
-public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable, IBatchPublisher
+public sealed unsafe partial class FrontRing<TRequest, TResponse> : IDisposable, IBatchPublisher
     where TRequest : unmanaged
     where TResponse : unmanaged
 {
@@ -61,6 +61,7 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable, IBatchP
         _requestProducerPrivate = startIndex;
         _responseConsumer = startIndex;
         _responseProducerSeen = startIndex;
+        _counters.Start(startIndex);
 
         if (initialize)
         {
@@ -191,6 +192,7 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable, IBatchP
 
         // wmb(); req_prod = req_prod_pvt: the back sees the request slots before the index covering them.
         MemoryOrder.WriteRelease(_view.RequestProducer, _requestProducerPrivate);
+        CountPublish();
     }
 
     /// <summary>
@@ -200,7 +202,9 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable, IBatchP
     public bool PushRequestsAndCheckNotify()
     {
         ThrowIfDisposed();
-        return SharedRingView.PublishAndCheckNotify(_view.RequestProducer, _view.RequestEvent, _requestProducerPrivate);
+        bool notify = SharedRingView.PublishAndCheckNotify(_view.RequestProducer, _view.RequestEvent, _requestProducerPrivate);
+        CountPublish();
+        return notify;
     }
 
     /// <summary>
@@ -248,6 +252,7 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable, IBatchP
 
         response = Unsafe.ReadUnaligned<TResponse>(ResponseSlot(consumer));
         _responseConsumer = consumer + 1;
+        _counters.OnConsume(1);
         return true;
     }
 
@@ -303,6 +308,7 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable, IBatchP
         if (!_disposed)
         {
             _disposed = true;
+            DisableMetrics();
             _lease.Dispose();
         }
     }
@@ -354,6 +360,7 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable, IBatchP
         }
 
         _responseConsumer = consumer + (uint)count;
+        _counters.OnConsume((uint)count);
         return count;
     }
 
@@ -391,8 +398,14 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable, IBatchP
 
         consumer = local;
         _responseConsumer = start + consumed;
+        _counters.OnConsume(consumed);
         return (int)consumed;
     }
+
+    /// <summary>Counts a publish of every request up to <c>req_prod_pvt</c>, and whether it left the ring full.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void CountPublish() =>
+        _counters.OnPublish(_requestProducerPrivate, RingIndex.Distance(_responseConsumer, _requestProducerPrivate) >= _view.Size);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private byte* RequestSlot(uint index) => _view.RequestSlot(index);

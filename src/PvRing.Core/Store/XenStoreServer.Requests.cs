@@ -20,6 +20,7 @@ public sealed partial class XenStoreServer
         var type = (XenStoreMessageType)rawType;
         lock (_gate)
         {
+            _counters.OnOperation(type);
             StoreWatch? registered = null;
             try
             {
@@ -28,6 +29,7 @@ public sealed partial class XenStoreServer
             }
             catch (StoreOperationException e)
             {
+                _counters.OnError(type);
                 Log($"connection {connection.Id}: {type} refused: {e.Message}");
                 connection.Send(ErrorMessage(e.ErrorName, requestId, transactionId));
             }
@@ -344,6 +346,7 @@ public sealed partial class XenStoreServer
     private void QueueEvent(StoreConnection connection, StoreWatch watch, string path)
     {
         byte[] message = XenStoreWire.Message(XenStoreMessageType.WatchEvent, 0, 0, XenStoreWire.Strings(watch.ToClientPath(path), watch.Token));
+        _counters.OnWatchEvent();
         if (!connection.SendEvent(message, _options.Limits.MaxPendingEventsPerConnection))
         {
             Log($"connection {connection.Id}: more than {_options.Limits.MaxPendingEventsPerConnection} unread watch events; dropping it");

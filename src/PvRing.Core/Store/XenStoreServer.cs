@@ -38,6 +38,7 @@ public sealed partial class XenStoreServer : IAsyncDisposable, IDisposable
     private long _nextConnectionId;
     private uint _nextTransactionId;
     private int _disposed;
+    private readonly StoreCounters _counters = new();
 
     private XenStoreServer(XenStoreServerOptions options, Socket listener)
     {
@@ -46,6 +47,7 @@ public sealed partial class XenStoreServer : IAsyncDisposable, IDisposable
         _tree = new StoreTree(options.Limits);
         _acceptLoop = Task.Run(AcceptLoopAsync);
         _probe = new Timer(_ => ProbeProcesses(), null, options.ProcessProbeInterval, options.ProcessProbeInterval);
+        StoreMetrics.Register(_counters, "server", options.SocketPath, () => ConnectionCount);
     }
 
     /// <summary>The socket path clients connect to.</summary>
@@ -110,6 +112,7 @@ public sealed partial class XenStoreServer : IAsyncDisposable, IDisposable
             return;
         }
 
+        StoreMetrics.Unregister(_counters);
         await _probe.DisposeAsync().ConfigureAwait(false);
         _stopping.Cancel();
         _listener.Dispose();
@@ -223,6 +226,8 @@ public sealed partial class XenStoreServer : IAsyncDisposable, IDisposable
                 {
                     // Answer and skip the payload so the stream stays in step; the client only hurts itself.
                     Log($"connection {connection.Id}: payload of {length} bytes refused");
+                    _counters.OnOperation((XenStoreMessageType)type);
+                    _counters.OnError((XenStoreMessageType)type);
                     connection.Send(ErrorMessage(XenStoreErrorNames.TooBig, requestId, transactionId));
                     await SkipAsync(connection, length).ConfigureAwait(false);
                     continue;
@@ -269,6 +274,7 @@ public sealed partial class XenStoreServer : IAsyncDisposable, IDisposable
                 return;
             }
 
+            _counters.OnDisconnect();
             connection.Watches.Clear();
             connection.Transactions.Clear();
             Log($"connection {connection.Id} (domain {connection.Caller.DomainId}) closed");

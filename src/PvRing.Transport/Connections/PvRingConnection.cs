@@ -510,7 +510,7 @@ public sealed class PvRingConnection : IAsyncDisposable
         }
     }
 
-    private string DeviceName => (_front?.Device ?? _back!.Device).ToString();
+    internal string DeviceName => (_front?.Device ?? _back!.Device).ToString();
 
     /// <summary>A malformed packet from the peer: the device reports it (<c>error</c> and Closing), as netfront and netback do.</summary>
     internal void Fail(PvRingProtocolException error)
