@@ -6,6 +6,7 @@ using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Threading.Channels;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace PvRing.Store;
 
@@ -178,7 +179,7 @@ public sealed class XenStoreClient : XenStoreOperations, IAsyncDisposable
             }
             catch (XenStoreException e) when (e.IsConflict && attempt < _options.MaxTransactionAttempts)
             {
-                _options.Log?.Invoke($"xenstore: transaction {transaction.Id} conflicted (attempt {attempt}); retrying");
+                StoreLog.TransactionConflict(_options.Logger ?? NullLogger.Instance, transaction.Id, attempt);
             }
         }
     }
@@ -349,7 +350,7 @@ public sealed class XenStoreClient : XenStoreOperations, IAsyncDisposable
             _counters.OnDisconnect();
         }
 
-        _options.Log?.Invoke($"xenstore client: connection ended: {failure.Message}");
+        StoreLog.ClientEnded(_options.Logger ?? NullLogger.Instance, failure.Message);
         foreach (TaskCompletionSource<(uint, byte[])> waiting in _pending.Values)
         {
             waiting.TrySetException(new PvRingException("The store connection closed before the reply.", failure));

@@ -30,7 +30,7 @@ public sealed partial class XenStoreServer
             catch (StoreOperationException e)
             {
                 _counters.OnError(type);
-                Log($"connection {connection.Id}: {type} refused: {e.Message}");
+                StoreLog.RequestRefused(Logger, connection.Id, StoreCounters.OperationName(type), e.Message);
                 connection.Send(ErrorMessage(e.ErrorName, requestId, transactionId));
             }
 
@@ -292,7 +292,7 @@ public sealed partial class XenStoreServer
         connection.Caller = new StoreCaller(domain, false);
         _domainConnections[domain] = _domainConnections.GetValueOrDefault(domain) + 1;
         IntroduceDomain(domain);
-        Log($"connection {connection.Id} (pid {connection.PeerProcessId}) is domain {domain}");
+        StoreLog.Restricted(Logger, connection.Id, connection.PeerProcessId, domain);
         return XenStoreWire.OkPayload;
     }
 
@@ -302,7 +302,7 @@ public sealed partial class XenStoreServer
         _tree.EnsureDirectory(StorePath.DomainPath(domain), [new XenStorePermission(domain, XenStoreAccess.None)]);
         if (_introduced.Add(domain))
         {
-            Log($"domain {domain} introduced");
+            StoreLog.DomainIntroduced(Logger, domain);
             Fire([new StoreChange(StorePath.IntroduceDomain, null, false)]);
         }
     }
@@ -311,7 +311,7 @@ public sealed partial class XenStoreServer
     {
         if (_introduced.Remove(domain))
         {
-            Log($"domain {domain} released");
+            StoreLog.DomainReleased(Logger, domain);
             Fire([new StoreChange(StorePath.ReleaseDomain, null, false)]);
         }
     }
@@ -349,7 +349,7 @@ public sealed partial class XenStoreServer
         _counters.OnWatchEvent();
         if (!connection.SendEvent(message, _options.Limits.MaxPendingEventsPerConnection))
         {
-            Log($"connection {connection.Id}: more than {_options.Limits.MaxPendingEventsPerConnection} unread watch events; dropping it");
+            StoreLog.WatchBacklog(Logger, connection.Id, _options.Limits.MaxPendingEventsPerConnection);
             connection.Abort();
         }
     }

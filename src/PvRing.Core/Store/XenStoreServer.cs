@@ -1,6 +1,8 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
 using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using PvRing.Platform;
 
 namespace PvRing.Store;
@@ -100,7 +102,7 @@ public sealed partial class XenStoreServer : IAsyncDisposable, IDisposable
             SocketPath = path,
             Limits = options.Limits,
             ProcessProbeInterval = options.ProcessProbeInterval,
-            Log = options.Log,
+            Logger = options.Logger,
         }, listener);
     }
 
@@ -175,7 +177,7 @@ public sealed partial class XenStoreServer : IAsyncDisposable, IDisposable
             {
                 if (_connections.Count >= _options.Limits.MaxConnections)
                 {
-                    Log($"refusing a connection: {_connections.Count} connections is the limit");
+                    StoreLog.ConnectionLimit(Logger, _connections.Count);
                     socket.Dispose();
                     continue;
                 }
@@ -185,7 +187,7 @@ public sealed partial class XenStoreServer : IAsyncDisposable, IDisposable
                 _connectionTasks.RemoveAll(t => t.IsCompleted);
                 _connectionTasks.Add(Task.Run(connection.WriteLoopAsync));
                 _connectionTasks.Add(Task.Run(() => ServeAsync(connection)));
-                Log($"connection {connection.Id} from pid {connection.PeerProcessId}");
+                StoreLog.Connected(Logger, connection.Id, connection.PeerProcessId);
             }
         }
     }
@@ -225,7 +227,7 @@ public sealed partial class XenStoreServer : IAsyncDisposable, IDisposable
                 if (length > XenStoreLimits.PayloadMax)
                 {
                     // Answer and skip the payload so the stream stays in step; the client only hurts itself.
-                    Log($"connection {connection.Id}: payload of {length} bytes refused");
+                    StoreLog.PayloadRefused(Logger, connection.Id, length);
                     _counters.OnOperation((XenStoreMessageType)type);
                     _counters.OnError((XenStoreMessageType)type);
                     connection.Send(ErrorMessage(XenStoreErrorNames.TooBig, requestId, transactionId));
@@ -277,7 +279,7 @@ public sealed partial class XenStoreServer : IAsyncDisposable, IDisposable
             _counters.OnDisconnect();
             connection.Watches.Clear();
             connection.Transactions.Clear();
-            Log($"connection {connection.Id} (domain {connection.Caller.DomainId}) closed");
+            StoreLog.Disconnected(Logger, connection.Id, connection.Caller.DomainId);
             if (!connection.Caller.IsPrivileged)
             {
                 int domain = connection.Caller.DomainId;
@@ -311,10 +313,10 @@ public sealed partial class XenStoreServer : IAsyncDisposable, IDisposable
 
         foreach (StoreConnection connection in dead)
         {
-            Log($"connection {connection.Id}: process {connection.PeerProcessId} is gone");
+            StoreLog.ProcessGone(Logger, connection.Id, connection.PeerProcessId);
             connection.Abort();
         }
     }
 
-    private void Log(string message) => _options.Log?.Invoke("xenstore: " + message);
+    private ILogger Logger => _options.Logger ?? NullLogger.Instance;
 }
