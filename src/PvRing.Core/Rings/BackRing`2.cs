@@ -50,7 +50,7 @@ public sealed unsafe partial class BackRing<TRequest, TResponse> : IDisposable, 
         _requestConsumer = startIndex;
         _responseProducerPrivate = startIndex;
         _requestProducerSeen = startIndex;
-        _counters.Start(startIndex);
+        _counters.StartIndex = startIndex;
     }
 
     /// <summary>
@@ -280,7 +280,7 @@ public sealed unsafe partial class BackRing<TRequest, TResponse> : IDisposable, 
 
         // wmb(); rsp_prod = rsp_prod_pvt: the front sees the response slots before the index covering them.
         MemoryOrder.WriteRelease(_view.ResponseProducer, _responseProducerPrivate);
-        _counters.OnPublish(_responseProducerPrivate, full: false);
+        _counters.OnPublish(full: false);
     }
 
     /// <summary>
@@ -291,7 +291,7 @@ public sealed unsafe partial class BackRing<TRequest, TResponse> : IDisposable, 
     {
         ThrowIfDisposed();
         bool notify = SharedRingView.PublishAndCheckNotify(_view.ResponseProducer, _view.ResponseEvent, _responseProducerPrivate);
-        _counters.OnPublish(_responseProducerPrivate, full: false);
+        _counters.OnPublish(full: false);
         return notify;
     }
 

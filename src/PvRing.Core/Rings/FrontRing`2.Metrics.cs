@@ -11,7 +11,7 @@ public sealed partial class FrontRing<TRequest, TResponse> : IRingMetricsSource
     /// <summary>
     /// Shows this ring end in the "PvRing.Rings" meter (<see cref="RingMetrics"/>) until it is disposed, tagged with
     /// <paramref name="device"/>, <paramref name="queue"/> and <paramref name="name"/> (and the end, "front").
-    /// Calling it again replaces the tags. The ring counts whether or not this is called; only tracked rings are read.
+    /// Calling it again replaces the tags. The counts start from the ring's creation.
     /// </summary>
     /// <param name="device">The device the ring belongs to (a xenstore path such as <c>device/vif/0</c>).</param>
     /// <param name="queue">The device's queue index (0 for a single-queue device).</param>
@@ -24,6 +24,12 @@ public sealed partial class FrontRing<TRequest, TResponse> : IRingMetricsSource
         _metricsEnabled = true;
         RingMetrics.Register(this, device, queue, name, "front");
     }
+
+    /// <inheritdoc/>
+    uint IRingMetricsSource.ProducerIndex => Volatile.Read(ref _requestProducerPrivate);
+
+    /// <inheritdoc/>
+    uint IRingMetricsSource.ConsumerIndex => Volatile.Read(ref _responseConsumer);
 
     /// <inheritdoc/>
     RingCounters IRingMetricsSource.ReadCounters() => _counters;

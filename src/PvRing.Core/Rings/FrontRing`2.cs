@@ -61,7 +61,7 @@ public sealed unsafe partial class FrontRing<TRequest, TResponse> : IDisposable,
         _requestProducerPrivate = startIndex;
         _responseConsumer = startIndex;
         _responseProducerSeen = startIndex;
-        _counters.Start(startIndex);
+        _counters.StartIndex = startIndex;
 
         if (initialize)
         {
@@ -402,10 +402,9 @@ public sealed unsafe partial class FrontRing<TRequest, TResponse> : IDisposable,
         return (int)consumed;
     }
 
-    /// <summary>Counts a publish of every request up to <c>req_prod_pvt</c>, and whether it left the ring full.</summary>
+    /// <summary>Counts a publish, and whether it left the ring full.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void CountPublish() =>
-        _counters.OnPublish(_requestProducerPrivate, RingIndex.Distance(_responseConsumer, _requestProducerPrivate) >= _view.Size);
+    private void CountPublish() => _counters.OnPublish(RingIndex.Distance(_responseConsumer, _requestProducerPrivate) >= _view.Size);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private byte* RequestSlot(uint index) => _view.RequestSlot(index);
