@@ -11,9 +11,8 @@ namespace PvRing.Rings;
 /// <remarks>
 /// Design: the slot counts cost nothing on the hot path: they are the ring's own free-running private indices, which
 /// <see cref="RingMetrics"/> reads and widens to 64 bits (it samples often enough that an index cannot wrap unseen).
-/// What the indices cannot tell is counted here, one add per publish or consume call, never per slot: first counting
-/// slots here too (an index subtraction and four read-modify-writes per batch) cost 1.5-2.5 ns per one-slot batch in
-/// <c>RingBenchmarks</c>. No lock, no atomic, no allocation.
+/// What the indices cannot tell is counted here, one add per publish or consume call, never per slot. No lock, no
+/// atomic, no allocation.
 /// </remarks>
 internal struct RingCounters
 {
