@@ -21,10 +21,10 @@ queues=${5:-1}
 demo_build
 demo_host api-demo
 
-dotnet "samples/PvRing.Rx/$bin/PvRing.Rx.dll" --name demo --host "$host" --count "$count" --direction "$direction" --packet-size "$size" &
+"samples/PvRing.Rx/$bin/PvRing.Rx" --name demo --host "$host" --count "$count" --direction "$direction" --packet-size "$size" &
 rx=$!
 status=0
-dotnet "samples/PvRing.Tx/$bin/PvRing.Tx.dll" --name demo --host "$host" --count "$count" --grant-mode "$mode" \
+"samples/PvRing.Tx/$bin/PvRing.Tx" --name demo --host "$host" --count "$count" --grant-mode "$mode" \
     --direction "$direction" --packet-size "$size" --queues "$queues" || status=$?
 wait "$rx" || status=$?
 exit "$status"

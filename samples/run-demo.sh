@@ -21,9 +21,9 @@ if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
     pin_rx=(taskset -c 1) pin_tx=(taskset -c 0)
 fi
 
-"${pin_rx[@]}" dotnet "samples/PvRing.Rx/$bin/PvRing.Rx.dll" --attach "$ring" --count "$((count + warmup))" &
+"${pin_rx[@]}" "samples/PvRing.Rx/$bin/PvRing.Rx" --attach "$ring" --count "$((count + warmup))" &
 rx=$!
 status=0
-"${pin_tx[@]}" dotnet "samples/PvRing.Tx/$bin/PvRing.Tx.dll" --create "$ring" --order "$order" --count "$count" --warmup "$warmup" || status=$?
+"${pin_tx[@]}" "samples/PvRing.Tx/$bin/PvRing.Tx" --create "$ring" --order "$order" --count "$count" --warmup "$warmup" || status=$?
 wait "$rx" || status=$?
 exit "$status"

@@ -29,12 +29,12 @@ if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
 fi
 
 # shellcheck disable=SC2086 # the switch variables are word lists on purpose
-"${pin_rx[@]}" dotnet "samples/PvRing.Rx/$bin/PvRing.Rx.dll" --store "$socket" --host "$host" --count "$count" \
+"${pin_rx[@]}" "samples/PvRing.Rx/$bin/PvRing.Rx" --store "$socket" --host "$host" --count "$count" \
     --direction "$direction" --packet-size "$size" ${RX_SWITCHES:-} &
 rx=$!
 status=0
 # shellcheck disable=SC2086
-"${pin_tx[@]}" dotnet "samples/PvRing.Tx/$bin/PvRing.Tx.dll" --store "$socket" --host "$host" --order "$order" --count "$count" \
+"${pin_tx[@]}" "samples/PvRing.Tx/$bin/PvRing.Tx" --store "$socket" --host "$host" --order "$order" --count "$count" \
     --grant-mode "$mode" --direction "$direction" --packet-size "$size" ${TX_SWITCHES:-} || status=$?
 wait "$rx" || status=$?
 exit "$status"

@@ -129,15 +129,8 @@ internal sealed class PacketsCommand : IHarnessCommand
         XenStoreServer server = XenStoreServer.Start(new XenStoreServerOptions
         {
             SocketPath = storeSocket,
-            // What the store refuses or drops explains a failed run; its routine connection lines do not.
-            Log = line =>
-            {
-                if (!line.Contains(" from pid ", StringComparison.Ordinal) && !line.Contains(" is domain ", StringComparison.Ordinal)
-                    && !line.Contains("Read refused: ENOENT", StringComparison.Ordinal))
-                {
-                    Console.Error.WriteLine(line);
-                }
-            },
+            // What the store refuses or drops explains a failed run; its routine connection events do not.
+            Logger = new StoreProblemLogger(),
         });
         try
         {

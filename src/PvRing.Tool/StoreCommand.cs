@@ -42,7 +42,7 @@ internal static class StoreCommand
         {
             SocketPath = socket,
             Limits = limits,
-            Log = verbose ? message => Console.Error.WriteLine(message) : null,
+            Logger = verbose ? new StderrLogger(Microsoft.Extensions.Logging.LogLevel.Debug) : null,
         };
         try
         {

@@ -88,7 +88,7 @@ public sealed class XenBusBackend
             await t.WriteAsync(_device.BackendPath + "/state", XenBusFeature.Format((uint)XenbusState.InitWait), token).ConfigureAwait(false);
             return true;
         }, cancellationToken).ConfigureAwait(false);
-        _side.Log($"{_device.BackendPath} advertised and in InitWait");
+        XenBusLog.Advertised(_side.Logger, _device.BackendPath);
 
         XenbusState front = await _side.WaitForPeerAsync(
             s => s is XenbusState.Initialised or XenbusState.Connected or XenbusState.Closing or XenbusState.Closed,

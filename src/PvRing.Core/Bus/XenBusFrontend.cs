@@ -91,7 +91,7 @@ public sealed class XenBusFrontend
             await t.WriteAsync(_device.FrontendPath + "/state", XenBusFeature.Format((uint)XenbusState.Initialised), token).ConfigureAwait(false);
             return true;
         }, cancellationToken).ConfigureAwait(false);
-        _side.Log($"{_device.FrontendPath} published {negotiation} and is Initialised");
+        XenBusLog.Published(_side.Logger, _device.FrontendPath, negotiation);
 
         back = await _side.WaitForPeerAsync(
             s => s is XenbusState.Connected or XenbusState.Closing or XenbusState.Closed,

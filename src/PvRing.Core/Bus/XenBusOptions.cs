@@ -1,5 +1,7 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
+using Microsoft.Extensions.Logging;
+
 namespace PvRing.Bus;
 
 /// <summary>Bounds and diagnostics for a <see cref="XenBusFrontend"/> or <see cref="XenBusBackend"/>.</summary>
@@ -8,8 +10,8 @@ public sealed class XenBusOptions
     /// <summary>The longest any wait for the peer's state lasts (default 10 seconds).</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>An optional sink for one-line diagnostics (state changes, refusals).</summary>
-    public Action<string>? Log { get; init; }
+    /// <summary>Where lifecycle events go (state changes, the front's published choices, refusals; event ids 200-219); null for none.</summary>
+    public ILogger? Logger { get; init; }
 
     /// <summary>Checks the options.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The timeout is not positive.</exception>

@@ -1,6 +1,8 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
 using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using PvRing.Store;
 
 namespace PvRing.Bus;
@@ -21,11 +23,12 @@ internal sealed class XenBusSide(XenStoreClient store, string ownPath, string pe
 
     public string PeerPath => peerPath;
 
-    public void Log(string message) => options.Log?.Invoke($"xenbus {role}: {message}");
+    /// <summary>Where this end's lifecycle events go (<see cref="XenBusLog"/>).</summary>
+    public ILogger Logger { get; } = options.Logger ?? NullLogger.Instance;
 
     public Task WriteStateAsync(XenbusState state, CancellationToken cancellationToken)
     {
-        Log($"{ownPath} -> {state}");
+        XenBusLog.StateChanged(Logger, role, ownPath, state);
         return store.WriteAsync(ownPath + "/state", ((int)state).ToString(CultureInfo.InvariantCulture), cancellationToken);
     }
 
@@ -45,7 +48,7 @@ internal sealed class XenBusSide(XenStoreClient store, string ownPath, string pe
     /// <summary>Writes <c>error</c> = "22 reason" and goes to Closing, as Linux's <c>xenbus_dev_fatal</c> does.</summary>
     public async Task<XenBusNegotiationException> RefuseAsync(string reason, CancellationToken cancellationToken)
     {
-        Log($"refusing: {reason}");
+        XenBusLog.Refusing(Logger, role, reason);
         await store.RunTransactionAsync(async (t, token) =>
         {
             await t.WriteAsync(ownPath + "/error", $"{Einval} {reason}", token).ConfigureAwait(false);

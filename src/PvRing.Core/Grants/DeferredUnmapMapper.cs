@@ -22,6 +22,7 @@ public sealed unsafe class DeferredUnmapMapper : IGrantMapper
     private const int EmptyQueue = -1;
 
     private readonly MapTrack _track;
+    private readonly GrantCounters _counters;
     private readonly SharedMemoryFile _flushPage;
     private readonly uint* _requested;
     private readonly uint* _completed;
@@ -58,6 +59,7 @@ public sealed unsafe class DeferredUnmapMapper : IGrantMapper
         }
 
         _track = new MapTrack(domain, maxMappings);
+        _counters = domain.Counters;
         _queuedNext = new int[maxMappings + 1];
         _requested = (uint*)(_flushPage.Pointer + UnmapFlushLayout.RequestedOffset);
         _completed = (uint*)(_flushPage.Pointer + UnmapFlushLayout.CompletedOffset);
@@ -241,6 +243,7 @@ public sealed unsafe class DeferredUnmapMapper : IGrantMapper
         }
 
         FlushCount++;
+        Interlocked.Increment(ref _counters.Flushes);
         return unmapped;
     }
 }

@@ -49,10 +49,14 @@ public sealed unsafe class ForeignDomain : IDisposable
         FrameCount = (uint)arena.PageCount;
         EntryCount = (uint)(table.Length / GrantTableLayout.EntrySize);
         _active = new int[EntryCount];
+        GrantMetrics.Register(this);
     }
 
     /// <summary>The granting domain's id.</summary>
     public int DomainId { get; }
+
+    /// <summary>Maps, unmaps, copies and flushes through this domain's grants, for the "PvRing.Grants" meter.</summary>
+    internal GrantCounters Counters { get; } = new();
 
     /// <summary>The id of the domain this process maps as: grants must name it.</summary>
     public int LocalDomainId { get; }
@@ -119,6 +123,8 @@ public sealed unsafe class ForeignDomain : IDisposable
         {
             return;
         }
+
+        GrantMetrics.Unregister(Counters);
 
         _arenaHandle.Dispose();
         _arena.Dispose();

@@ -63,6 +63,7 @@ public sealed unsafe class GrantCopier : IGrantMapper
 
         new ReadOnlySpan<byte>(_domain.FramePointer(frame, offset), destination.Length).CopyTo(destination);
         _domain.Unpin(reference, writable: false);
+        _domain.Counters.OnCopy(destination.Length);
         return GrantStatus.Okay;
     }
 
@@ -82,6 +83,7 @@ public sealed unsafe class GrantCopier : IGrantMapper
 
         source.CopyTo(new Span<byte>(_domain.FramePointer(frame, offset), XenPage.Size - offset));
         _domain.Unpin(reference, writable: true);
+        _domain.Counters.OnCopy(source.Length);
         return GrantStatus.Okay;
     }
 

@@ -46,10 +46,15 @@ public sealed unsafe class GrantDomain : IDisposable
         {
             _freeReferences.Push(reference);
         }
+
+        GrantMetrics.Register(this);
     }
 
     /// <summary>This domain's id.</summary>
     public int DomainId { get; }
+
+    /// <summary>Grants issued and ended, for the "PvRing.Grants" meter.</summary>
+    internal GrantCounters Counters { get; } = new();
 
     /// <summary>The arena file (frames are its pages); rings over granted frames lease it.</summary>
     internal SharedMemoryFile Arena => _arena;
@@ -128,6 +133,7 @@ public sealed unsafe class GrantDomain : IDisposable
 
         reference = (uint)index;
         WriteEntry(reference, grantee, frame, readOnly);
+        Interlocked.Increment(ref Counters.Issued);
         return true;
     }
 
@@ -144,6 +150,7 @@ public sealed unsafe class GrantDomain : IDisposable
         }
 
         WriteEntry(reference, grantee, frame, readOnly);
+        Interlocked.Increment(ref Counters.Issued);
     }
 
     /// <summary>
@@ -185,6 +192,7 @@ public sealed unsafe class GrantDomain : IDisposable
             _freeReferences.Push((int)reference);
         }
 
+        Interlocked.Increment(ref Counters.Ended);
         return true;
     }
 
@@ -316,6 +324,7 @@ public sealed unsafe class GrantDomain : IDisposable
             return;
         }
 
+        GrantMetrics.Unregister(Counters);
         _table.Dispose();
         _arena.Dispose();
         _host.Delete(GrantTableLayout.TableFileName(DomainId));

@@ -64,6 +64,7 @@ internal sealed unsafe class MapTrack
         // Release: the slot's fields are visible before the address that marks the handle live.
         Volatile.Write(ref _addresses[slot], (nint)address);
         handle = new GrantHandle(slot + 1);
+        Interlocked.Increment(ref _domain.Counters.Maps);
         return GrantStatus.Okay;
     }
 
@@ -86,6 +87,7 @@ internal sealed unsafe class MapTrack
         // munmap returned, so no access through the mapping remains; only now may the granter end access.
         _domain.Unpin(_references[slot], _writable[slot]);
         _free.Push(slot);
+        Interlocked.Increment(ref _domain.Counters.Unmaps);
         return GrantStatus.Okay;
     }
 

@@ -21,7 +21,7 @@ namespace PvRing.Rings;
 /// <see cref="PvRingProtocolException"/> without a single slot being read past the ring.
 /// One thread at a time uses a ring; it takes no locks.
 /// </remarks>
-public sealed unsafe class BackRing<TRequest, TResponse> : IDisposable, IBatchPublisher
+public sealed unsafe partial class BackRing<TRequest, TResponse> : IDisposable, IBatchPublisher
     where TRequest : unmanaged
     where TResponse : unmanaged
 {
@@ -50,6 +50,7 @@ public sealed unsafe class BackRing<TRequest, TResponse> : IDisposable, IBatchPu
         _requestConsumer = startIndex;
         _responseProducerPrivate = startIndex;
         _requestProducerSeen = startIndex;
+        _counters.StartIndex = startIndex;
     }
 
     /// <summary>
@@ -138,6 +139,7 @@ public sealed unsafe class BackRing<TRequest, TResponse> : IDisposable, IBatchPu
 
         request = Unsafe.ReadUnaligned<TRequest>(RequestSlot(consumer));
         _requestConsumer = consumer + 1;
+        _counters.OnConsume(1);
         return true;
     }
 
@@ -257,6 +259,7 @@ public sealed unsafe class BackRing<TRequest, TResponse> : IDisposable, IBatchPu
 
         // wmb(); rsp_prod = rsp_prod_pvt: the front sees the response slots before the index covering them.
         MemoryOrder.WriteRelease(_view.ResponseProducer, _responseProducerPrivate);
+        _counters.OnPublish(full: false);
     }
 
     /// <summary>
@@ -266,7 +269,9 @@ public sealed unsafe class BackRing<TRequest, TResponse> : IDisposable, IBatchPu
     public bool PushResponsesAndCheckNotify()
     {
         ThrowIfDisposed();
-        return SharedRingView.PublishAndCheckNotify(_view.ResponseProducer, _view.ResponseEvent, _responseProducerPrivate);
+        bool notify = SharedRingView.PublishAndCheckNotify(_view.ResponseProducer, _view.ResponseEvent, _responseProducerPrivate);
+        _counters.OnPublish(full: false);
+        return notify;
     }
 
     /// <summary>
@@ -308,6 +313,7 @@ public sealed unsafe class BackRing<TRequest, TResponse> : IDisposable, IBatchPu
         if (!_disposed)
         {
             _disposed = true;
+            DisableMetrics();
             _lease.Dispose();
         }
     }
@@ -359,6 +365,7 @@ public sealed unsafe class BackRing<TRequest, TResponse> : IDisposable, IBatchPu
         }
 
         _requestConsumer = consumer + (uint)count;
+        _counters.OnConsume((uint)count);
         return count;
     }
 
@@ -407,6 +414,7 @@ public sealed unsafe class BackRing<TRequest, TResponse> : IDisposable, IBatchPu
         {
             _requestConsumer = consumer + served;
             _responseProducerPrivate = consumer + served;
+            _counters.OnConsume(served);
             if (PushResponsesAndCheckNotify())
             {
                 Notifier?.Notify();

@@ -21,7 +21,7 @@ namespace PvRing.Rings;
 /// than there are outstanding requests raises <see cref="PvRingProtocolException"/>.
 /// A ring is used by one thread at a time (the front's producer/consumer thread); it takes no locks.
 /// </remarks>
-public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable, IBatchPublisher
+public sealed unsafe partial class FrontRing<TRequest, TResponse> : IDisposable, IBatchPublisher
     where TRequest : unmanaged
     where TResponse : unmanaged
 {
@@ -61,6 +61,7 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable, IBatchP
         _requestProducerPrivate = startIndex;
         _responseConsumer = startIndex;
         _responseProducerSeen = startIndex;
+        _counters.StartIndex = startIndex;
 
         if (initialize)
         {
@@ -176,6 +177,7 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable, IBatchP
 
         // wmb(); req_prod = req_prod_pvt: the back sees the request slots before the index covering them.
         MemoryOrder.WriteRelease(_view.RequestProducer, _requestProducerPrivate);
+        CountPublish();
     }
 
     /// <summary>
@@ -185,7 +187,9 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable, IBatchP
     public bool PushRequestsAndCheckNotify()
     {
         ThrowIfDisposed();
-        return SharedRingView.PublishAndCheckNotify(_view.RequestProducer, _view.RequestEvent, _requestProducerPrivate);
+        bool notify = SharedRingView.PublishAndCheckNotify(_view.RequestProducer, _view.RequestEvent, _requestProducerPrivate);
+        CountPublish();
+        return notify;
     }
 
     /// <summary>
@@ -233,6 +237,7 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable, IBatchP
 
         response = Unsafe.ReadUnaligned<TResponse>(ResponseSlot(consumer));
         _responseConsumer = consumer + 1;
+        _counters.OnConsume(1);
         return true;
     }
 
@@ -290,6 +295,7 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable, IBatchP
         if (!_disposed)
         {
             _disposed = true;
+            DisableMetrics();
             _lease.Dispose();
         }
     }
@@ -341,6 +347,7 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable, IBatchP
         }
 
         _responseConsumer = consumer + (uint)count;
+        _counters.OnConsume((uint)count);
         return count;
     }
 
@@ -378,8 +385,13 @@ public sealed unsafe class FrontRing<TRequest, TResponse> : IDisposable, IBatchP
 
         consumer = local;
         _responseConsumer = start + consumed;
+        _counters.OnConsume(consumed);
         return (int)consumed;
     }
+
+    /// <summary>Counts a publish, and whether it left the ring full.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void CountPublish() => _counters.OnPublish(RingIndex.Distance(_responseConsumer, _requestProducerPrivate) >= _view.Size);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private byte* RequestSlot(uint index) => _view.RequestSlot(index);

@@ -6,6 +6,7 @@ using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Threading.Channels;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace PvRing.Store;
 
@@ -33,6 +34,7 @@ public sealed class XenStoreClient : XenStoreOperations, IAsyncDisposable
     private int _nextRequestId;
     private int _nextWatchId;
     private volatile Exception? _failure;
+    private readonly StoreCounters _counters = new();
 
     private XenStoreClient(XenStoreClientOptions options, Socket socket)
     {
@@ -40,6 +42,7 @@ public sealed class XenStoreClient : XenStoreOperations, IAsyncDisposable
         _socket = socket;
         _stream = new NetworkStream(socket, ownsSocket: true);
         _receiveLoop = Task.Run(ReceiveLoopAsync);
+        StoreMetrics.Register(_counters, "client", options.SocketPath, () => IsConnected ? 1 : 0);
     }
 
     /// <summary>The domain the connection acts as; 0 for a plain (privileged) connection.</summary>
@@ -176,7 +179,7 @@ public sealed class XenStoreClient : XenStoreOperations, IAsyncDisposable
             }
             catch (XenStoreException e) when (e.IsConflict && attempt < _options.MaxTransactionAttempts)
             {
-                _options.Log?.Invoke($"xenstore: transaction {transaction.Id} conflicted (attempt {attempt}); retrying");
+                StoreLog.TransactionConflict(_options.Logger ?? NullLogger.Instance, transaction.Id, attempt);
             }
         }
     }
@@ -214,6 +217,7 @@ public sealed class XenStoreClient : XenStoreOperations, IAsyncDisposable
         }
 
         _closing.Cancel();
+        StoreMetrics.Unregister(_counters);
         _socket.Dispose();
         await _receiveLoop.ConfigureAwait(false);
         _sendLock.Dispose();
@@ -228,6 +232,7 @@ public sealed class XenStoreClient : XenStoreOperations, IAsyncDisposable
         }
 
         ThrowIfFailed();
+        _counters.OnOperation(type);
         uint requestId = (uint)Interlocked.Increment(ref _nextRequestId);
         var reply = new TaskCompletionSource<(uint Type, byte[] Payload)>(TaskCreationOptions.RunContinuationsAsynchronously);
         _pending[requestId] = reply;
@@ -250,6 +255,7 @@ public sealed class XenStoreClient : XenStoreOperations, IAsyncDisposable
             (uint replyType, byte[] replyPayload) = await reply.Task.WaitAsync(timeout.Token).ConfigureAwait(false);
             if (replyType == (uint)XenStoreMessageType.Error)
             {
+                _counters.OnError(type);
                 string name = XenStoreWire.SplitStrings(replyPayload).FirstOrDefault() ?? "";
                 throw new XenStoreException(name.Length == 0 ? XenStoreErrorNames.IOError : name, OperationName(type), path);
             }
@@ -313,6 +319,7 @@ public sealed class XenStoreClient : XenStoreOperations, IAsyncDisposable
                 await _stream.ReadExactlyAsync(payload, _closing.Token).ConfigureAwait(false);
                 if (type == (uint)XenStoreMessageType.WatchEvent)
                 {
+                    _counters.OnWatchEvent();
                     List<string> parts = XenStoreWire.SplitStrings(payload);
                     if (parts.Count >= 2 && _watches.TryGetValue(parts[1], out Channel<XenStoreWatchEvent>? events))
                     {
@@ -338,7 +345,12 @@ public sealed class XenStoreClient : XenStoreOperations, IAsyncDisposable
         }
 
         _failure = failure;
-        _options.Log?.Invoke($"xenstore client: connection ended: {failure.Message}");
+        if (!_closing.IsCancellationRequested)
+        {
+            _counters.OnDisconnect();
+        }
+
+        StoreLog.ClientEnded(_options.Logger ?? NullLogger.Instance, failure.Message);
         foreach (TaskCompletionSource<(uint, byte[])> waiting in _pending.Values)
         {
             waiting.TrySetException(new PvRingException("The store connection closed before the reply.", failure));

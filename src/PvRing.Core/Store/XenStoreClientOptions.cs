@@ -1,5 +1,7 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
+using Microsoft.Extensions.Logging;
+
 namespace PvRing.Store;
 
 /// <summary>How a <see cref="XenStoreClient"/> connects and how long it waits.</summary>
@@ -21,8 +23,8 @@ public sealed class XenStoreClientOptions
     /// <summary>How many times <see cref="XenStoreClient.RunTransactionAsync{T}"/> runs a body that keeps conflicting (default 32).</summary>
     public int MaxTransactionAttempts { get; init; } = 32;
 
-    /// <summary>An optional sink for one-line diagnostics.</summary>
-    public Action<string>? Log { get; init; }
+    /// <summary>Where lifecycle events go (transaction conflicts retried, the connection ending; event ids 120-139); null for none.</summary>
+    public ILogger? Logger { get; init; }
 
     /// <summary>Checks the options.</summary>
     /// <exception cref="ArgumentException">A value is out of range.</exception>

@@ -20,6 +20,7 @@ public sealed partial class XenStoreServer
         var type = (XenStoreMessageType)rawType;
         lock (_gate)
         {
+            _counters.OnOperation(type);
             StoreWatch? registered = null;
             try
             {
@@ -28,7 +29,8 @@ public sealed partial class XenStoreServer
             }
             catch (StoreOperationException e)
             {
-                Log($"connection {connection.Id}: {type} refused: {e.Message}");
+                _counters.OnError(type);
+                StoreLog.RequestRefused(Logger, connection.Id, StoreCounters.OperationName(type), e.Message);
                 connection.Send(ErrorMessage(e.ErrorName, requestId, transactionId));
             }
 
@@ -290,7 +292,7 @@ public sealed partial class XenStoreServer
         connection.Caller = new StoreCaller(domain, false);
         _domainConnections[domain] = _domainConnections.GetValueOrDefault(domain) + 1;
         IntroduceDomain(domain);
-        Log($"connection {connection.Id} (pid {connection.PeerProcessId}) is domain {domain}");
+        StoreLog.Restricted(Logger, connection.Id, connection.PeerProcessId, domain);
         return XenStoreWire.OkPayload;
     }
 
@@ -300,7 +302,7 @@ public sealed partial class XenStoreServer
         _tree.EnsureDirectory(StorePath.DomainPath(domain), [new XenStorePermission(domain, XenStoreAccess.None)]);
         if (_introduced.Add(domain))
         {
-            Log($"domain {domain} introduced");
+            StoreLog.DomainIntroduced(Logger, domain);
             Fire([new StoreChange(StorePath.IntroduceDomain, null, false)]);
         }
     }
@@ -309,7 +311,7 @@ public sealed partial class XenStoreServer
     {
         if (_introduced.Remove(domain))
         {
-            Log($"domain {domain} released");
+            StoreLog.DomainReleased(Logger, domain);
             Fire([new StoreChange(StorePath.ReleaseDomain, null, false)]);
         }
     }
@@ -344,9 +346,10 @@ public sealed partial class XenStoreServer
     private void QueueEvent(StoreConnection connection, StoreWatch watch, string path)
     {
         byte[] message = XenStoreWire.Message(XenStoreMessageType.WatchEvent, 0, 0, XenStoreWire.Strings(watch.ToClientPath(path), watch.Token));
+        _counters.OnWatchEvent();
         if (!connection.SendEvent(message, _options.Limits.MaxPendingEventsPerConnection))
         {
-            Log($"connection {connection.Id}: more than {_options.Limits.MaxPendingEventsPerConnection} unread watch events; dropping it");
+            StoreLog.WatchBacklog(Logger, connection.Id, _options.Limits.MaxPendingEventsPerConnection);
             connection.Abort();
         }
     }

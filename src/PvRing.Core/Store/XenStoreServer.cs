@@ -1,6 +1,8 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
 using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using PvRing.Platform;
 
 namespace PvRing.Store;
@@ -38,6 +40,7 @@ public sealed partial class XenStoreServer : IAsyncDisposable, IDisposable
     private long _nextConnectionId;
     private uint _nextTransactionId;
     private int _disposed;
+    private readonly StoreCounters _counters = new();
 
     private XenStoreServer(XenStoreServerOptions options, Socket listener)
     {
@@ -46,6 +49,7 @@ public sealed partial class XenStoreServer : IAsyncDisposable, IDisposable
         _tree = new StoreTree(options.Limits);
         _acceptLoop = Task.Run(AcceptLoopAsync);
         _probe = new Timer(_ => ProbeProcesses(), null, options.ProcessProbeInterval, options.ProcessProbeInterval);
+        StoreMetrics.Register(_counters, "server", options.SocketPath, () => ConnectionCount);
     }
 
     /// <summary>The socket path clients connect to.</summary>
@@ -98,7 +102,7 @@ public sealed partial class XenStoreServer : IAsyncDisposable, IDisposable
             SocketPath = path,
             Limits = options.Limits,
             ProcessProbeInterval = options.ProcessProbeInterval,
-            Log = options.Log,
+            Logger = options.Logger,
         }, listener);
     }
 
@@ -110,6 +114,7 @@ public sealed partial class XenStoreServer : IAsyncDisposable, IDisposable
             return;
         }
 
+        StoreMetrics.Unregister(_counters);
         await _probe.DisposeAsync().ConfigureAwait(false);
         _stopping.Cancel();
         _listener.Dispose();
@@ -172,7 +177,7 @@ public sealed partial class XenStoreServer : IAsyncDisposable, IDisposable
             {
                 if (_connections.Count >= _options.Limits.MaxConnections)
                 {
-                    Log($"refusing a connection: {_connections.Count} connections is the limit");
+                    StoreLog.ConnectionLimit(Logger, _connections.Count);
                     socket.Dispose();
                     continue;
                 }
@@ -182,7 +187,7 @@ public sealed partial class XenStoreServer : IAsyncDisposable, IDisposable
                 _connectionTasks.RemoveAll(t => t.IsCompleted);
                 _connectionTasks.Add(Task.Run(connection.WriteLoopAsync));
                 _connectionTasks.Add(Task.Run(() => ServeAsync(connection)));
-                Log($"connection {connection.Id} from pid {connection.PeerProcessId}");
+                StoreLog.Connected(Logger, connection.Id, connection.PeerProcessId);
             }
         }
     }
@@ -222,7 +227,9 @@ public sealed partial class XenStoreServer : IAsyncDisposable, IDisposable
                 if (length > XenStoreLimits.PayloadMax)
                 {
                     // Answer and skip the payload so the stream stays in step; the client only hurts itself.
-                    Log($"connection {connection.Id}: payload of {length} bytes refused");
+                    StoreLog.PayloadRefused(Logger, connection.Id, length);
+                    _counters.OnOperation((XenStoreMessageType)type);
+                    _counters.OnError((XenStoreMessageType)type);
                     connection.Send(ErrorMessage(XenStoreErrorNames.TooBig, requestId, transactionId));
                     await SkipAsync(connection, length).ConfigureAwait(false);
                     continue;
@@ -269,9 +276,10 @@ public sealed partial class XenStoreServer : IAsyncDisposable, IDisposable
                 return;
             }
 
+            _counters.OnDisconnect();
             connection.Watches.Clear();
             connection.Transactions.Clear();
-            Log($"connection {connection.Id} (domain {connection.Caller.DomainId}) closed");
+            StoreLog.Disconnected(Logger, connection.Id, connection.Caller.DomainId);
             if (!connection.Caller.IsPrivileged)
             {
                 int domain = connection.Caller.DomainId;
@@ -305,10 +313,10 @@ public sealed partial class XenStoreServer : IAsyncDisposable, IDisposable
 
         foreach (StoreConnection connection in dead)
         {
-            Log($"connection {connection.Id}: process {connection.PeerProcessId} is gone");
+            StoreLog.ProcessGone(Logger, connection.Id, connection.PeerProcessId);
             connection.Abort();
         }
     }
 
-    private void Log(string message) => _options.Log?.Invoke("xenstore: " + message);
+    private ILogger Logger => _options.Logger ?? NullLogger.Instance;
 }

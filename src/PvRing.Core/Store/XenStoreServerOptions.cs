@@ -1,5 +1,7 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
+using Microsoft.Extensions.Logging;
+
 namespace PvRing.Store;
 
 /// <summary>How a <see cref="XenStoreServer"/> listens and what it enforces.</summary>
@@ -17,8 +19,8 @@ public sealed class XenStoreServerOptions
     /// </summary>
     public TimeSpan ProcessProbeInterval { get; init; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>An optional sink for one-line diagnostics (connections, protocol errors, domain events).</summary>
-    public Action<string>? Log { get; init; }
+    /// <summary>Where lifecycle events go (connections, refused requests and payloads, domains introduced and released, peers gone; event ids 100-119); null for none.</summary>
+    public ILogger? Logger { get; init; }
 
     /// <summary>Checks the options.</summary>
     /// <exception cref="ArgumentException">The socket path is empty or a limit is out of range.</exception>

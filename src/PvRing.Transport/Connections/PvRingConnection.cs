@@ -170,7 +170,7 @@ public sealed class PvRingConnection : IAsyncDisposable
             SealedMemory memory = OwnDisposable(owned, await SealedMemory.ConnectAsync(
                 directory.GetFilePath(PvRingRendezvous.MemorySocketName), domain, 0, options.ConnectTimeout, cancellationToken).ConfigureAwait(false));
             HostDirectory shared = directory.WithSealedMemory(memory);
-            XenStoreClient store = Own(owned, await XenStoreClient.ConnectAsync(new XenStoreClientOptions { SocketPath = socket, DomainId = domain }, cancellationToken).ConfigureAwait(false));
+            XenStoreClient store = Own(owned, await XenStoreClient.ConnectAsync(new XenStoreClientOptions { SocketPath = socket, DomainId = domain, Logger = options.Logger }, cancellationToken).ConfigureAwait(false));
             GrantDomain grants = OwnDisposable(owned, GrantDomain.Create(shared, domain, NetFrontend.DomainOptionsFor(wants)));
             EventDomain events = OwnDisposable(owned, EventDomain.Create(shared, domain));
             var frontOptions = new NetFrontendOptions
@@ -178,7 +178,7 @@ public sealed class PvRingConnection : IAsyncDisposable
                 Wants = wants,
                 NumaNode = node,
                 BindMemoryToNumaNode = topology is { NodeIds.Count: > 1 } && node is int n && topology.NodeIds.Contains(n),
-                Bus = new XenBusOptions { Timeout = options.ConnectTimeout },
+                Bus = new XenBusOptions { Timeout = options.ConnectTimeout, Logger = options.Logger },
             };
             NetFrontend front = Own(owned, await NetFrontend.ConnectAsync(store, PvRingRendezvous.DeviceOf(domain), grants, events, frontOptions, cancellationToken).ConfigureAwait(false));
             if (options.Logger is ILogger logger)
@@ -510,7 +510,7 @@ public sealed class PvRingConnection : IAsyncDisposable
         }
     }
 
-    private string DeviceName => (_front?.Device ?? _back!.Device).ToString();
+    internal string DeviceName => (_front?.Device ?? _back!.Device).ToString();
 
     /// <summary>A malformed packet from the peer: the device reports it (<c>error</c> and Closing), as netfront and netback do.</summary>
     internal void Fail(PvRingProtocolException error)

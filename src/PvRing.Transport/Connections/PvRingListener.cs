@@ -97,8 +97,8 @@ public sealed class PvRingListener : IAsyncDisposable
 
             if (store is null)
             {
-                server = XenStoreServer.Start(new XenStoreServerOptions { SocketPath = socket });
-                store = await XenStoreClient.ConnectAsync(new XenStoreClientOptions { SocketPath = socket }, cancellationToken).ConfigureAwait(false);
+                server = XenStoreServer.Start(new XenStoreServerOptions { SocketPath = socket, Logger = options.Logger });
+                store = await XenStoreClient.ConnectAsync(new XenStoreClientOptions { SocketPath = socket, Logger = options.Logger }, cancellationToken).ConfigureAwait(false);
             }
             else
             {
@@ -300,7 +300,7 @@ public sealed class PvRingListener : IAsyncDisposable
             var backOptions = new NetBackendOptions
             {
                 Offers = _options.Offers with { SplitEventChannels = true },
-                Bus = new XenBusOptions { Timeout = _options.NegotiationTimeout },
+                Bus = new XenBusOptions { Timeout = _options.NegotiationTimeout, Logger = _options.Logger },
             };
             NetBackend back = await NetBackend.ConnectAsync(_store, device, _shared, _events, backOptions, cancellationToken).ConfigureAwait(false);
             PvRingConnection connection = PvRingConnection.ForBackEnd(back, async () =>

@@ -143,7 +143,17 @@ public sealed class NetBackend : IAsyncDisposable
             throw;
         }
 
-        options.Bus?.Log?.Invoke($"net back end {device}: connected with {agreed}{(numaNode is int n ? $", front on NUMA node {n}" : "")}");
+        if (options.Bus?.Logger is { } logger)
+        {
+            if (numaNode is int node)
+            {
+                NetLog.BackEndConnectedOnNode(logger, device.ToString(), agreed, node);
+            }
+            else
+            {
+                NetLog.BackEndConnected(logger, device.ToString(), agreed);
+            }
+        }
         for (int index = 0; index < queues.Count; index++)
         {
             NetMetrics.Register(device.ToString(), queues[index], index);

@@ -155,7 +155,10 @@ public sealed class NetFrontend : IAsyncDisposable
             throw;
         }
 
-        options.Bus?.Log?.Invoke($"net front end {device}: connected with {agreed}");
+        if (options.Bus?.Logger is { } logger)
+        {
+            NetLog.FrontEndConnected(logger, device.ToString(), agreed);
+        }
         for (int index = 0; index < queues.Count; index++)
         {
             NetMetrics.Register(device.ToString(), queues[index], index);

@@ -30,9 +30,20 @@ public static class NetMetrics
         s_meter.CreateObservableUpDownCounter("pvring.net.queues", CountQueues, "{queue}", "Live queues of connected devices in this process.");
     }
 
-    internal static void Register(string device, NetFrontQueue queue, int index) => Add(new Entry(device, "front", index, queue, null));
+    // The queue's two rings go into the "PvRing.Rings" meter with the same tags; disposing a ring takes it out.
+    internal static void Register(string device, NetFrontQueue queue, int index)
+    {
+        queue.TransmitRing.EnableMetrics(device, index, "tx");
+        queue.ReceiveRing.EnableMetrics(device, index, "rx");
+        Add(new Entry(device, "front", index, queue, null));
+    }
 
-    internal static void Register(string device, NetBackQueue queue, int index) => Add(new Entry(device, "back", index, null, queue));
+    internal static void Register(string device, NetBackQueue queue, int index)
+    {
+        queue.TransmitRing.EnableMetrics(device, index, "tx");
+        queue.ReceiveRing.EnableMetrics(device, index, "rx");
+        Add(new Entry(device, "back", index, null, queue));
+    }
 
     internal static void Unregister(object queue)
     {

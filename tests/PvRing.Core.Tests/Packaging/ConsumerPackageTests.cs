@@ -45,7 +45,7 @@ public sealed class ConsumerPackageTests
         string repository = RepositoryRoot();
         string feed = Path.Combine(work.Path, "feed");
         string version = typeof(PvRing.Transport.PvRingConnection).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()!.InformationalVersion.Split('+')[0];
-        foreach (string project in new[] { "src/PvRing.Core", "src/PvRing.Transport" })
+        foreach (string project in new[] { "src/PvRing.Core", "src/PvRing.Transport", "src/PvRing.Extensions.DependencyInjection" })
         {
             // --no-build: the test run built Release already; packing does not touch what the tests run.
             Dotnet("pack", Path.Combine(repository, project), "-c", "Release", "--no-build", "-o", feed);
@@ -54,7 +54,7 @@ public sealed class ConsumerPackageTests
         Assert.True(File.Exists(Path.Combine(feed, $"PvRing.Transport.{version}.nupkg")), $"no PvRing.Transport {version} package in {feed}");
 
         // A package page shows the package's own README: every link in it must work from there (absolute).
-        foreach (string package in new[] { "PvRing.Core", "PvRing.Transport" })
+        foreach (string package in new[] { "PvRing.Core", "PvRing.Transport", "PvRing.Extensions.DependencyInjection" })
         {
             using System.IO.Compression.ZipArchive zip = System.IO.Compression.ZipFile.OpenRead(Path.Combine(feed, $"{package}.{version}.nupkg"));
             System.IO.Compression.ZipArchiveEntry readme = zip.GetEntry("README.md") ?? throw new InvalidOperationException($"{package} has no README.md");
