@@ -66,16 +66,16 @@ public static class GrantMetrics
                 }
 
                 long value = select(entry.Counters, entry);
-                measurements.Add(entry.Grantee is ushort grantee
-                    ? new Measurement<long>(value, new("domain", (int)entry.Domain), new("grantee", (int)grantee), new("end", "grantee"))
-                    : new Measurement<long>(value, new("domain", (int)entry.Domain), new KeyValuePair<string, object?>("end", "granter")));
+                measurements.Add(entry.Grantee is int grantee
+                    ? new Measurement<long>(value, new("domain", entry.Domain), new("grantee", grantee), new("end", "grantee"))
+                    : new Measurement<long>(value, new("domain", entry.Domain), new KeyValuePair<string, object?>("end", "granter")));
             }
 
             return measurements;
         }
     }
 
-    private sealed record Entry(GrantCounters Counters, ushort Domain, ushort? Grantee, Func<int>? DeferredEndCount)
+    private sealed record Entry(GrantCounters Counters, int Domain, int? Grantee, Func<int>? DeferredEndCount)
     {
         public long DeferredEnds() => DeferredEndCount?.Invoke() ?? 0;
     }
