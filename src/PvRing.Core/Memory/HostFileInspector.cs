@@ -45,6 +45,9 @@ public enum HostFileKind
 
     /// <summary>A front's deferred-unmap flush page (<c>gntflush-F-B</c>, <c>gntflush-F-B-Q</c>).</summary>
     FlushPage,
+
+    /// <summary>A symbolic link (the library never creates one, never follows one: planted, or left by hand).</summary>
+    SymbolicLink,
 }
 
 /// <summary>One entry of <see cref="HostFileInspector.List"/>.</summary>
@@ -93,6 +96,13 @@ public static partial class HostFileInspector
         var info = new FileInfo(path);
         FileAttributes attributes = File.GetAttributes(path); // throws FileNotFoundException
         string name = info.Name;
+        if (info.LinkTarget is not null)
+        {
+            // Described, not followed: a dangling link has no mode or size of its own worth reading.
+            long linkOwner = OperatingSystem.IsLinux() && LinuxInterop.GetOwnerUserId(path) is uint linkUid ? linkUid : -1;
+            return new HostFileEntry(path, HostFileKind.SymbolicLink, null, 0, UnixFileMode.None, linkOwner, null, null);
+        }
+
         bool isDirectory = (attributes & FileAttributes.Directory) != 0;
         UnixFileMode mode = OperatingSystem.IsWindows() ? UnixFileMode.None : File.GetUnixFileMode(path);
         long uid = OperatingSystem.IsLinux() && LinuxInterop.GetOwnerUserId(path) is uint owner ? owner : -1;

@@ -53,6 +53,7 @@ public sealed unsafe class EventPageFuzzTests(Xunit.Abstractions.ITestOutputHelp
             clean += anyRefused ? 0 : 1;
             if (failure is not null)
             {
+                output.WriteLine(failure);
                 failures.Add(failure);
                 return false;
             }

@@ -55,6 +55,7 @@ public sealed unsafe class GrantTableFuzzTests(Xunit.Abstractions.ITestOutputHel
             refusedCases += counts.Refused ? 1 : 0;
             if (failure is not null)
             {
+                output.WriteLine(failure);
                 failures.Add(failure);
                 return false;
             }

@@ -71,6 +71,7 @@ public sealed class RingFuzzTests(Xunit.Abstractions.ITestOutputHelper output)
             survived += anyRefused ? 0 : 1;
             if (failure is not null)
             {
+                output.WriteLine(failure);
                 failures.Add(failure);
                 return false;
             }

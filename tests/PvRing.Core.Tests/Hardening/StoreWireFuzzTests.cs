@@ -72,6 +72,7 @@ public sealed class StoreWireFuzzTests(Xunit.Abstractions.ITestOutputHelper outp
             }, _ => false);
             if (failure is not null)
             {
+                output.WriteLine(failure);
                 failures.Add(failure);
                 return false;
             }
@@ -112,6 +113,7 @@ public sealed class StoreWireFuzzTests(Xunit.Abstractions.ITestOutputHelper outp
             }, _ => false);
             if (failure is not null)
             {
+                output.WriteLine(failure);
                 failures.Add(failure);
                 return false;
             }
