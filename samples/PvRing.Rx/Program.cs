@@ -129,7 +129,21 @@ catch (PvRingException e)
 // A C# front published its event channel in the sidecar before the ring file; a C front has none and is polled.
 EventDomain? domain = null;
 EventChannel? channel = null;
-if (RingSidecar.TryRead(host, name, out int frontDomainId, out int frontPort))
+bool haveSidecar;
+int frontDomainId;
+int frontPort;
+try
+{
+    haveSidecar = RingSidecar.TryRead(host, name, out frontDomainId, out frontPort);
+}
+catch (Exception e) when (e is PvRingException or IOException or UnauthorizedAccessException)
+{
+    Console.Error.WriteLine($"Rx: cannot attach: {e.Message}");
+    ring.Dispose();
+    return 1;
+}
+
+if (haveSidecar)
 {
     try
     {

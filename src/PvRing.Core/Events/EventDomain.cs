@@ -25,9 +25,12 @@ public sealed class EventDomain : IDisposable
     private readonly EventChannel?[] _byPort = new EventChannel?[EventPageLayout.MaxPorts];
     private readonly Dictionary<int, EventPage> _peers = [];
 
-    // Pages of peers that died or closed and were replaced by a new process of the same domain id: channels bound to
-    // them keep their mapping until this domain is disposed.
-    private readonly List<EventPage> _retiredPeers = [];
+    // Pages of peers this domain no longer needs: the peer died or closed and a new process of its domain id came, or the
+    // last channel to it was released. A page is unmapped only when no channel to its domain is left and a grace period
+    // has passed since it was retired, so an operation still running on a channel being disposed never touches unmapped
+    // memory; a listener that serves front after front (each a new domain) keeps a bounded number of peer pages.
+    private readonly List<(EventPage Page, long RetiredAt)> _retiredPeers = [];
+    private const long RetireGraceMilliseconds = 250;
     private readonly object _lock = new();
     private EventChannel[] _channels = [];
     private int _disposed;
@@ -179,7 +182,7 @@ public sealed class EventDomain : IDisposable
         _page.MarkClosed();
         lock (_lock)
         {
-            foreach (EventPage peer in _peers.Values.Concat(_retiredPeers))
+            foreach (EventPage peer in _peers.Values.Concat(_retiredPeers.Select(r => r.Page)))
             {
                 peer.Dispose();
             }
@@ -212,6 +215,14 @@ public sealed class EventDomain : IDisposable
         {
             Volatile.Write(ref _byPort[channel.Port], null);
             Volatile.Write(ref _channels, _channels.Where(c => c != channel).ToArray());
+            ushort remote = channel.RemoteDomainId;
+            if (remote != DomainId && _peers.TryGetValue(remote, out EventPage? page) && !HasChannelTo(remote))
+            {
+                _peers.Remove(remote);
+                _retiredPeers.Add((page, Environment.TickCount64));
+            }
+
+            SweepRetiredPeersLocked();
         }
 
         EventMetrics.Unregister(channel);
@@ -252,9 +263,11 @@ public sealed class EventDomain : IDisposable
         {
             // The domain's process closed its page or died: a new process of the same domain id has a new page.
             _peers.Remove(domainId);
-            _retiredPeers.Add(page);
+            _retiredPeers.Add((page, Environment.TickCount64));
             page = null;
         }
+
+        SweepRetiredPeersLocked();
 
         if (page is null)
         {
@@ -271,6 +284,24 @@ public sealed class EventDomain : IDisposable
         }
 
         return page;
+    }
+
+    private bool HasChannelTo(ushort domainId) => _channels.Any(c => c.RemoteDomainId == domainId);
+
+    /// <summary>Unmaps the retired peer pages whose grace period is over and to whose domain no channel is left.</summary>
+    private void SweepRetiredPeersLocked()
+    {
+        long now = Environment.TickCount64;
+        _retiredPeers.RemoveAll(retired =>
+        {
+            if (now - retired.RetiredAt < RetireGraceMilliseconds || HasChannelTo(retired.Page.DomainId))
+            {
+                return false;
+            }
+
+            retired.Page.Dispose();
+            return true;
+        });
     }
 
     private int ReservePort(ulong binding)

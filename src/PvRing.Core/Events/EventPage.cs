@@ -84,7 +84,8 @@ internal sealed unsafe class EventPage : IDisposable
                 || maxPorts != EventPageLayout.MaxPorts || pid <= 0)
             {
                 throw new PvRingProtocolException(
-                    $"Invalid event page for domain {domainId}: magic=0x{magic:X8} version={version} domid={recordedDomain} maxPorts={maxPorts} pid={pid}.");
+                    $"Invalid event page for domain {domainId}: magic=0x{magic:X8} version={version} domid={recordedDomain} maxPorts={maxPorts} pid={pid} " +
+                    $"(this version reads magic=0x{EventPageLayout.Magic:X8} version={EventPageLayout.Version} maxPorts={EventPageLayout.MaxPorts}).");
             }
 
             page.Owner = new ProcessIdentity(pid, start);

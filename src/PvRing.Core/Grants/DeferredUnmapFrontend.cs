@@ -48,6 +48,8 @@ public sealed unsafe class DeferredUnmapFrontend : IDisposable
         SharedMemoryFile file = host.CreateTemporaryFile(name, XenPage.Size, out string temporary);
         try
         {
+            *(ushort*)(file.Pointer + UnmapFlushLayout.VersionOffset) = UnmapFlushLayout.Version;
+            Volatile.Write(ref *(uint*)(file.Pointer + UnmapFlushLayout.MagicOffset), UnmapFlushLayout.Magic); // the version before the magic
             host.PublishTemporary(temporary, name);
         }
         catch

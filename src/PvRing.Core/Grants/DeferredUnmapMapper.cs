@@ -58,6 +58,16 @@ public sealed unsafe class DeferredUnmapMapper : IGrantMapper
             throw new PvRingProtocolException($"The front's flush page is unusable: name={name}. {e.Message}", e);
         }
 
+        // Acquire: the front wrote the version before the magic.
+        uint magic = Volatile.Read(ref *(uint*)(_flushPage.Pointer + UnmapFlushLayout.MagicOffset));
+        ushort version = *(ushort*)(_flushPage.Pointer + UnmapFlushLayout.VersionOffset);
+        if (magic != UnmapFlushLayout.Magic || version != UnmapFlushLayout.Version)
+        {
+            _flushPage.Dispose();
+            throw new PvRingProtocolException(
+                $"The front's flush page is not one this version reads: name={name}, magic=0x{magic:X8} (expected 0x{UnmapFlushLayout.Magic:X8}), version={version} (expected {UnmapFlushLayout.Version}).");
+        }
+
         _track = new MapTrack(domain, maxMappings);
         _counters = domain.Counters;
         _queuedNext = new int[maxMappings + 1];

@@ -105,6 +105,7 @@ public sealed unsafe class ForeignDomain : IDisposable
             table = host.OpenFile(GrantTableLayout.TableFileName(domainId));
             handle = host.OpenFileHandle(GrantTableLayout.ArenaFileName(domainId));
             arena = host.OpenFile(GrantTableLayout.ArenaFileName(domainId));
+            CheckHeader(table, arena, domainId);
             return new ForeignDomain(host, localDomainId, domainId, table, arena, handle);
         }
         catch (Exception e) when (e is FileNotFoundException or PvRingException)
@@ -113,6 +114,30 @@ public sealed unsafe class ForeignDomain : IDisposable
             arena?.Dispose();
             table?.Dispose();
             throw new PvRingProtocolException($"Cannot open the memory of domain {domainId}: status={GrantStatus.BadDomain}. {e.Message}", e);
+        }
+    }
+
+    /// <summary>Checks the grant table's header (<see cref="GrantTableLayout"/>): magic, version, and the arena's size.</summary>
+    private static void CheckHeader(SharedMemoryFile table, SharedMemoryFile arena, ushort domainId)
+    {
+        byte* b = table.Pointer;
+
+        // Acquire: the granter wrote the header before its magic.
+        uint magic = Volatile.Read(ref *(uint*)(b + GrantTableLayout.MagicOffset));
+        ushort version = *(ushort*)(b + GrantTableLayout.VersionOffset);
+        ushort reserved = *(ushort*)(b + GrantTableLayout.HeaderReservedOffset);
+        uint frames = *(uint*)(b + GrantTableLayout.ArenaFramesOffset);
+        if (magic != GrantTableLayout.Magic || version != GrantTableLayout.Version || reserved != 0)
+        {
+            throw new PvRingProtocolException(
+                $"The grant table of domain {domainId} is not one this version reads: magic=0x{magic:X8} (expected 0x{GrantTableLayout.Magic:X8}), " +
+                $"version={version} (expected {GrantTableLayout.Version}), reserved={reserved}.");
+        }
+
+        if (frames != arena.PageCount)
+        {
+            throw new PvRingProtocolException(
+                $"The arena of domain {domainId} does not match its grant table: arena-frames={arena.PageCount}, table-says={frames}.");
         }
     }
 

@@ -86,6 +86,7 @@ public sealed unsafe class GrantDomain : IDisposable
         {
             host.PublishTemporary(arenaTemporary, arenaName);
             table = host.CreateTemporaryFile(tableName, (long)options.GrantTablePages * XenPage.Size, out string tableTemporary);
+            WriteHeader(table, (uint)arena.PageCount);
             host.PublishTemporary(tableTemporary, tableName);
             return new GrantDomain(host, domainId, arena, table);
         }
@@ -329,6 +330,17 @@ public sealed unsafe class GrantDomain : IDisposable
         _arena.Dispose();
         _host.Delete(GrantTableLayout.TableFileName(DomainId));
         _host.Delete(GrantTableLayout.ArenaFileName(DomainId));
+    }
+
+    /// <summary>Writes the table's header into its reserved references (<see cref="GrantTableLayout"/>) before the table is published.</summary>
+    private static void WriteHeader(SharedMemoryFile table, uint arenaFrames)
+    {
+        byte* b = table.Pointer;
+        *(ushort*)(b + GrantTableLayout.VersionOffset) = GrantTableLayout.Version;
+        *(uint*)(b + GrantTableLayout.ArenaFramesOffset) = arenaFrames;
+
+        // The rest of the header is visible before the magic that says it is complete.
+        Volatile.Write(ref *(uint*)(b + GrantTableLayout.MagicOffset), GrantTableLayout.Magic);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -17,7 +17,16 @@ namespace PvRing.Grants;
 ///  {flags, domid} is the aligned u32 at offset 0 (Xen's union grant_combo, little-endian:
 ///  flags in the low half): the mapper validates and pins with one 32-bit compare-and-swap.
 ///
-///  arena file "arena-&lt;domid&gt;": F pages; frame f is bytes [f * 4096, f * 4096 + 4096).
+///  The reserved references 0 to 7 (bytes 0 to 63) are never granted, so PvRing keeps its own header there:
+///  +--------+--------+--------+----------------+---------------------------+
+///  | magic  |version |   0    |  arena frames  |           zero            |
+///  |  u32   |  u16   |  u16   |      u32       |                           |
+///  +--------+--------+--------+----------------+---------------------------+
+///  0        4        6        8                12                          64
+///  magic 'PVGT' (0x54475650) is written last (release); a mapper checks all of it on attach.
+///
+///  arena file "arena-&lt;domid&gt;": F pages; frame f is bytes [f * 4096, f * 4096 + 4096). No header: frame numbers
+///  are file offsets, as guest frames are; its format is the table's (the table records F).
 /// </code>
 /// </remarks>
 internal static class GrantTableLayout
@@ -39,6 +48,24 @@ internal static class GrantTableLayout
 
     /// <summary>The first references are reserved, as in Xen (<c>GNTTAB_NR_RESERVED_ENTRIES</c>): 0 console, 1 xenstore.</summary>
     public const uint ReservedEntries = 8;
+
+    /// <summary>'PVGT' read as a little-endian u32: the table's header magic, in reserved reference 0.</summary>
+    public const uint Magic = 0x54475650;
+
+    /// <summary>The table header's version this code writes and accepts.</summary>
+    public const ushort Version = 1;
+
+    /// <summary>Header magic u32 @0 (reserved references only).</summary>
+    public const int MagicOffset = 0;
+
+    /// <summary>Header version u16 @4.</summary>
+    public const int VersionOffset = 4;
+
+    /// <summary>Header reserved u16 @6, zero.</summary>
+    public const int HeaderReservedOffset = 6;
+
+    /// <summary>Header arena frame count u32 @8: the arena must have exactly this many pages.</summary>
+    public const int ArenaFramesOffset = 8;
 
     /// <summary>How many failed compare-and-swaps on one entry before a mapper gives up, as Xen does ("unstable entry").</summary>
     public const int MaxPinRetries = 5;

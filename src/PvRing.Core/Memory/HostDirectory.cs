@@ -108,7 +108,7 @@ public sealed class HostDirectory
     /// <remarks>With <see cref="SealedMemory"/>: whether memory of that name is held there.</remarks>
     public bool Exists(string name) => SealedMemory is SealedMemory memory ? memory.Contains(CheckedName(name)) : File.Exists(GetFilePath(name));
 
-    /// <summary>Deletes <paramref name="name"/> if it exists. Mappings already made stay valid.</summary>
+    /// <summary>Deletes <paramref name="name"/> if it exists (a link itself, never its target; never a directory). Mappings already made stay valid.</summary>
     /// <remarks>With <see cref="SealedMemory"/>: drops the descriptor held under that name.</remarks>
     public void Delete(string name)
     {
@@ -118,7 +118,13 @@ public sealed class HostDirectory
         }
         else
         {
-            File.Delete(GetFilePath(name));
+            string path = GetFilePath(name);
+            if (Directory.Exists(path) && new DirectoryInfo(path).LinkTarget is null)
+            {
+                return; // a directory at a file's name is not the library's (planted, or made by hand): left alone
+            }
+
+            File.Delete(path);
         }
     }
 
@@ -167,7 +173,7 @@ public sealed class HostDirectory
         {
             File.Move(temporaryPath, path, overwrite: false);
         }
-        catch (IOException e) when (File.Exists(path))
+        catch (IOException e) when (File.Exists(path) || Directory.Exists(path))
         {
             File.Delete(temporaryPath);
             throw new PvRingException($"Cannot publish '{path}': the file exists already (a stale ring? remove it first).", e);
@@ -196,7 +202,7 @@ public sealed class HostDirectory
     internal Microsoft.Win32.SafeHandles.SafeFileHandle OpenFileHandle(string name) =>
         SealedMemory is SealedMemory memory
             ? memory.OpenHandle(CheckedName(name))
-            : File.OpenHandle(GetFilePath(name), FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+            : SharedMemoryFile.OpenExistingHandle(GetFilePath(name));
 
     private static string CheckedName(string name)
     {

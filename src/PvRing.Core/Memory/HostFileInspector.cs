@@ -45,6 +45,9 @@ public enum HostFileKind
 
     /// <summary>A front's deferred-unmap flush page (<c>gntflush-F-B</c>, <c>gntflush-F-B-Q</c>).</summary>
     FlushPage,
+
+    /// <summary>A symbolic link (the library never creates one, never follows one: planted, or left by hand).</summary>
+    SymbolicLink,
 }
 
 /// <summary>One entry of <see cref="HostFileInspector.List"/>.</summary>
@@ -93,6 +96,13 @@ public static partial class HostFileInspector
         var info = new FileInfo(path);
         FileAttributes attributes = File.GetAttributes(path); // throws FileNotFoundException
         string name = info.Name;
+        if (info.LinkTarget is not null)
+        {
+            // Described, not followed: a dangling link has no mode or size of its own worth reading.
+            long linkOwner = OperatingSystem.IsLinux() && LinuxInterop.GetOwnerUserId(path) is uint linkUid ? linkUid : -1;
+            return new HostFileEntry(path, HostFileKind.SymbolicLink, null, 0, UnixFileMode.None, linkOwner, null, null);
+        }
+
         bool isDirectory = (attributes & FileAttributes.Directory) != 0;
         UnixFileMode mode = OperatingSystem.IsWindows() ? UnixFileMode.None : File.GetUnixFileMode(path);
         long uid = OperatingSystem.IsLinux() && LinuxInterop.GetOwnerUserId(path) is uint owner ? owner : -1;
@@ -136,6 +146,8 @@ public static partial class HostFileInspector
                 InspectGrantTable(bytes, fields);
                 break;
             case HostFileKind.FlushPage:
+                fields.Add(new("magic", Hex(BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(UnmapFlushLayout.MagicOffset)), UnmapFlushLayout.Magic)));
+                fields.Add(new("version", Number(BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(UnmapFlushLayout.VersionOffset)))));
                 fields.Add(new("requested-epoch", Number(BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(UnmapFlushLayout.RequestedOffset)))));
                 fields.Add(new("completed-epoch", Number(BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(UnmapFlushLayout.CompletedOffset)))));
                 break;
@@ -252,6 +264,9 @@ public static partial class HostFileInspector
 
     private static void InspectGrantTable(byte[] bytes, List<KeyValuePair<string, string>> fields)
     {
+        fields.Add(new("magic", Hex(BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(GrantTableLayout.MagicOffset)), GrantTableLayout.Magic)));
+        fields.Add(new("version", Number(BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(GrantTableLayout.VersionOffset)))));
+        fields.Add(new("arena-frames", Number(BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(GrantTableLayout.ArenaFramesOffset)))));
         int entries = bytes.Length / GrantTableLayout.EntrySize;
         int access = 0, readOnly = 0, reading = 0, writing = 0;
         for (int i = (int)GrantTableLayout.ReservedEntries; i < entries; i++)
@@ -285,7 +300,7 @@ public static partial class HostFileInspector
     {
         try
         {
-            using SafeFileHandle handle = File.OpenHandle(eventPage, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            using SafeFileHandle handle = OpenForReading(eventPage);
             Span<byte> header = stackalloc byte[EventPageLayout.LiveOffset];
             if (RandomAccess.Read(handle, header, 0) != header.Length || BinaryPrimitives.ReadUInt32LittleEndian(header) != EventPageLayout.Magic)
             {
@@ -296,7 +311,7 @@ public static partial class HostFileInspector
             ulong start = BinaryPrimitives.ReadUInt64LittleEndian(header[EventPageLayout.OwnerStartTimeOffset..]);
             return (pid, OperatingSystem.IsLinux() ? PlatformServices.Liveness.IsAlive(new ProcessIdentity(pid, start)) : null);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or PvRingException)
         {
             return (null, null);
         }
@@ -310,7 +325,7 @@ public static partial class HostFileInspector
         }
 
         // A copy (pread, no mapping): a peer truncating the file meanwhile gives a short read, never a SIGBUS here.
-        using SafeFileHandle handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using SafeFileHandle handle = OpenForReading(path);
         var bytes = new byte[entry.Length];
         int read = 0;
         while (read < bytes.Length)
@@ -327,9 +342,41 @@ public static partial class HostFileInspector
         return bytes;
     }
 
+    /// <summary>
+    /// Opens a file to read a copy: on Linux never through a symbolic link and never blocking (a FIFO planted at a name
+    /// would hang <c>pvring ls</c>); anything but a regular file is the library's clear error.
+    /// </summary>
+    private static SafeFileHandle OpenForReading(string path)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        }
+
+        int descriptor = LinuxInterop.Open(path, LinuxInterop.OpenReadOnlyFileFlags, out int error);
+        if (descriptor < 0)
+        {
+            throw error == LinuxInterop.ENOENT
+                ? new FileNotFoundException($"Could not find file '{path}'.", path)
+                : new PvRingException($"Cannot read {path}: errno={error}{(error == LinuxInterop.ELOOP ? " (a symbolic link)" : string.Empty)}.");
+        }
+
+        var handle = new SafeFileHandle(descriptor, ownsHandle: true);
+        if (File.GetAttributes(handle) is var attributes && (attributes & (FileAttributes.Directory | FileAttributes.Device)) != 0)
+        {
+            handle.Dispose();
+            throw new PvRingException($"Cannot read {path}: it is not a regular file (attributes={attributes}).");
+        }
+
+        return handle;
+    }
+
     private static bool IsSocket(string path) => OperatingSystem.IsLinux() && LinuxInterop.IsSocket(path);
 
     private static string Number(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static string Hex(uint value, uint expected) =>
+        string.Create(CultureInfo.InvariantCulture, $"0x{value:X8}{(value == expected ? string.Empty : $" (not 0x{expected:X8}: not written by this version)")}");
 
     [GeneratedRegex(@"^(arena|gnttab|evtchn)-([0-9]{1,5})$")]
     private static partial Regex DomainFile();

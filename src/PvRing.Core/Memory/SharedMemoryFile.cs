@@ -110,9 +110,11 @@ public sealed unsafe class SharedMemoryFile : IDisposable
         {
             stream = new FileStream(path, options);
         }
-        catch (IOException e) when (File.Exists(path))
+        catch (IOException e)
         {
-            throw new PvRingException($"Cannot create '{path}': the file exists already.", e);
+            // Something at the name already (a file, a link, a FIFO, a directory), or the file system refused.
+            throw new PvRingException(
+                File.Exists(path) || Directory.Exists(path) ? $"Cannot create '{path}': the file exists already." : $"Cannot create '{path}': {e.Message}", e);
         }
 
         try
@@ -176,20 +178,7 @@ public sealed unsafe class SharedMemoryFile : IDisposable
             return new FileStream(path, System.IO.FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
         }
 
-        int descriptor = LinuxInterop.Open(path, LinuxInterop.OpenSharedFileFlags, out int error);
-        if (descriptor < 0)
-        {
-            throw error switch
-            {
-                LinuxInterop.ENOENT => new FileNotFoundException($"Could not find file '{path}'.", path),
-                LinuxInterop.EACCES => new UnauthorizedAccessException($"Access to '{path}' is denied."),
-                LinuxInterop.ELOOP => new PvRingException($"'{path}' is a symbolic link: PvRing maps only files it or its peer created in the host directory."),
-                LinuxInterop.ENXIO => new PvRingException($"'{path}' is a socket or a device, not a shared-memory file."),
-                _ => new IOException($"Cannot open '{path}': errno {error}."),
-            };
-        }
-
-        var handle = new Microsoft.Win32.SafeHandles.SafeFileHandle(descriptor, ownsHandle: true);
+        Microsoft.Win32.SafeHandles.SafeFileHandle handle = OpenExistingHandle(path);
         try
         {
             return new FileStream(handle, FileAccess.ReadWrite, bufferSize: 0);
@@ -199,6 +188,33 @@ public sealed unsafe class SharedMemoryFile : IDisposable
             handle.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// As <see cref="OpenExisting"/>, the descriptor only (the grant mappers' own <c>mmap</c> of an arena): never through
+    /// a symbolic link, never blocking on a FIFO; a socket, a link or a FIFO is the library's clear error.
+    /// </summary>
+    internal static Microsoft.Win32.SafeHandles.SafeFileHandle OpenExistingHandle(string path)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return File.OpenHandle(path, System.IO.FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+        }
+
+        int descriptor = LinuxInterop.Open(path, LinuxInterop.OpenSharedFileFlags, out int error);
+        if (descriptor < 0)
+        {
+            throw error switch
+            {
+                LinuxInterop.ENOENT => new FileNotFoundException($"Could not find file '{path}'.", path),
+                LinuxInterop.EACCES => new PvRingException($"'{path}' cannot be opened for reading and writing: errno=EACCES (its mode denies this user; PvRing creates its files 0600)."),
+                LinuxInterop.ELOOP => new PvRingException($"'{path}' is a symbolic link: PvRing maps only files it or its peer created in the host directory."),
+                LinuxInterop.ENXIO => new PvRingException($"'{path}' is a socket or a device, not a shared-memory file."),
+                _ => new PvRingException($"Cannot open '{path}': errno={error}."),
+            };
+        }
+
+        return new Microsoft.Win32.SafeHandles.SafeFileHandle(descriptor, ownsHandle: true);
     }
 
     /// <summary>

@@ -101,6 +101,9 @@ internal static unsafe partial class LinuxInterop
     /// <summary><c>O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK</c>: a shared file opened for mapping, never through a symbolic link (<c>ELOOP</c>), never blocking on a FIFO.</summary>
     internal const int OpenSharedFileFlags = 0x2 | 0x20000 | 0x80000 | 0x800;
 
+    /// <summary><c>O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK</c>: a file only read (a copy, no mapping), never through a link, never blocking on a FIFO.</summary>
+    internal const int OpenReadOnlyFileFlags = 0x20000 | 0x80000 | 0x800;
+
     /// <summary><c>ENOENT</c>: no such file.</summary>
     internal const int ENOENT = 2;
 

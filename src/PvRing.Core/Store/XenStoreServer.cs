@@ -244,6 +244,11 @@ public sealed partial class XenStoreServer : IAsyncDisposable, IDisposable
         {
             // The client closed the connection or died; what it held is released below.
         }
+        catch (Exception e)
+        {
+            // A request this server failed to handle: a bug, never the client's right. Say so; the others are served on.
+            Log($"connection {connection.Id}: internal error, connection dropped: {e}");
+        }
         finally
         {
             connection.Abort();

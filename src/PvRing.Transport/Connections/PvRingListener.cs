@@ -307,7 +307,7 @@ public sealed class PvRingListener : IAsyncDisposable
             {
                 await back.DisposeAsync().ConfigureAwait(false);
                 _memory.Forget(domain);
-                await ForgetAsync(device, ready).ConfigureAwait(false);
+                await ForgetAsync(device, ready, domain).ConfigureAwait(false);
             }, _options.Logger, _options.SpinCount, PlaceQueues(back));
             PvRingLog.Accepted(_logger, Name, domain, back.Features);
             if (!_accepted.Writer.TryWrite(connection))
@@ -325,7 +325,7 @@ public sealed class PvRingListener : IAsyncDisposable
 
             _memory.Forget(domain);
 
-            await ForgetAsync(device, ready).ConfigureAwait(false);
+            await ForgetAsync(device, ready, domain).ConfigureAwait(false);
         }
     }
 
@@ -339,9 +339,14 @@ public sealed class PvRingListener : IAsyncDisposable
 
     /// <summary>The toolstack's clean-up of a connection: its device directories and rendezvous keys leave the store.</summary>
     /// <remarks>The claim stays: a domain id is handed out once per listener, so a late watch event cannot serve it twice.</remarks>
-    private async Task ForgetAsync(XenBusDevice device, string ready)
+    /// <summary>
+    /// Removes what the store held for a front end that is gone: its device, its ready flag and its claim. Claims must go
+    /// too: the claims directory is listed on every new claim, and a listing is one reply of at most 4096 bytes, so a
+    /// listener that kept every claim stopped serving after about a thousand front ends.
+    /// </summary>
+    private async Task ForgetAsync(XenBusDevice device, string ready, int domain)
     {
-        foreach (string path in new[] { device.BackendPath, device.FrontendPath, ready })
+        foreach (string path in new[] { device.BackendPath, device.FrontendPath, ready, $"{PvRingRendezvous.Claims}/{PvRingRendezvous.Number(domain)}" })
         {
             try
             {

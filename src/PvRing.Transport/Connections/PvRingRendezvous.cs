@@ -65,6 +65,14 @@ internal static class PvRingRendezvous
         {
             try
             {
+                // Only a small regular file is a pointer: a FIFO planted at the name (length 0) would block the read for
+                // ever, a link leads outside the directory. Anything else is treated as no pointer.
+                var info = new FileInfo(pointer);
+                if (info.LinkTarget is not null || info.Length is 0 or > 4096)
+                {
+                    return embedded;
+                }
+
                 string path = File.ReadAllText(pointer).Trim();
                 return Path.IsPathFullyQualified(path) ? path : embedded;
             }

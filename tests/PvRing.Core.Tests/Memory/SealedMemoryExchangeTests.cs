@@ -166,6 +166,22 @@ public sealed class SealedMemoryExchangeTests
     }
 
     [Fact]
+    public void Message_OfAnotherVersion_RefusedNamingTheVersion()
+    {
+        using var host = new TempHost();
+        using SealedMemory memory = Listen(host);
+        memory.Admit(1, Environment.ProcessId);
+        using RawPeer peer = RawPeer.Connect(host);
+        byte[] hello = SealedMemory.Encode(SealedMemory.HelloType, 1, string.Empty, 0);
+        hello[4] = SealedMemory.Version + 1;
+        peer.SendRaw(hello);
+        (byte type, string text) = peer.Read();
+        Assert.Equal(SealedMemory.RefuseType, type);
+        Assert.Contains($"version={SealedMemory.Version + 1}", text, StringComparison.Ordinal);
+        Assert.Contains("magic=0x464D5650", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Message_DescriptorOnAHello_Refused()
     {
         using var host = new TempHost();
@@ -306,6 +322,8 @@ public sealed class SealedMemoryExchangeTests
             int fd = descriptor is null ? -1 : (int)descriptor.DangerousGetHandle();
             Assert.Equal(0, LinuxDescriptorPassing.Send(Fd, SealedMemory.Encode(type, domain, text, length), fd, 5000));
         }
+
+        public void SendRaw(byte[] message) => Assert.Equal(0, LinuxDescriptorPassing.Send(Fd, message, -1, 5000));
 
         public void Offer(ushort domain, string name, long length, SafeFileHandle descriptor) =>
             Send(SealedMemory.OfferType, domain, name, length, descriptor);

@@ -16,12 +16,42 @@ public sealed class SampleBadInputTests
     {
         using var host = new TempHost();
         using FrontRing<NetifTxRequest, NetifTxResponse> ring = RingFile.Create<NetifTxRequest, NetifTxResponse>(host.Host, "ring", RingVariant.Classic(0));
-        File.WriteAllText(host.FilePath("ring.evtchn"), "frontend-id=1\nevent-channel=5000\n");
+        File.WriteAllText(host.FilePath("ring.evtchn"), "version=1\nfrontend-id=1\nevent-channel=5000\n");
         using ChildProcess rx = ChildProcess.StartDotnet("PvRing.Rx", "--attach", "ring", "--host", host.Path, "--count", "1", "--timeout", "2");
 
         // No request comes: after the timeout Rx exits 2, having said why it polls.
         rx.AssertExit(2, s_timeout);
         Assert.Contains("cannot bind the front's event channel", rx.Output);
+        Assert.DoesNotContain("Unhandled exception", rx.Output);
+    }
+
+    [Theory]
+    [InlineData("version=2\nfrontend-id=1\nevent-channel=5\n", "version=2, expected=1")]
+    [InlineData("frontend-id=1\nevent-channel=5\n", "version=none, expected=1")]
+    [InlineData("fifo", "is not a sidecar")]
+    [InlineData("dangling", "is not a sidecar")]
+    public void Rx_SidecarOfAnotherVersionOrNotAFile_ClearErrorExit1(string content, string expected)
+    {
+        using var host = new TempHost();
+        using FrontRing<NetifTxRequest, NetifTxResponse> ring = RingFile.Create<NetifTxRequest, NetifTxResponse>(host.Host, "ring", 0);
+        if (content == "fifo")
+        {
+            using ChildProcess mkfifo = ChildProcess.Start("mkfifo", host.FilePath("ring.evtchn"));
+            mkfifo.AssertExit(0, s_timeout);
+        }
+        else if (content == "dangling")
+        {
+            File.CreateSymbolicLink(host.FilePath("ring.evtchn"), host.FilePath("nowhere"));
+        }
+        else
+        {
+            File.WriteAllText(host.FilePath("ring.evtchn"), content);
+        }
+
+        using ChildProcess rx = ChildProcess.StartDotnet("PvRing.Rx", "--attach", "ring", "--host", host.Path, "--count", "1", "--timeout", "5");
+        rx.AssertExit(1, s_timeout);
+        Assert.Contains("cannot attach", rx.Output);
+        Assert.Contains(expected, rx.Output);
         Assert.DoesNotContain("Unhandled exception", rx.Output);
     }
 

@@ -66,6 +66,9 @@ public sealed class StoreHostileInputTests
 
         raw.Dispose();
         await flooding.WaitAsync(StoreTestHost.Timeout);
+
+        // Once the client that never read is gone, so is its backlog (the 1.35 GB stayed after it closed).
+        Assert.True(SpinWait.SpinUntil(() => host.Server.LargestPendingReplyBytes == 0, StoreTestHost.Timeout), $"backlog left: {host.Server.LargestPendingReplyBytes} bytes");
     }
 
     [Theory]

@@ -24,7 +24,7 @@ internal sealed class StoreTestHost : IAsyncDisposable
 
     public string SocketPath => Server.SocketPath;
 
-    public static StoreTestHost Start(XenStoreLimits? limits = null)
+    public static StoreTestHost Start(XenStoreLimits? limits = null, Action<string>? log = null)
     {
         string directory = Path.Combine(Path.GetTempPath(), "pvring-store-" + Guid.NewGuid().ToString("N")[..12]);
         var host = new HostDirectory(directory);
@@ -33,6 +33,7 @@ internal sealed class StoreTestHost : IAsyncDisposable
             SocketPath = host.GetFilePath(XenStoreServer.DefaultSocketName),
             Limits = limits ?? new XenStoreLimits(),
             ProcessProbeInterval = TimeSpan.FromMilliseconds(200),
+            Log = log,
         });
         return new StoreTestHost(directory, server);
     }
