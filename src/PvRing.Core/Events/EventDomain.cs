@@ -215,7 +215,7 @@ public sealed class EventDomain : IDisposable
         {
             Volatile.Write(ref _byPort[channel.Port], null);
             Volatile.Write(ref _channels, _channels.Where(c => c != channel).ToArray());
-            ushort remote = channel.RemoteDomainId;
+            int remote = channel.RemoteDomainId;
             if (remote != DomainId && _peers.TryGetValue(remote, out EventPage? page) && !HasChannelTo(remote))
             {
                 _peers.Remove(remote);
@@ -286,7 +286,7 @@ public sealed class EventDomain : IDisposable
         return page;
     }
 
-    private bool HasChannelTo(ushort domainId) => _channels.Any(c => c.RemoteDomainId == domainId);
+    private bool HasChannelTo(int domainId) => _channels.Any(c => c.RemoteDomainId == domainId);
 
     /// <summary>Unmaps the retired peer pages whose grace period is over and to whose domain no channel is left.</summary>
     private void SweepRetiredPeersLocked()

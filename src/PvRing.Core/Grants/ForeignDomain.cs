@@ -118,7 +118,7 @@ public sealed unsafe class ForeignDomain : IDisposable
     }
 
     /// <summary>Checks the grant table's header (<see cref="GrantTableLayout"/>): magic, version, and the arena's size.</summary>
-    private static void CheckHeader(SharedMemoryFile table, SharedMemoryFile arena, ushort domainId)
+    private static void CheckHeader(SharedMemoryFile table, SharedMemoryFile arena, int domainId)
     {
         byte* b = table.Pointer;
 

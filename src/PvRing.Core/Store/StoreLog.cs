@@ -40,6 +40,9 @@ internal static partial class StoreLog
     [LoggerMessage(EventId = 109, Level = LogLevel.Information, Message = "xenstore: connection {Connection}: process {ProcessId} is gone")]
     public static partial void ProcessGone(ILogger logger, long connection, int processId);
 
+    [LoggerMessage(EventId = 110, Level = LogLevel.Error, Message = "xenstore: connection {Connection}: internal error, connection dropped")]
+    public static partial void InternalError(ILogger logger, long connection, Exception exception);
+
     [LoggerMessage(EventId = 120, Level = LogLevel.Debug, Message = "xenstore: transaction {Transaction} conflicted (attempt {Attempt}); retrying")]
     public static partial void TransactionConflict(ILogger logger, uint transaction, int attempt);
 

@@ -247,7 +247,7 @@ public sealed partial class XenStoreServer : IAsyncDisposable, IDisposable
         catch (Exception e)
         {
             // A request this server failed to handle: a bug, never the client's right. Say so; the others are served on.
-            Log($"connection {connection.Id}: internal error, connection dropped: {e}");
+            StoreLog.InternalError(Logger, connection.Id, e);
         }
         finally
         {

@@ -1,5 +1,6 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
+using PvRing.Core.Tests.Infrastructure;
 using PvRing.Events;
 
 namespace PvRing.Core.Tests.Events;
@@ -14,7 +15,7 @@ public sealed class EventDomainPeerPageTests
     [Fact]
     public void Release_LastChannelToEachOfManyPeers_PeerPagesUnmapped()
     {
-        using var host = new TemporaryHost();
+        using var host = new TempHost();
         using EventDomain listener = EventDomain.Create(host.Host, 1);
         const int Peers = 30;
         for (ushort peer = 2; peer < 2 + Peers; peer++)
@@ -45,7 +46,7 @@ public sealed class EventDomainPeerPageTests
     }
 
     /// <summary>Descriptors of this process open on the event pages of the peers that left (domains 2 to 1 + <paramref name="peers"/>).</summary>
-    private static int PeerPagesOpen(TemporaryHost host, int peers)
+    private static int PeerPagesOpen(TempHost host, int peers)
     {
         var names = Enumerable.Range(2, peers).Select(d => $"evtchn-{d}").ToHashSet();
         int open = 0;

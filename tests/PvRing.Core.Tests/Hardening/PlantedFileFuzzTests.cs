@@ -90,7 +90,7 @@ public sealed partial class PlantedFileFuzzTests(Xunit.Abstractions.ITestOutputH
         using EventDomain frontEvents = EventDomain.Create(host.Host, 1);
         using EventChannel offered = frontEvents.AllocateUnbound(0);
         using DeferredUnmapFrontend flush = DeferredUnmapFrontend.Create(host.Host, 1, 0);
-        using FrontRing<NetifTxRequest, NetifTxResponse> ring = RingFile.Create<NetifTxRequest, NetifTxResponse>(host.Host, "ring", 0);
+        using FrontRing<NetifTxRequest, NetifTxResponse> ring = RingFile.Create<NetifTxRequest, NetifTxResponse>(host.Host, "ring", RingVariant.Classic(0));
         using IDisposable? planted = PlantAt(host, name, plant, seed, outsideCopy);
         byte[]? before = File.Exists(outsideCopy) ? File.ReadAllBytes(outsideCopy) : null;
 

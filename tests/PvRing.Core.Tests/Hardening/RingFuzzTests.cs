@@ -1,7 +1,7 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
 using CsCheck;
-using PvRing.Core.Tests.Rings.Variants;
+using PvRing.Core.Tests.Infrastructure;
 using PvRing.Rings;
 using PvRing.TestPeer;
 
@@ -88,7 +88,7 @@ public sealed class RingFuzzTests(Xunit.Abstractions.ITestOutputHelper output)
     private static unsafe bool RunCase(RingVariant variant, int seed, bool concurrent, bool nearWrap, (Field Field, Value Value, uint Raw)[] writes)
     {
         uint start = nearWrap ? uint.MaxValue - 40u : 0u;
-        using var pair = new VariantRingPair<SequencedRequest, SequencedResponse>(variant, nearWrap ? start : null);
+        using var pair = new RingPair<SequencedRequest, SequencedResponse>(variant, nearWrap ? start : null);
         var random = new Random(seed);
         int size = pair.Front.Size;
         long length = pair.Raw.Length;
@@ -206,7 +206,7 @@ public sealed class RingFuzzTests(Xunit.Abstractions.ITestOutputHelper output)
         Check(back.PendingResponses >= 0 && back.PendingResponses <= back.Size, "pending responses", back.PendingResponses);
     }
 
-    private static unsafe void Scribble(VariantRingPair<SequencedRequest, SequencedResponse> pair, byte* ring, long length, int size, Field field, Value value, uint raw)
+    private static unsafe void Scribble(RingPair<SequencedRequest, SequencedResponse> pair, byte* ring, long length, int size, Field field, Value value, uint raw)
     {
         switch (field)
         {

@@ -33,7 +33,7 @@ public sealed class SampleBadInputTests
     public void Rx_SidecarOfAnotherVersionOrNotAFile_ClearErrorExit1(string content, string expected)
     {
         using var host = new TempHost();
-        using FrontRing<NetifTxRequest, NetifTxResponse> ring = RingFile.Create<NetifTxRequest, NetifTxResponse>(host.Host, "ring", 0);
+        using FrontRing<NetifTxRequest, NetifTxResponse> ring = RingFile.Create<NetifTxRequest, NetifTxResponse>(host.Host, "ring", RingVariant.Classic(0));
         if (content == "fifo")
         {
             using ChildProcess mkfifo = ChildProcess.Start("mkfifo", host.FilePath("ring.evtchn"));

@@ -24,7 +24,7 @@ internal sealed class StoreTestHost : IAsyncDisposable
 
     public string SocketPath => Server.SocketPath;
 
-    public static StoreTestHost Start(XenStoreLimits? limits = null, Action<string>? log = null)
+    public static StoreTestHost Start(XenStoreLimits? limits = null, Microsoft.Extensions.Logging.ILogger? logger = null)
     {
         string directory = Path.Combine(Path.GetTempPath(), "pvring-store-" + Guid.NewGuid().ToString("N")[..12]);
         var host = new HostDirectory(directory);
@@ -33,7 +33,7 @@ internal sealed class StoreTestHost : IAsyncDisposable
             SocketPath = host.GetFilePath(XenStoreServer.DefaultSocketName),
             Limits = limits ?? new XenStoreLimits(),
             ProcessProbeInterval = TimeSpan.FromMilliseconds(200),
-            Log = log,
+            Logger = logger,
         });
         return new StoreTestHost(directory, server);
     }
