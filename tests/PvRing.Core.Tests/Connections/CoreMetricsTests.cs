@@ -32,7 +32,9 @@ public sealed class CoreMetricsTests
             "core-metrics", new() { Host = host.Host, Wants = PvRingConnectionOptions.DefaultWants with { GrantModes = mode } });
         await using PvRingConnection back = await listener.AcceptAsync().AsTask().WaitAsync(s_bound);
         await using PvRingConnection front = await connecting.WaitAsync(s_bound);
-        const int Packets = 9;
+        // More than a refill batch (64 receive buffers): the front reclaims answered buffers, and so ends their grants in
+        // copy mode, a batch at a time rather than per packet.
+        const int Packets = 100;
         const int Size = 1000;
         var buffer = new byte[Size];
         for (int i = 0; i < Packets; i++)
