@@ -1,6 +1,8 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
 using System.Globalization;
+using CsCheck;
+using Xunit.Abstractions;
 
 namespace PvRing.Core.Tests.Hardening;
 
@@ -46,5 +48,28 @@ internal static class FuzzBudget
         }
 
         return thrown is null || isClear(thrown) ? null : $"{what}: {thrown.GetType().Name}: {thrown}";
+    }
+
+    /// <summary>
+    /// Samples <see cref="Cases(int)"/> of <paramref name="baseline"/> cases from <paramref name="cases"/> (CsCheck prints
+    /// the seed of a failing one) and runs each with <paramref name="runCase"/>, which returns its failure or null (usually
+    /// <see cref="Run"/>'s answer); every failure is written to <paramref name="output"/> and the test fails if there was any.
+    /// </summary>
+    public static void Sample<T>(Gen<T> cases, int baseline, ITestOutputHelper output, Func<T, string?> runCase)
+    {
+        var failures = new List<string>();
+        cases.Sample(c =>
+        {
+            string? failure = runCase(c);
+            if (failure is null)
+            {
+                return true;
+            }
+
+            output.WriteLine(failure);
+            failures.Add(failure);
+            return false;
+        }, writeLine: output.WriteLine, iter: Cases(baseline), threads: 1);
+        Assert.Empty(failures);
     }
 }

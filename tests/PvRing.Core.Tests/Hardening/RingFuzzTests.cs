@@ -59,8 +59,7 @@ public sealed class RingFuzzTests(Xunit.Abstractions.ITestOutputHelper output)
         Gen<(int Seed, bool Concurrent, bool NearWrap, (Field, Value, uint)[] Writes)> cases =
             Gen.Select(Gen.Int, Gen.Bool, Gen.Bool, writes);
         int refused = 0, survived = 0;
-        var failures = new List<string>();
-        cases.Sample(c =>
+        FuzzBudget.Sample(cases, Cases, output, c =>
         {
             bool anyRefused = false;
             string? failure = FuzzBudget.Run(
@@ -69,17 +68,8 @@ public sealed class RingFuzzTests(Xunit.Abstractions.ITestOutputHelper output)
                 e => e is PvRingProtocolException);
             refused += anyRefused ? 1 : 0;
             survived += anyRefused ? 0 : 1;
-            if (failure is not null)
-            {
-                output.WriteLine(failure);
-                failures.Add(failure);
-                return false;
-            }
-
-            return true;
-        }, writeLine: output.WriteLine, iter: FuzzBudget.Cases(Cases), threads: 1);
-
-        Assert.Empty(failures);
+            return failure;
+        });
         Assert.True(refused > 0, "no case was refused: the generator no longer reaches the checks");
         output.WriteLine($"{variant}: {FuzzBudget.Cases(Cases)} hostile cases, {refused} refused by an end, {survived} ran on");
     }

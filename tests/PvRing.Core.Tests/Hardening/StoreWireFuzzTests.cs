@@ -52,8 +52,7 @@ public sealed class StoreWireFuzzTests(Xunit.Abstractions.ITestOutputHelper outp
         XenStoreClient good = await host.ConnectAsync();
         Gen<Frame[][]> cases = FrameGen.Array[1, 6].Array[1, 3];
         int frames = 0, served = 0;
-        var failures = new List<string>();
-        cases.Sample(connections =>
+        FuzzBudget.Sample(cases, ServerCases, output, connections =>
         {
             string? failure = FuzzBudget.Run("hostile store clients", () =>
             {
@@ -70,17 +69,8 @@ public sealed class StoreWireFuzzTests(Xunit.Abstractions.ITestOutputHelper outp
 
                 served++;
             }, _ => false);
-            if (failure is not null)
-            {
-                output.WriteLine(failure);
-                failures.Add(failure);
-                return false;
-            }
-
-            return true;
-        }, writeLine: output.WriteLine, iter: FuzzBudget.Cases(ServerCases), threads: 1);
-
-        Assert.Empty(failures);
+            return failure;
+        });
         Assert.False(log.Contains("internal error"), "the server failed to handle a request: " + string.Join(" | ", log.Messages));
         XenStoreClient late = await host.ConnectAsync();
         Assert.Equal((served - 1).ToString(System.Globalization.CultureInfo.InvariantCulture), await late.ReadAsync("/fuzz/survivor", StoreTestHost.Bounded()));
@@ -97,8 +87,7 @@ public sealed class StoreWireFuzzTests(Xunit.Abstractions.ITestOutputHelper outp
         listener.Listen(16);
         Gen<(Frame[] Replies, int Call)> cases = Gen.Select(FrameGen.Array[0, 4], Gen.Int[0, 5]);
         int answered = 0, refused = 0;
-        var failures = new List<string>();
-        cases.Sample(c =>
+        FuzzBudget.Sample(cases, ClientCases, output, c =>
         {
             string? failure = FuzzBudget.Run($"hostile store, call {c.Call}", () =>
             {
@@ -111,17 +100,8 @@ public sealed class StoreWireFuzzTests(Xunit.Abstractions.ITestOutputHelper outp
                     refused++;
                 }
             }, _ => false);
-            if (failure is not null)
-            {
-                output.WriteLine(failure);
-                failures.Add(failure);
-                return false;
-            }
-
-            return true;
-        }, writeLine: output.WriteLine, iter: FuzzBudget.Cases(ClientCases), threads: 1);
-
-        Assert.Empty(failures);
+            return failure;
+        });
         Assert.True(refused > 0, "no call was refused: the generator no longer reaches the checks");
         output.WriteLine($"{FuzzBudget.Cases(ClientCases)} hostile store cases: {answered} calls returned, {refused} threw PvRingException");
     }
