@@ -134,6 +134,20 @@ public static partial class HostFileInspector
             new("kind", entry.Kind.ToString()),
             new("size", Number(entry.Length)),
         };
+        // A file planted or truncated by a peer can be shorter than its kind's header: a clear error, not an out-of-range read.
+        int minimum = entry.Kind switch
+        {
+            HostFileKind.Ring => 16,
+            HostFileKind.EventPage => EventPageLayout.PortTableOffset + (EventPageLayout.MaxPorts * EventPageLayout.PortEntrySize),
+            HostFileKind.GrantTable => (int)GrantTableLayout.ReservedEntries * GrantTableLayout.EntrySize,
+            HostFileKind.FlushPage => UnmapFlushLayout.VersionOffset + sizeof(ushort),
+            _ => 0,
+        };
+        if (bytes.Length < minimum)
+        {
+            throw new PvRingException($"The file is too short for a {entry.Kind}: path={path}, size={bytes.Length}, expected at least {minimum}.");
+        }
+
         switch (entry.Kind)
         {
             case HostFileKind.Ring:
