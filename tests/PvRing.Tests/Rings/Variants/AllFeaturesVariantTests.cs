@@ -1,0 +1,12 @@
+// Licensed under the MIT License. See LICENSE in the repository root.
+
+using PvRing.Rings;
+
+namespace PvRing.Tests.Rings.Variants;
+
+/// <summary>The ring variant suite over All.</summary>
+public sealed class AllFeaturesVariantTests : RingVariantSuite
+{
+    /// <inheritdoc/>
+    protected override RingFeatures Features => RingFeatures.All;
+}
