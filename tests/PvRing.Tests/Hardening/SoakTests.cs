@@ -18,7 +18,9 @@ public sealed class SoakTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private const int WarmUpRounds = 4;
     private const int FdSlack = 12;
-    private const long RssSlackBytes = 24L << 20;
+    // The runtime still compiles code for feature combinations first met after the baseline (10-16 MB over a 20 s run
+    // here, level in longer runs); a leak of 100 KB per connection over the ~500 connections of a default run is 50 MB.
+    private const long RssSlackBytes = 48L << 20;
     private static readonly TimeSpan s_bound = TimeSpan.FromSeconds(30);
     private static readonly NetGrantModes[] s_modes = [NetGrantModes.Copy, NetGrantModes.Map, NetGrantModes.Persistent, NetGrantModes.DirectMap, NetGrantModes.DeferredUnmap];
 
@@ -39,6 +41,7 @@ public sealed class SoakTests(Xunit.Abstractions.ITestOutputHelper output)
         long deadline = start + (long)duration.TotalMilliseconds;
         (long Rss, int Fds) baseline = default;
         Dictionary<string, int> baselineKinds = [];
+        int baselineRound = -1;
         var samples = new List<(int Round, long Rss, int Fds)>();
         long packets = 0, bytes = 0;
         int round = 0;
@@ -72,8 +75,11 @@ public sealed class SoakTests(Xunit.Abstractions.ITestOutputHelper output)
             // The baseline is taken once the runtime has warmed up (a quarter of the time, and a few rounds at least).
             if (baselineKinds.Count == 0 && round >= WarmUpRounds - 1 && Environment.TickCount64 >= start + ((long)duration.TotalMilliseconds / 4))
             {
-                baseline = (rss, fds);
+                // Resident memory is compared after aggressive collections (which hand freed heap back to the system)
+                // here and at the end: a heap the ordinary GC keeps committed is not a leak.
+                baseline = (Measure(aggressive: true).Rss, fds);
                 baselineKinds = DescriptorKinds();
+                baselineRound = samples.Count - 1;
             }
         }
 
@@ -82,8 +88,7 @@ public sealed class SoakTests(Xunit.Abstractions.ITestOutputHelper output)
             output.WriteLine($"round {r}: rss {rss >> 20} MB, {fds} descriptors");
         }
 
-        output.WriteLine($"soak: {round} connections, {packets} packets, {bytes} bytes; baseline at round {samples.FindIndex(sample => sample.Rss == baseline.Rss && sample.Fds == baseline.Fds)}: rss {baseline.Rss >> 20} MB, {baseline.Fds} descriptors");
-        int baselineRound = samples.FindIndex(sample => sample.Rss == baseline.Rss && sample.Fds == baseline.Fds);
+        output.WriteLine($"soak: {round} connections, {packets} packets, {bytes} bytes; baseline at round {samples[baselineRound].Round}: rss {baseline.Rss >> 20} MB, {baseline.Fds} descriptors");
         var after = samples.Skip(baselineRound + 1).ToList();
         // A sample right after a round can catch that round's teardown in flight (the listener's side closes in the
         // background; peer event pages are unmapped after a grace period), so a transient peak is not a leak. A leak never
@@ -99,7 +104,9 @@ public sealed class SoakTests(Xunit.Abstractions.ITestOutputHelper output)
         string grown = string.Join(", ", kinds.Where(k => !IsRuntimeFile(k.Key) && k.Value > baselineKinds.GetValueOrDefault(k.Key)).Select(k => $"{k.Key}: {baselineKinds.GetValueOrDefault(k.Key)} -> {k.Value}"));
         output.WriteLine($"descriptors: baseline {baseline.Fds}, peak after it {after.Max(s => s.Fds)}, settled {settled}");
         Assert.True(settled <= baseline.Fds + FdSlack, $"descriptors grew: baseline {baseline.Fds}, settled at {settled} (peak {after.Max(s => s.Fds)}); by kind: {grown}");
-        Assert.True(after[^1].Rss <= baseline.Rss + RssSlackBytes, $"resident memory grew: baseline {baseline.Rss >> 20} MB, last {after[^1].Rss >> 20} MB");
+        long settledRss = Measure(aggressive: true).Rss;
+        output.WriteLine($"resident memory after aggressive collections: baseline {baseline.Rss >> 20} MB, settled {settledRss >> 20} MB (last sample {after[^1].Rss >> 20} MB)");
+        Assert.True(settledRss <= baseline.Rss + RssSlackBytes, $"resident memory grew: baseline {baseline.Rss >> 20} MB, settled {settledRss >> 20} MB");
     }
 
     private static async Task<(long Packets, long Bytes)> RoundAsync(PvRingListener listener, TempHost host, NetDeviceFeatures wants, Random random)
@@ -168,11 +175,11 @@ public sealed class SoakTests(Xunit.Abstractions.ITestOutputHelper output)
         return kinds;
     }
 
-    private static (long Rss, int Fds) Measure()
+    private static (long Rss, int Fds) Measure(bool aggressive = false)
     {
         GC.Collect();
         GC.WaitForPendingFinalizers();
-        GC.Collect();
+        GC.Collect(GC.MaxGeneration, aggressive ? GCCollectionMode.Aggressive : GCCollectionMode.Forced, blocking: true, compacting: aggressive);
         long rss = 0;
         foreach (string line in File.ReadLines("/proc/self/status"))
         {
