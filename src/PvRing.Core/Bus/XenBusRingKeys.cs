@@ -18,7 +18,7 @@ public static class XenBusRingKeys
     public const string EventChannel = "event-channel";
 
     /// <summary>The largest port number accepted from a peer: PvRing's event pages hold 1024 ports.</summary>
-    public const int MaxPort = Events.EventPageLayout.MaxPorts - 1;
+    public const int MaxPort = Events.EventDomain.PortCount - 1;
 
     /// <summary>The key of ring page <paramref name="page"/> of a ring of 2^<paramref name="order"/> pages.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The page is outside the ring.</exception>

@@ -20,6 +20,9 @@ namespace PvRing.Events;
 /// </remarks>
 public sealed class EventDomain : IDisposable
 {
+    /// <summary>How many ports one domain's event page holds; port 0 is never bound, so ports run from 1 to <c>PortCount - 1</c>.</summary>
+    public const int PortCount = EventPageLayout.MaxPorts;
+
     private readonly HostDirectory _host;
     private readonly EventPage _page;
     private readonly EventChannel?[] _byPort = new EventChannel?[EventPageLayout.MaxPorts];
