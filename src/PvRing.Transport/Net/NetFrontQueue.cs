@@ -2,6 +2,7 @@
 
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 using PvRing.Events;
 using PvRing.Grants;
 using PvRing.Memory;
@@ -46,6 +47,11 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
     private readonly PacketSegment[] _segments = new PacketSegment[NetPacketLimits.MaxSlots];
     private readonly int _refillBatch;
 
+    // The receive id posted at each ring index (modulo the ring's size): a back that fills buffers in the order they were
+    // posted (PvRing's and Linux's do) answers index i with it, so that buffer's first line can start loading while the
+    // response itself is read. A wrong guess costs one wasted line fetch.
+    private readonly ushort[] _postedIdAt;
+
     // Deferred unmap: answered ids come back only after a flush the back performs when it next runs, so answers are taken
     // (and the flush requested) while half the ids are still free, not when they have run out.
     private readonly int _transmitLowWater;
@@ -85,6 +91,7 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
         _transmitResponses = new NetifTxResponse[transmitSize];
         _transmitLowWater = flush is null ? 0 : transmitSize / 2;
         _receiveResponses = new NetifRxResponse[receiveSize];
+        _postedIdAt = new ushort[receiveSize];
     }
 
     /// <summary>What both ends agreed for this queue.</summary>
@@ -396,9 +403,22 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
         RefillIfDue();
         length = 0;
         received = false;
-        if (!ReceiveRing.TryConsumeResponse(out NetifRxResponse response))
+        if (ReceiveRing.UnconsumedResponses == 0)
         {
             return true; // nothing waits
+        }
+
+        // The response names the buffer, so its line would follow the response's: start it now, on the posting order's guess.
+        int guess = _postedIdAt[(int)(ReceiveRing.ResponseConsumer & (uint)(_postedIdAt.Length - 1))];
+        // (apipingpong: 0.39 us without it, 0.36 us with it. Where the CPU has no prefetch the JIT drops the branch.)
+        if (Sse.IsSupported)
+        {
+            Sse.Prefetch0(Unsafe.AsPointer(ref MemoryMarshal.GetReference(_grants.GetFrame(_receiveIds.FrameOf(guess)))));
+        }
+
+        if (!ReceiveRing.TryConsumeResponse(out NetifRxResponse response))
+        {
+            return true;
         }
 
         if ((response.Flags & NetifRxFlags.MoreData) != 0)
@@ -654,6 +674,7 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
         for (int i = 0; i < count; i++)
         {
             int id = _receiveIds.Take(out uint reference);
+            _postedIdAt[(int)(ReceiveRing.RequestProducerPrivate & (uint)(_postedIdAt.Length - 1))] = (ushort)id;
             ReceiveRing.ProduceRequest(new NetifRxRequest { Id = (ushort)id, GrantRef = reference });
         }
 
