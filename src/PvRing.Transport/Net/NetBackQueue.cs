@@ -286,23 +286,40 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
         return true;
     }
 
-    /// <summary>Checks a one-slot transmit request (a private copy): known flags only, 1 to a page of bytes within its page.</summary>
+    /// <summary>Checks a one-slot transmit request (a private copy) with the chain parser's own rules: known flags, 1 to a page of bytes within its page.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void CheckTransmitSlot(in NetifTxRequest request)
     {
+        CheckTransmitFlags(0, request);
+        CheckFirstTransmitSlot(request, 0);
+    }
+
+    /// <summary>A slot's flags: only those this back end knows and negotiated.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CheckTransmitFlags(int slot, in NetifTxRequest request)
+    {
         if ((request.Flags & ~KnownTxFlags) != 0)
         {
-            ThrowBadChain(0, request, "unknown or unnegotiated flags (extra info is not negotiated)");
+            ThrowBadChain(slot, request, "unknown or unnegotiated flags (extra info is not negotiated)");
+        }
+    }
+
+    /// <summary>
+    /// A chain's first slot, once the later slots' bytes (<paramref name="rest"/>) are known: its size is the packet's,
+    /// at least the later slots', and its own bytes (the size less theirs, netback's rule) lie within its page.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CheckFirstTransmitSlot(in NetifTxRequest first, int rest)
+    {
+        int length = first.Size;
+        if (length == 0 || rest > length)
+        {
+            ThrowBadChain(0, first, $"the first slot's size {length} is not the chain's total (later slots hold {rest})");
         }
 
-        if (request.Size == 0)
+        if (first.Offset + (length - rest) > XenPage.Size)
         {
-            ThrowBadChain(0, request, "the first slot's size 0 is not the chain's total (later slots hold 0)");
-        }
-
-        if (request.Offset + request.Size > XenPage.Size)
-        {
-            ThrowBadChain(0, request, "offset+size crosses the page");
+            ThrowBadChain(0, first, "offset+size crosses the page");
         }
     }
 
@@ -697,10 +714,7 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
             }
 
             NetifTxRequest request = _transmitStaged[start + slot];
-            if ((request.Flags & ~KnownTxFlags) != 0)
-            {
-                ThrowBadChain(slot, request, "unknown or unnegotiated flags (extra info is not negotiated)");
-            }
+            CheckTransmitFlags(slot, request);
 
             if (slot >= NetPacketLimits.MaxSlots)
             {
@@ -718,17 +732,7 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
 
             if ((request.Flags & NetifTxFlags.MoreData) == 0)
             {
-                // The first slot's own bytes: the packet's size less every later slot's (netback's rule).
-                if (length == 0 || rest > length)
-                {
-                    ThrowBadChain(0, first, $"the first slot's size {length} is not the chain's total (later slots hold {rest})");
-                }
-
-                if (first.Offset + (length - rest) > XenPage.Size)
-                {
-                    ThrowBadChain(0, first, "offset+size crosses the page");
-                }
-
+                CheckFirstTransmitSlot(first, rest);
                 return slot + 1;
             }
 

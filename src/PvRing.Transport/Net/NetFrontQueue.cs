@@ -416,10 +416,7 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
             Sse.Prefetch0(Unsafe.AsPointer(ref MemoryMarshal.GetReference(_grants.GetFrame(_receiveIds.FrameOf(guess)))));
         }
 
-        if (!ReceiveRing.TryConsumeResponse(out NetifRxResponse response))
-        {
-            return true;
-        }
+        _ = ReceiveRing.TryConsumeResponse(out NetifRxResponse response); // one waits: the count above saw its rsp_prod
 
         if ((response.Flags & NetifRxFlags.MoreData) != 0)
         {
