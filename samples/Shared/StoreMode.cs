@@ -18,13 +18,14 @@ internal static class StoreMode
     public const int FrontDomainId = 1;
     public const int BackDomainId = 0;
 
-    public static readonly string[] FeatureOptions = ["--split-indexes", "--align-slot", "--split-rings", "--split-event-channels"];
+    public static readonly string[] FeatureOptions = ["--split-indexes", "--align-slot", "--split-rings", "--split-event-channels", "--inline-data"];
 
     public const string FeatureUsage = """
           --split-indexes on|off         hackathon item B: each index pair on its own cache lines (default on)
           --align-slot on|off            hackathon item C: slots padded so none straddles a cache line (default on)
           --split-rings on|off           hackathon item I: separate request and response slot arrays (default on)
           --split-event-channels on|off  one event channel per ring (event-channel-tx/-rx) (default on)
+          --inline-data on|off           packets of up to 112 bytes in their 128-byte ring slot, no page (default on; rings of 2+ pages)
         """;
 
     /// <summary>The vif both samples use: front end domain 1, back end domain 0, device 0.</summary>
@@ -49,7 +50,10 @@ internal static class StoreMode
             features |= RingFeatures.SplitRings;
         }
 
-        return new NetDeviceFeatures(features, order, arguments.GetSwitch("--split-event-channels", usage));
+        return new NetDeviceFeatures(features, order, arguments.GetSwitch("--split-event-channels", usage))
+        {
+            InlineData = arguments.GetSwitch("--inline-data", usage),
+        };
     }
 
     /// <summary>One line saying what was negotiated and what the rings look like.</summary>

@@ -211,6 +211,29 @@ public sealed unsafe partial class BackRing<TRequest, TResponse> : IDisposable, 
         };
 
     /// <summary>
+    /// The whole request slot for <paramref name="index"/> as bytes, in shared memory: the entry first, then the
+    /// stride's padding, which a protocol may fill with a small payload (the inline direction of
+    /// <see cref="RingSlotKind.InlineRequests"/>/<see cref="RingSlotKind.InlineResponses"/> rings has 128-byte slots). The peer may change them at any time: copy what you use, then check the copy.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ReadOnlySpan<byte> GetRequestSlotBytes(uint index)
+    {
+        ThrowIfDisposed();
+        return new ReadOnlySpan<byte>(RequestSlot(index), (int)_view.RequestStride);
+    }
+
+    /// <summary>
+    /// The whole response slot for <paramref name="index"/> as bytes, in shared memory. Write a payload into its padding
+    /// before the entry's push publishes the slot.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Span<byte> GetResponseSlotBytes(uint index)
+    {
+        ThrowIfDisposed();
+        return new Span<byte>(ResponseSlot(index), (int)_view.ResponseStride);
+    }
+
+    /// <summary>
     /// <c>RING_GET_RESPONSE</c>: the response slot for <paramref name="index"/>, in shared memory.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

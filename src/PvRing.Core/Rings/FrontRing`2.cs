@@ -139,6 +139,29 @@ public sealed unsafe partial class FrontRing<TRequest, TResponse> : IDisposable,
     }
 
     /// <summary>
+    /// The whole request slot for <paramref name="index"/> as bytes, in shared memory: the entry first, then the
+    /// stride's padding, which a protocol may fill with a small payload (the inline direction of
+    /// <see cref="RingSlotKind.InlineRequests"/>/<see cref="RingSlotKind.InlineResponses"/> rings has 128-byte slots). Write the payload before the entry's push publishes the slot.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Span<byte> GetRequestSlotBytes(uint index)
+    {
+        ThrowIfDisposed();
+        return new Span<byte>(RequestSlot(index), (int)_view.RequestStride);
+    }
+
+    /// <summary>
+    /// The whole response slot for <paramref name="index"/> as bytes, in shared memory (the peer may change them at any
+    /// time: copy what you use, then check the copy).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ReadOnlySpan<byte> GetResponseSlotBytes(uint index)
+    {
+        ThrowIfDisposed();
+        return new ReadOnlySpan<byte>(ResponseSlot(index), (int)_view.ResponseStride);
+    }
+
+    /// <summary>
     /// Writes <paramref name="request"/> (the whole struct) into the next slot and advances
     /// <c>req_prod_pvt</c>. The back sees it after the next push.
     /// </summary>

@@ -16,7 +16,7 @@ public readonly record struct RingVariant
     /// <summary>Creates a variant.</summary>
     /// <param name="features">The layout features; only the bits of <see cref="RingFeatures.All"/> are allowed.</param>
     /// <param name="order">The ring spans 2^order pages, 0..<see cref="SharedRingLayout.MaxOrder"/>.</param>
-    /// <param name="slotKind">Network or block slots (the alignment <see cref="RingFeatures.AlignedSlots"/> pads to).</param>
+    /// <param name="slotKind">Network, block or network slots with one inline direction (the alignment <see cref="RingFeatures.AlignedSlots"/> pads to).</param>
     /// <exception cref="ArgumentOutOfRangeException">An unknown feature bit, slot kind or an order out of range.</exception>
     public RingVariant(RingFeatures features, int order = 0, RingSlotKind slotKind = RingSlotKind.Network)
     {
@@ -27,7 +27,7 @@ public readonly record struct RingVariant
 
         ArgumentOutOfRangeException.ThrowIfNegative(order);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(order, SharedRingLayout.MaxOrder);
-        if (slotKind is not (RingSlotKind.Network or RingSlotKind.Block))
+        if (slotKind is not (RingSlotKind.Network or RingSlotKind.Block or RingSlotKind.InlineRequests or RingSlotKind.InlineResponses))
         {
             throw new ArgumentOutOfRangeException(nameof(slotKind), slotKind, "Unknown slot kind.");
         }

@@ -71,6 +71,12 @@ public static class RingVariantLayout
     public const int BlockSlotAlignment = 64;
 
     /// <summary>
+    /// With aligned slots of <see cref="RingSlotKind.InlineRequests"/> or <see cref="RingSlotKind.InlineResponses"/>: the
+    /// inline direction's stride is a multiple of this (two lines).
+    /// </summary>
+    public const int InlineSlotAlignment = 128;
+
+    /// <summary>
     /// The request slot stride of <paramref name="variant"/> for <typeparamref name="TRequest"/>/<typeparamref name="TResponse"/>:
     /// the union's (padded with aligned slots), or with split rings the request's own (padded likewise).
     /// </summary>
@@ -102,7 +108,12 @@ public static class RingVariantLayout
     public static int AlignedStride(int entrySize, RingSlotKind kind)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(entrySize);
-        int alignment = kind == RingSlotKind.Block ? BlockSlotAlignment : NetworkSlotAlignment;
+        int alignment = kind switch
+        {
+            RingSlotKind.Block => BlockSlotAlignment,
+            RingSlotKind.InlineRequests or RingSlotKind.InlineResponses => InlineSlotAlignment,
+            _ => NetworkSlotAlignment,
+        };
         int stride = AlignUp(entrySize, alignment);
         return stride < CacheLineSize ? (int)BitOperations.RoundUpToPowerOf2((uint)stride) : AlignUp(stride, CacheLineSize);
     }
@@ -126,13 +137,18 @@ public static class RingVariantLayout
 
         if (variant.SplitRings)
         {
-            return SplitRings(variant, length, Stride(variant, requestSize), Stride(variant, responseSize));
+            // An inline ring pads only its inline direction; the other keeps the dense network stride.
+            return SplitRings(
+                variant,
+                length,
+                Stride(variant, requestSize, variant.SlotKind == RingSlotKind.InlineResponses ? RingSlotKind.Network : variant.SlotKind),
+                Stride(variant, responseSize, variant.SlotKind == RingSlotKind.InlineRequests ? RingSlotKind.Network : variant.SlotKind));
         }
 
-        return SharedArray(variant, length, Stride(variant, entrySize));
+        return SharedArray(variant, length, Stride(variant, entrySize, variant.SlotKind));
     }
 
-    private static int Stride(RingVariant variant, int entrySize) => variant.AlignedSlots ? AlignedStride(entrySize, variant.SlotKind) : entrySize;
+    private static int Stride(RingVariant variant, int entrySize, RingSlotKind kind) => variant.AlignedSlots ? AlignedStride(entrySize, kind) : entrySize;
 
     // One union array, as classic, behind a classic or a split header.
     private static RingGeometry SharedArray(RingVariant variant, long length, int stride)

@@ -35,6 +35,11 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
     private readonly IGrantMapper _receiveMapper;
     private readonly DeferredUnmapMapper? _deferred;
     private readonly bool _scatterGather;
+    private readonly bool _inline;
+
+    // With inline data: each staged inline request's bytes, copied out of its slot when staged (indexed by slot), so the
+    // handler and a zero-copy take read a private copy, and the front may reuse the slot once it is answered. Pinned.
+    private readonly byte[]? _inlineCopies;
     private readonly IDisposable[] _owned;
 
     private readonly NetifTxRequest[] _transmitStaged;
@@ -68,6 +73,8 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
         _receiveMapper = receiveMapper;
         _deferred = transmitMapper as DeferredUnmapMapper;
         _scatterGather = agreed.ScatterGather;
+        _inline = agreed.InlineData;
+        _inlineCopies = _inline ? GC.AllocateArray<byte>(transmit.Size * NetPacketLimits.MaxInlineSize, pinned: true) : null;
         _owned = owned;
         _transmitStaged = new NetifTxRequest[transmit.Size];
         _receiveStaged = new NetifRxRequest[receive.Size];
@@ -164,7 +171,7 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
         length = 0;
         ServiceFlush();
         // A taken packet shifts the staging down by one: stage a window (more than a chain's slots) rather than the whole ring.
-        _transmitStagedCount += TransmitRing.ConsumeRequests(_transmitStaged.AsSpan(_transmitStagedCount, Math.Max(0, Math.Min(_transmitStaged.Length, NetPacketLimits.TakeWindow) - _transmitStagedCount)));
+        _transmitStagedCount += StageRequests(_transmitStaged.AsSpan(_transmitStagedCount, Math.Max(0, Math.Min(_transmitStaged.Length, NetPacketLimits.TakeWindow) - _transmitStagedCount)));
         if (_transmitStagedCount == 0)
         {
             return false;
@@ -252,13 +259,37 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         length = 0;
         received = false;
+        uint index = TransmitRing.RequestConsumer;
         if (!TransmitRing.TryConsumeRequest(out NetifTxRequest request))
         {
             return true; // nothing waits (or every response slot is taken by lent packets, as the general path would find)
         }
 
-        if ((request.Flags & NetifTxFlags.MoreData) != 0 || request.Size > destination.Length)
+        if ((request.Flags & NetifTxFlags.Inline) != 0 && _inline && request.Size <= destination.Length)
         {
+            // Copy, then check: the private copy's size decides; the bytes come from the slot once, before the answer frees it.
+            CheckInlineRequest(0, request);
+            TransmitRing.GetRequestSlotBytes(index).Slice(NetPacketLimits.InlineOffset, request.Size).CopyTo(destination);
+            TransmitRing.ProduceResponse(new NetifTxResponse { Id = request.Id, Status = NetifStatus.Okay });
+            if (TransmitRing.PushResponsesAndCheckNotify())
+            {
+                TransmitChannel.Notify();
+            }
+
+            length = request.Size;
+            PacketsReceived++;
+            BytesReceived += length;
+            received = true;
+            return true;
+        }
+
+        if ((request.Flags & (NetifTxFlags.MoreData | NetifTxFlags.Inline)) != 0 || request.Size > destination.Length)
+        {
+            if (_inline && (request.Flags & NetifTxFlags.Inline) != 0)
+            {
+                StageInline(ref request, index);
+            }
+
             _transmitStaged[0] = request; // a chain, or too large for this buffer: the general path checks and keeps it
             _transmitStagedCount = 1;
             return false;
@@ -284,6 +315,52 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
         BytesReceived += length;
         received = true;
         return true;
+    }
+
+    /// <summary>
+    /// Copies waiting requests out of the transmit ring into <paramref name="destination"/> (<c>RING_COPY_REQUEST</c>) and,
+    /// with inline data, each inline packet's bytes out of its slot at once (<see cref="StageInline"/>).
+    /// </summary>
+    private int StageRequests(Span<NetifTxRequest> destination)
+    {
+        uint first = TransmitRing.RequestConsumer;
+        int count = TransmitRing.ConsumeRequests(destination);
+        if (_inline)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                if ((destination[i].Flags & NetifTxFlags.Inline) != 0)
+                {
+                    StageInline(ref destination[i], first + (uint)i);
+                }
+            }
+        }
+
+        return count;
+    }
+
+    /// <summary>
+    /// Copies an inline request's bytes (at most <see cref="NetPacketLimits.MaxInlineSize"/>, as its private copy says) from ring
+    /// slot <paramref name="index"/> into the private copies and records the slot in the copy's <c>GrantRef</c> (inline
+    /// packets carry no grant). The chain parser checks the request when it reaches it.
+    /// </summary>
+    private void StageInline(ref NetifTxRequest request, uint index)
+    {
+        int slot = (int)(index & (uint)(TransmitRing.Size - 1));
+        int size = Math.Min((int)request.Size, NetPacketLimits.MaxInlineSize);
+        TransmitRing.GetRequestSlotBytes(index).Slice(NetPacketLimits.InlineOffset, size).CopyTo(_inlineCopies.AsSpan(slot * NetPacketLimits.MaxInlineSize));
+        request.GrantRef = (uint)slot;
+    }
+
+    /// <summary>An inline request (a private copy): 1 to <see cref="NetPacketLimits.MaxInlineSize"/> bytes at offset 0, whole (no more-data), no flag but the checksum ones.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CheckInlineRequest(int slot, in NetifTxRequest request)
+    {
+        if (request.Size is < 1 or > NetPacketLimits.MaxInlineSize || request.Offset != 0
+            || (request.Flags & ~(NetifTxFlags.Inline | NetifTxFlags.ChecksumBlank | NetifTxFlags.DataValidated)) != 0)
+        {
+            ThrowBadChain(slot, request, $"an inline slot holds 1..{NetPacketLimits.MaxInlineSize} bytes at offset 0, whole");
+        }
     }
 
     /// <summary>Checks a one-slot transmit request (a private copy) with the chain parser's own rules: known flags, 1 to a page of bytes within its page.</summary>
@@ -332,7 +409,7 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         ServiceFlush();
         // RING_COPY_REQUEST for every waiting slot: one read each, into our staging; never more than free response slots.
-        _transmitStagedCount += TransmitRing.ConsumeRequests(_transmitStaged.AsSpan(_transmitStagedCount));
+        _transmitStagedCount += StageRequests(_transmitStaged.AsSpan(_transmitStagedCount));
         int start = 0;
         int delivered = 0;
         while (start < _transmitStagedCount && delivered < maxPackets)
@@ -419,6 +496,25 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
             {
                 return false;
             }
+        }
+
+        if (_inline && packet.Length <= NetPacketLimits.MaxInlineSize)
+        {
+            // feature-inline-data: the bytes go into the response slot, after the entry; the front's posted buffer stays
+            // untouched (no grant mapped or copied), its id only names the answer.
+            NetifRxRequest posted = _receiveStaged[_receiveStagedStart];
+            packet.CopyTo(ReceiveRing.GetResponseSlotBytes(ReceiveRing.ResponseProducerPrivate)[NetPacketLimits.InlineOffset..]);
+            ReceiveRing.ProduceResponse(new NetifRxResponse { Id = posted.Id, Offset = 0, Flags = NetifRxFlags.Inline, Status = (short)packet.Length });
+            _receiveStagedStart++;
+            _receiveStagedCount--;
+            if (ReceiveRing.PushResponsesAndCheckNotify())
+            {
+                ReceiveChannel.Notify();
+            }
+
+            PacketsSent++;
+            BytesSent += packet.Length;
+            return true;
         }
 
         int offset = 0;
@@ -615,8 +711,8 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
         {
             ForeignRing transmitMapping = Own(owned, ForeignRing.Map(front, transmitReferences));
             ForeignRing receiveMapping = Own(owned, ForeignRing.Map(front, receiveReferences));
-            BackRing<NetifTxRequest, NetifTxResponse> transmit = Own(owned, transmitMapping.Attach<NetifTxRequest, NetifTxResponse>(agreed.Variant));
-            BackRing<NetifRxRequest, NetifRxResponse> receive = Own(owned, receiveMapping.Attach<NetifRxRequest, NetifRxResponse>(agreed.Variant));
+            BackRing<NetifTxRequest, NetifTxResponse> transmit = Own(owned, transmitMapping.Attach<NetifTxRequest, NetifTxResponse>(agreed.TransmitVariant));
+            BackRing<NetifRxRequest, NetifRxResponse> receive = Own(owned, receiveMapping.Attach<NetifRxRequest, NetifRxResponse>(agreed.ReceiveVariant));
             EventChannel transmitChannel = Own(owned, events.BindInterdomain(front.DomainId, transmitPort));
             EventChannel? receiveChannel = receivePort is int port ? Own(owned, events.BindInterdomain(front.DomainId, port)) : null;
             // Room for every page the front can have out at once on a ring (one buffer per slot), so nothing is purged or
@@ -700,6 +796,12 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
     {
         NetifTxRequest first = _transmitStaged[start];
         length = first.Size;
+        if ((first.Flags & NetifTxFlags.Inline) != 0 && _inline)
+        {
+            CheckInlineRequest(0, first); // a whole packet in one slot; inside a chain the flag is refused as unknown
+            return 1;
+        }
+
         int rest = 0;
         for (int slot = 0; ; slot++)
         {
@@ -758,6 +860,14 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
         {
             NetifTxRequest request = _transmitStaged[start + i];
             int size = i == 0 ? first.Size - rest : request.Size;
+            if ((request.Flags & NetifTxFlags.Inline) != 0)
+            {
+                // Checked by the parser; StageInline put the slot's bytes in the private copies and the slot number in GrantRef.
+                _transmitLeases[i] = default;
+                _segments[i] = new PacketSegment { Address = (byte*)Unsafe.AsPointer(ref _inlineCopies![(int)request.GrantRef * NetPacketLimits.MaxInlineSize]), Length = size };
+                continue;
+            }
+
             GrantStatus status = _transmitMapper.Acquire(request.GrantRef, request.Offset, size, writable: false, out _transmitLeases[i]);
             if (status != GrantStatus.Okay)
             {

@@ -95,6 +95,24 @@ internal sealed class NetBufferIds
         return id;
     }
 
+    /// <summary>
+    /// Takes a free id for a packet that travels inline in its ring slot (<c>feature-inline-data</c>): in flight as any, but no
+    /// page is granted for it (persistent and direct-map references stay as they are; others become 0, which
+    /// <see cref="Reclaim"/> does not end).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int TakeInline()
+    {
+        int id = _free[--_freeCount];
+        _state[id] = InFlight;
+        if (_mode is not (NetGrantModes.Persistent or NetGrantModes.DirectMap))
+        {
+            _references[id] = 0;
+        }
+
+        return id;
+    }
+
     /// <summary>Whether <paramref name="id"/> is in flight (an answer for it is valid).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool IsInFlight(int id) => (uint)id < (uint)_state.Length && _state[id] == InFlight;
@@ -142,7 +160,7 @@ internal sealed class NetBufferIds
         for (int i = 0; i < _returnedCount; i++)
         {
             int id = _returned[i];
-            if (_mode is NetGrantModes.Persistent or NetGrantModes.DirectMap || _grants.TryEndAccess(_references[id]))
+            if (_mode is NetGrantModes.Persistent or NetGrantModes.DirectMap || _references[id] == 0 || _grants.TryEndAccess(_references[id]))
             {
                 _state[id] = Free;
                 _free[_freeCount++] = id;

@@ -28,10 +28,22 @@ namespace PvRing.Transport;
 /// Hackathon item H (<c>feature-numa-affinity</c>): the front writes <c>numa-node</c>, the node of its CPUs and memory, and
 /// the back places each queue's worker on that node and binds the queue's shared pages to it.
 /// </param>
+/// <param name="InlineData">
+/// A PvRing extension (<c>feature-inline-data</c>): transmit requests and receive responses have 128-byte aligned slots
+/// (<see cref="TransmitVariant"/>, <see cref="ReceiveVariant"/>) and a packet of at most
+/// <see cref="NetPacketLimits.MaxInlineSize"/> bytes travels in its slot, with no page granted, mapped or copied for it.
+/// Agreed only with rings of <see cref="MinInlineRingPageOrder"/> or more.
+/// </param>
 public readonly record struct NetDeviceFeatures(
     RingFeatures RingFeatures, int RingPageOrder, bool SplitEventChannels, NetGrantModes GrantModes = NetGrantModes.All, bool ScatterGather = true,
-    int Queues = 1, bool NumaAffinity = false)
+    int Queues = 1, bool NumaAffinity = false, bool InlineData = false)
 {
+    /// <summary>
+    /// The smallest ring page order at which <see cref="InlineData"/> is agreed: at order 0 a ring of 128-byte slots holds 16,
+    /// fewer than the 18 slots of a largest packet, so one-page rings stay without it.
+    /// </summary>
+    public const int MinInlineRingPageOrder = 1;
+
     /// <summary>The most queues a device may have (the bus's limit for <c>multi-queue-max-queues</c>).</summary>
     public const int MaxQueues = 256;
 
@@ -50,7 +62,7 @@ public readonly record struct NetDeviceFeatures(
     /// Every feature on, with the largest order and every grant mode, and NUMA affinity; one queue (a count rather than a
     /// switch: offer more with <c>All with { Queues = n }</c>, as <see cref="NetBackendOptions"/> does by default).
     /// </summary>
-    public static NetDeviceFeatures All => new(RingFeatures.All, (int)XenBusStandardFeatures.RingPageOrder.Limit, true, NetGrantModes.All, true, 1, true);
+    public static NetDeviceFeatures All => new(RingFeatures.All, (int)XenBusStandardFeatures.RingPageOrder.Limit, true, NetGrantModes.All, true, 1, true, true);
 
     /// <summary>
     /// The queues a back end offers by default: one per CPU this process may use, at most 16 (Linux netback offers one
@@ -58,8 +70,23 @@ public readonly record struct NetDeviceFeatures(
     /// </summary>
     public static int DefaultMaxQueues => Math.Clamp(Environment.ProcessorCount, 1, 16);
 
-    /// <summary>The ring variant of these features for netif rings.</summary>
+    /// <summary>
+    /// The ring layout these features negotiate for netif rings. With <see cref="InlineData"/> the rings themselves are
+    /// <see cref="TransmitVariant"/> and <see cref="ReceiveVariant"/>.
+    /// </summary>
     public RingVariant Variant => new(RingFeatures, RingPageOrder, RingSlotKind.Network);
+
+    /// <summary>
+    /// The transmit ring's variant: <see cref="Variant"/>, or with <see cref="InlineData"/> aligned slots whose requests
+    /// are 128 bytes (<see cref="RingSlotKind.InlineRequests"/>).
+    /// </summary>
+    public RingVariant TransmitVariant => InlineData ? new(RingFeatures | RingFeatures.AlignedSlots, RingPageOrder, RingSlotKind.InlineRequests) : Variant;
+
+    /// <summary>
+    /// The receive ring's variant: <see cref="Variant"/>, or with <see cref="InlineData"/> aligned slots whose responses
+    /// are 128 bytes (<see cref="RingSlotKind.InlineResponses"/>).
+    /// </summary>
+    public RingVariant ReceiveVariant => InlineData ? new(RingFeatures | RingFeatures.AlignedSlots, RingPageOrder, RingSlotKind.InlineResponses) : Variant;
 
     /// <summary>The grant scheme of an agreed (or wanted) single mode.</summary>
     /// <exception cref="ArgumentException"><see cref="GrantModes"/> is not exactly one mode.</exception>
@@ -90,7 +117,7 @@ public readonly record struct NetDeviceFeatures(
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
         $"ring-page-order={RingPageOrder} feature-split-indexes={Bit(RingFeatures.SplitIndexes)} feature-align-slot={Bit(RingFeatures.AlignedSlots)} " +
         $"feature-split-rings={Bit(RingFeatures.SplitRings)} feature-split-event-channels={(SplitEventChannels ? 1 : 0)} feature-sg={(ScatterGather ? 1 : 0)} " +
-        $"multi-queue-num-queues={Queues} feature-numa-affinity={(NumaAffinity ? 1 : 0)} grant-mode={DescribeModes(GrantModes)}");
+        $"multi-queue-num-queues={Queues} feature-numa-affinity={(NumaAffinity ? 1 : 0)} feature-inline-data={(InlineData ? 1 : 0)} grant-mode={DescribeModes(GrantModes)}");
 
     /// <summary>What a negotiation agreed; a front that accepted two grant modes is refused (the back's check).</summary>
     /// <exception cref="PvRingProtocolException">More than one grant mode is enabled.</exception>
@@ -117,7 +144,9 @@ public readonly record struct NetDeviceFeatures(
             mode == NetGrantModes.None ? NetGrantModes.Copy : mode,
             negotiation.IsEnabled(NetifKeys.ScatterGather),
             (int)negotiation[XenBusStandardFeatures.MultiQueue],
-            negotiation.IsEnabled(NetifKeys.NumaAffinity));
+            negotiation.IsEnabled(NetifKeys.NumaAffinity),
+            // Inline slots need two ring pages or more: at one page a 128-byte slot leaves 16 slots, fewer than an 18-slot chain.
+            negotiation.IsEnabled(NetifKeys.InlineData) && negotiation[XenBusStandardFeatures.RingPageOrder] >= MinInlineRingPageOrder);
     }
 
     /// <summary>The value of every netif feature: offers for a back end, wishes for a front end.</summary>
@@ -129,6 +158,7 @@ public readonly record struct NetDeviceFeatures(
             [NetifKeys.ScatterGather] = ScatterGather ? 1u : 0u,
             [XenBusStandardFeatures.MultiQueue] = (uint)Queues,
             [NetifKeys.NumaAffinity] = NumaAffinity ? 1u : 0u,
+            [NetifKeys.InlineData] = InlineData ? 1u : 0u,
         };
         foreach ((NetGrantModes mode, XenBusFeature feature) in s_modeFeatures)
         {

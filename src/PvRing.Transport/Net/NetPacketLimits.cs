@@ -17,6 +17,18 @@ public static class NetPacketLimits
     /// <summary>The most slots one packet may take: 18, Linux's <c>XEN_NETBK_LEGACY_SLOTS_MAX</c> (<c>XEN_NETIF_NR_SLOTS_MIN</c>).</summary>
     public const int MaxSlots = NetifExtraType.MinSlotsPerPacket;
 
+    /// <summary>
+    /// With <c>feature-inline-data</c>: where a slot's inline payload starts (after the entry, padded to 16 bytes) in its
+    /// 128-byte slot (<see cref="Rings.RingSlotKind.InlineRequests"/>, <see cref="Rings.RingSlotKind.InlineResponses"/>).
+    /// </summary>
+    public const int InlineOffset = 16;
+
+    /// <summary>
+    /// With <c>feature-inline-data</c>: the largest packet that travels in its ring slot (112 bytes) instead of a granted
+    /// page; larger ones take pages as without the feature.
+    /// </summary>
+    public const int MaxInlineSize = Rings.RingVariantLayout.InlineSlotAlignment - InlineOffset;
+
     /// <summary>The largest packet without <c>feature-sg</c>: one page.</summary>
     public const int MaxSingleSlotSize = XenPage.Size;
 

@@ -60,7 +60,14 @@ public static class NetifKeys
     public static string QueuePrefix(int index, int queues) =>
         queues == 1 ? string.Empty : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"queue-{index}/");
 
+    /// <summary>
+    /// A PvRing extension: packets of at most <see cref="NetPacketLimits.MaxInlineSize"/> bytes travel inside their ring
+    /// slot (128-byte slots, <see cref="NetDeviceFeatures.TransmitVariant"/>/<see cref="NetDeviceFeatures.ReceiveVariant"/>, flag <c>Inline</c>), with no page granted, mapped or
+    /// copied for them: one line transfer fewer per small packet in each direction.
+    /// </summary>
+    public static XenBusFeature InlineData { get; } = XenBusFeature.Boolean("feature-inline-data");
+
     /// <summary>Every feature a net device negotiates: the bus's ring features and multiqueue, and the netif ones above.</summary>
     public static IReadOnlyList<XenBusFeature> All { get; } =
-        [.. XenBusStandardFeatures.Ring, XenBusStandardFeatures.MultiQueue, SplitEventChannels, ScatterGather, GrantMap, Persistent, DirectMap, DeferredUnmap, NumaAffinity];
+        [.. XenBusStandardFeatures.Ring, XenBusStandardFeatures.MultiQueue, SplitEventChannels, ScatterGather, GrantMap, Persistent, DirectMap, DeferredUnmap, NumaAffinity, InlineData];
 }

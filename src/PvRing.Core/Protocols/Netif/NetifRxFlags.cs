@@ -23,4 +23,10 @@ public enum NetifRxFlags : ushort
 
     /// <summary><c>NETRXF_gso_prefix</c> (deprecated).</summary>
     GsoPrefix = 0x10,
+
+    /// <summary>
+    /// A PvRing extension, only with <c>feature-inline-data</c> agreed: the payload (the slot's size field, at most the
+    /// slot's room) is in the slot itself, after the entry, and no page is granted or written for it.
+    /// </summary>
+    Inline = 0x80,
 }

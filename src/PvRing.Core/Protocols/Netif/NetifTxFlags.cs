@@ -20,4 +20,10 @@ public enum NetifTxFlags : ushort
 
     /// <summary><c>NETTXF_extra_info</c>: an extra-info slot follows.</summary>
     ExtraInfo = 8,
+
+    /// <summary>
+    /// A PvRing extension, only with <c>feature-inline-data</c> agreed: the payload (the slot's size field, at most the
+    /// slot's room) is in the slot itself, after the entry, and no page is granted or written for it.
+    /// </summary>
+    Inline = 0x80,
 }
