@@ -56,6 +56,9 @@ internal sealed class HostileStore : IDisposable
         _hostile = hostile;
     }
 
+    /// <summary>Hostile actions done (key writes, removals, raw frames).</summary>
+    public long Actions { get; private set; }
+
     /// <summary>Key writes and removals the store accepted.</summary>
     public long KeyWrites { get; private set; }
 
@@ -86,6 +89,7 @@ internal sealed class HostileStore : IDisposable
             return;
         }
 
+        Actions++;
         int action = _random.Next(10);
         if (action < 5)
         {

@@ -13,13 +13,19 @@ namespace PvRing.TestPeer;
 /// <c>--store</c> it also writes adversarial keys and raw frames to the store (<see cref="HostileStore"/>).
 /// Every value comes from SEED (each file's from SEED and its path), so a run's writes replay; their timing does not.
 /// Prints <c>ready</c>, then <c>touched PATH</c> at a file's first write and <c>hit PATH writes=N</c> once it has been
-/// written in its milestone round (4 to 15 rounds); ends when ROOT/stop appears or SECONDS pass, printing
+/// written in its milestone round (4 to 15 rounds), and <c>hit store actions=N</c> every 16 store actions; ends when ROOT/stop appears or SECONDS pass, printing
 /// <c>done rounds=.. files=.. writes=.. key-writes=.. key-refusals=.. raw-frames=.. raw-drops=..</c>; exits 0.
 /// </summary>
 internal sealed class HostileWriterVerb : IPeerVerb
 {
     /// <summary>The file whose appearance under ROOT ends the run.</summary>
     public const string StopFile = "stop";
+
+    /// <summary>The name the store's hits are reported under (<c>hit store actions=N</c>, every <see cref="StoreMilestone"/> actions).</summary>
+    public const string StoreTarget = "store";
+
+    /// <summary>Store actions between two store hits.</summary>
+    public const int StoreMilestone = 16;
 
     /// <summary>The file a case directory holds once the case wants to be written into.</summary>
     public const string ArmFile = "go";
@@ -80,7 +86,14 @@ internal sealed class HostileWriterVerb : IPeerVerb
                     }
                 }
 
-                store?.Round();
+                if (hostileStore && store is not null)
+                {
+                    store.Round();
+                    if (store.Actions % StoreMilestone == 0)
+                    {
+                        Console.WriteLine($"hit {StoreTarget} actions={store.Actions}");
+                    }
+                }
                 Thread.Sleep(1); // pace the rounds: the survivor runs between them
             }
         }

@@ -78,6 +78,31 @@ internal sealed class HostileWriter : IDisposable
         return steps;
     }
 
+    /// <summary>
+    /// Runs <paramref name="step"/> until the writer has done <paramref name="milestones"/> more rounds of store actions
+    /// (<see cref="HostileWriterVerb.StoreMilestone"/> each), bounded like <see cref="WaitForHits"/>; returns the steps run.
+    /// </summary>
+    public int WaitForStoreActions(int milestones, Action step)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        int steps = 0;
+        for (int seen = 0; seen < milestones;)
+        {
+            step();
+            steps++;
+            if (_child.TryReadLine(TimeSpan.FromMilliseconds(1), out string? line))
+            {
+                seen += line.StartsWith("hit " + HostileWriterVerb.StoreTarget + " ", StringComparison.Ordinal) ? 1 : 0;
+            }
+            else if (_child.HasExited || clock.Elapsed > HitBound)
+            {
+                throw new InvalidOperationException($"The hostile writer did {seen} of {milestones} rounds of store actions in {clock.Elapsed.TotalSeconds:F1} s; exited={_child.HasExited}");
+            }
+        }
+
+        return steps;
+    }
+
     /// <summary>Removes a case's directory (the writer drops its mappings in its next round; unlinking never truncates).</summary>
     public static void EndCase(HostDirectory host)
     {
