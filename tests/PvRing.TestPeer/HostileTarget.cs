@@ -28,9 +28,9 @@ internal sealed unsafe class HostileTarget : IDisposable
     private readonly RingGeometry _ring;
     private readonly int _milestone;
 
-    private HostileTarget(string path, string relative, MemoryMappedFile file, MemoryMappedViewAccessor view, long length, int seed)
+    private HostileTarget(string name, string relative, MemoryMappedFile file, MemoryMappedViewAccessor view, long length, int seed)
     {
-        Path = path;
+        Name = name;
         Relative = relative;
         _file = file;
         _view = view;
@@ -40,7 +40,6 @@ internal sealed unsafe class HostileTarget : IDisposable
         _base = pointer + view.PointerOffset;
         _random = new Random(seed ^ Fnv(relative));
         _milestone = 4 + _random.Next(12);
-        string name = System.IO.Path.GetFileName(path);
         Kind = name.StartsWith("ring-", StringComparison.Ordinal) ? HostileKind.Ring
             : name.StartsWith("evtchn-", StringComparison.Ordinal) ? HostileKind.EventPage
             : name.StartsWith("gnttab-", StringComparison.Ordinal) ? HostileKind.GrantTable
@@ -57,8 +56,8 @@ internal sealed unsafe class HostileTarget : IDisposable
         }
     }
 
-    /// <summary>The file's full path.</summary>
-    public string Path { get; }
+    /// <summary>The file's name (or the memfd's): what says its layout.</summary>
+    public string Name { get; }
 
     /// <summary>The path relative to the writer's root (the case directory and the name): the key of its seed.</summary>
     public string Relative { get; }
@@ -81,22 +80,35 @@ internal sealed unsafe class HostileTarget : IDisposable
     /// <summary>The arena frames holding the device's transmit and receive rings (from the store and the grant table), or null.</summary>
     public (uint Transmit, uint Receive)? NetRings { get; set; }
 
-    /// <summary>Maps <paramref name="path"/>; null when it is not a regular file of a page or more (a socket, a FIFO, a file still being made).</summary>
-    public static HostileTarget? TryOpen(string path, string relative, int seed)
+    /// <summary>
+    /// Maps <paramref name="path"/>; null when it is not a regular file of a page or more (a socket, a FIFO, a link, a file
+    /// still being made). With <paramref name="name"/>, <paramref name="path"/> is a descriptor's <c>/proc/self/fd</c> link
+    /// (a memfd) and the name says what it holds.
+    /// </summary>
+    public static HostileTarget? TryOpen(string path, string relative, int seed, string? name = null)
     {
         try
         {
-            var info = new FileInfo(path);
-            if (!info.Exists || info.LinkTarget is not null || info.Length < 4096 || path.EndsWith(".sock", StringComparison.Ordinal))
+            if (name is null)
             {
-                return null;
+                var info = new FileInfo(path);
+                if (!info.Exists || info.LinkTarget is not null || info.Length < 4096 || path.EndsWith(".sock", StringComparison.Ordinal))
+                {
+                    return null;
+                }
             }
 
             var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
             long length = stream.Length;
+            if (length < 4096)
+            {
+                stream.Dispose();
+                return null;
+            }
+
             MemoryMappedFile file = MemoryMappedFile.CreateFromFile(stream, null, length, MemoryMappedFileAccess.ReadWrite, HandleInheritability.None, leaveOpen: false);
             MemoryMappedViewAccessor view = file.CreateViewAccessor(0, length, MemoryMappedFileAccess.ReadWrite);
-            return new HostileTarget(path, relative, file, view, length, seed);
+            return new HostileTarget(name ?? System.IO.Path.GetFileName(path), relative, file, view, length, seed);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
         {
@@ -191,6 +203,20 @@ internal sealed unsafe class HostileTarget : IDisposable
             case 3:
                 WriteIndex(ring + g.ResponseEventOffset, size);
                 break;
+            case 4 when _random.Next(2) == 0:
+                // A well-formed publish: a few slots of random words at the producer, then the producer past them.
+                bool front = _random.Next(2) == 0;
+                uint* producerIndex = (uint*)(ring + (front ? g.RequestProducerOffset : g.ResponseProducerOffset));
+                uint first = Volatile.Read(ref *producerIndex);
+                int published = 1 + _random.Next(Math.Min(size, 8));
+                for (int i = 0; i < published; i++)
+                {
+                    long at = (front ? g.RequestSlotsOffset : g.ResponseSlotsOffset) + ((unchecked(first + (uint)i) & (uint)(size - 1)) * (long)(front ? g.RequestSlotStride : g.ResponseSlotStride));
+                    Volatile.Write(ref *(ulong*)(ring + at), HostileValues.Long(_random));
+                }
+
+                Volatile.Write(ref *producerIndex, unchecked(first + (uint)published));
+                break;
             case 4:
             case 5:
                 // A word of a slot near where the producer is (the one the consumer reads next), or any slot.
@@ -230,10 +256,14 @@ internal sealed unsafe class HostileTarget : IDisposable
         RingGeometry g = transmit
             ? RingVariantLayout.Geometry<NetifTxRequest, NetifTxResponse>(RingVariant.Classic(0))
             : RingVariantLayout.Geometry<NetifRxRequest, NetifRxResponse>(RingVariant.Classic(0));
-        if (_random.Next(3) == 0)
+        switch (_random.Next(4))
         {
-            ScribbleRing(ring, g);
-            return;
+            case 0:
+                ScribbleRing(ring, g);
+                return;
+            case 1:
+                PublishNetChain(ring, g, transmit);
+                return;
         }
 
         // A slot next to the producer: the request or response the peer reads next, or one it read already.
@@ -272,6 +302,60 @@ internal sealed unsafe class HostileTarget : IDisposable
                 Status = (short)(_random.Next(2) == 0 ? _random.Next(-3, 4097) : (short)HostileValues.Half(_random, 32768)),
             });
         }
+    }
+
+    /// <summary>
+    /// What a hostile peer that follows the protocol's steps sends: a chain of 1 to 20 plausible slots written at its
+    /// producer index (transmit requests as a front: a first size covering the chain, <c>more_data</c> on all but the last,
+    /// references near the granted ones, offsets and sizes at a page's edges; or receive responses as a back: ids,
+    /// offsets, flags and statuses), then the producer moved past them with a release, as <c>RING_PUSH_REQUESTS</c> does.
+    /// </summary>
+    private void PublishNetChain(byte* ring, in RingGeometry g, bool transmit)
+    {
+        bool asFront = transmit ? _random.Next(4) != 0 : _random.Next(4) == 0;
+        uint* producer = (uint*)(ring + (asFront ? g.RequestProducerOffset : g.ResponseProducerOffset));
+        uint start = Volatile.Read(ref *producer);
+        int count = _random.Next(3) == 0 ? _random.Next(1, 21) : _random.Next(1, 4);
+        byte* slots = ring + (asFront ? g.RequestSlotsOffset : g.ResponseSlotsOffset);
+        int stride = asFront ? g.RequestSlotStride : g.ResponseSlotStride;
+        ushort total = (ushort)_random.Next(1, 65536);
+        for (int i = 0; i < count; i++)
+        {
+            byte* entry = slots + ((unchecked(start + (uint)i) & (uint)(g.SlotCount - 1)) * stride);
+            bool last = i == count - 1;
+            if (transmit && asFront)
+            {
+                Unsafe.WriteUnaligned(entry, new NetifTxRequest
+                {
+                    GrantRef = _random.Next(8) == 0 ? HostileValues.Word(_random, 512) : 8 + (uint)_random.Next(64),
+                    Offset = _random.Next(4) == 0 ? HostileValues.Half(_random, XenPage.Size) : (ushort)_random.Next(XenPage.Size),
+                    Flags = _random.Next(8) == 0 ? (NetifTxFlags)_random.Next(16) : last ? NetifTxFlags.None : NetifTxFlags.MoreData,
+                    Id = (ushort)_random.Next(_random.Next(4) == 0 ? 65536 : 256),
+                    Size = i == 0 ? total : _random.Next(4) == 0 ? HostileValues.Half(_random, XenPage.Size) : (ushort)_random.Next(1, XenPage.Size + 1),
+                });
+            }
+            else if (transmit)
+            {
+                Unsafe.WriteUnaligned(entry, new NetifTxResponse { Id = (ushort)_random.Next(256), Status = (short)(_random.Next(4) - 2) });
+            }
+            else if (asFront)
+            {
+                Unsafe.WriteUnaligned(entry, new NetifRxRequest { Id = (ushort)_random.Next(256), GrantRef = 8 + (uint)_random.Next(64) });
+            }
+            else
+            {
+                Unsafe.WriteUnaligned(entry, new NetifRxResponse
+                {
+                    Id = (ushort)_random.Next(_random.Next(4) == 0 ? 65536 : 256),
+                    Offset = _random.Next(4) == 0 ? HostileValues.Half(_random, XenPage.Size) : (ushort)_random.Next(XenPage.Size),
+                    Flags = _random.Next(8) == 0 ? (NetifRxFlags)_random.Next(64) : last ? NetifRxFlags.None : NetifRxFlags.MoreData,
+                    Status = (short)(_random.Next(8) == 0 ? _random.Next(-3, 1) : _random.Next(1, XenPage.Size + 1)),
+                });
+            }
+        }
+
+        // The slots before the index that publishes them, as the protocol orders it.
+        Volatile.Write(ref *producer, unchecked(start + (uint)count));
     }
 
     /// <summary>Event pages: pending, mask and selector words, dispatcher and futex words, port bindings, the header.</summary>

@@ -290,6 +290,7 @@ public sealed partial class CrossProcessHostileTests
                     }
 
                     _ = front.Queue.CompleteTransmits();
+                    Wait(front.Queue.WaitAsync, (d, t) => front.Queue.Wait(d, new SpinThenBlockWait(), t));
                     for (int i = random.Next(1, 5); i > 0 && front.Queue.TryReceive(_buffer, out int length); i--)
                     {
                         Take(length, ref _frontReceived, "front");
@@ -306,12 +307,28 @@ public sealed partial class CrossProcessHostileTests
                         _backSent++;
                     }
 
+                    Wait(back.Queue.WaitAsync, (d, t) => back.Queue.Wait(d, new SpinThenBlockWait(), t));
+
                     for (int i = random.Next(1, 5); i > 0 && back.Queue.TryReceive(_buffer, out int length); i--)
                     {
                         Take(length, ref _backReceived, "back");
                     }
                 });
             }
+        }
+
+        /// <summary>Now and then a bounded wait on one direction (sync or async): signalled, timed out, or the library's exception.</summary>
+        private void Wait(Func<NetDirections, TimeSpan, CancellationToken, ValueTask<EventWaitResult>> waitAsync, Func<NetDirections, TimeSpan, EventWaitResult> wait)
+        {
+            if (random.Next(4) != 0)
+            {
+                return;
+            }
+
+            NetDirections direction = random.Next(2) == 0 ? NetDirections.Transmit : NetDirections.Receive;
+            TimeSpan timeout = TimeSpan.FromMilliseconds(random.Next(3));
+            EventWaitResult result = random.Next(2) == 0 ? wait(direction, timeout) : waitAsync(direction, timeout, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+            tally.Add("wait:" + result);
         }
 
         private static int SizeOf(long sequence) => sequence % 16 == 15 ? 9000 + (int)(sequence % 50_000) : 8 + (int)((ulong)(sequence * 2654435761L) % 3000);

@@ -83,9 +83,11 @@ public sealed partial class CrossProcessHostileTests(Xunit.Abstractions.ITestOut
         return writer;
     }
 
-    private void Report(HostileWriter writer, FuzzTally tally, string what)
+    private void Report(HostileWriter writer, FuzzTally tally, string what, bool endsByItself = false)
     {
-        IReadOnlyDictionary<string, long> counts = writer.Stop();
+        IReadOnlyDictionary<string, long> counts = endsByItself ? writer.WaitForEnd() : writer.Stop();
+        IReadOnlyList<string> left = writer.LeftOpen();
+        Assert.True(left.Count == 0, $"{what}: the ended cases left {left.Count} descriptors or mappings: {string.Join(" | ", left.Take(20))}");
         output.WriteLine($"{what}: survivor {tally}; writer {string.Join(' ', counts.Select(p => $"{p.Key}={p.Value}"))}");
         output.WriteLine($"{what}: first refusals: {tally.FirstRefusals}");
         Assert.True(counts["writes"] + counts["key-writes"] + counts["raw-frames"] > 0, "the hostile writer wrote nothing");
@@ -105,16 +107,22 @@ public sealed partial class CrossProcessHostileTests(Xunit.Abstractions.ITestOut
             string name = $"ring-{(int)variant.Features}-{variant.Order}";
             using FrontRing<SequencedRequest, SequencedResponse> front = RingFile.Create<SequencedRequest, SequencedResponse>(host, name, variant);
             using BackRing<SequencedRequest, SequencedResponse> back = RingFile.Attach<SequencedRequest, SequencedResponse>(host, name, variant);
+            using EventDomain frontEvents = EventDomain.Create(host, 1);
+            using EventDomain backEvents = EventDomain.Create(host, 0);
+            using EventChannel frontChannel = frontEvents.AllocateUnbound(0);
+            using EventChannel backChannel = backEvents.BindInterdomain(1, frontChannel.Port);
+            front.Notifier = frontChannel;
+            back.Notifier = backChannel;
             HostileWriter.Arm(host);
             var random = new Random(seed);
             var requests = new SequencedRequest[front.Size];
             var responses = new SequencedResponse[front.Size];
             bool frontBroken = false, backBroken = false;
             ulong sent = 0;
-            writer.WaitForHits(host, [name], () =>
+            writer.WaitForHits(host, [name, "evtchn-0", "evtchn-1"], () =>
             {
-                frontBroken = frontBroken || !tally.Attempt(() => RingFrontStep(front, random, responses, ref sent, tally));
-                backBroken = backBroken || !tally.Attempt(() => RingBackStep(back, random, requests, tally));
+                frontBroken = frontBroken || !tally.Attempt(() => RingFrontStep(front, frontChannel, random, responses, ref sent, tally));
+                backBroken = backBroken || !tally.Attempt(() => RingBackStep(back, backChannel, random, requests, tally));
             });
 
             // A back restarted over whatever the writer left attaches or refuses, clearly.
@@ -132,7 +140,8 @@ public sealed partial class CrossProcessHostileTests(Xunit.Abstractions.ITestOut
         }
     }
 
-    private static void RingFrontStep(FrontRing<SequencedRequest, SequencedResponse> front, Random random, SequencedResponse[] responses, ref ulong sent, FuzzTally tally)
+    private static void RingFrontStep(
+        FrontRing<SequencedRequest, SequencedResponse> front, EventChannel channel, Random random, SequencedResponse[] responses, ref ulong sent, FuzzTally tally)
     {
         int produce = random.Next(front.FreeRequests + 1);
         for (int i = 0; i < produce; i++, sent++)
@@ -140,7 +149,21 @@ public sealed partial class CrossProcessHostileTests(Xunit.Abstractions.ITestOut
             front.ProduceRequest(new SequencedRequest { Sequence = sent, Payload = sent ^ 0x5555 });
         }
 
-        _ = front.PushRequestsAndCheckNotify();
+        if (front.PushRequestsAndCheckNotify())
+        {
+            channel.Notify();
+        }
+
+        if (random.Next(4) == 0)
+        {
+            // A bounded sleep on the channel whose page the writer scribbles too: signalled, timed out, or the library's exception.
+            TimeSpan timeout = TimeSpan.FromMilliseconds(random.Next(3));
+            EventWaitResult result = random.Next(2) == 0
+                ? front.WaitForResponses(channel, timeout, CancellationToken.None)
+                : front.WaitForResponsesAsync(channel, timeout, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+            tally.Add("wait:" + result);
+        }
+
         int consumed = front.ConsumeResponses(responses.AsSpan(0, random.Next(1, responses.Length + 1)));
         Check(consumed >= 0 && consumed <= responses.Length, "front consumed", consumed);
         for (int i = 0; i < consumed; i++)
@@ -156,8 +179,17 @@ public sealed partial class CrossProcessHostileTests(Xunit.Abstractions.ITestOut
         Check(front.UnconsumedResponses >= 0 && front.UnconsumedResponses <= front.Size, "unconsumed responses", front.UnconsumedResponses);
     }
 
-    private static void RingBackStep(BackRing<SequencedRequest, SequencedResponse> back, Random random, SequencedRequest[] requests, FuzzTally tally)
+    private static void RingBackStep(BackRing<SequencedRequest, SequencedResponse> back, EventChannel channel, Random random, SequencedRequest[] requests, FuzzTally tally)
     {
+        if (random.Next(4) == 0)
+        {
+            TimeSpan timeout = TimeSpan.FromMilliseconds(random.Next(3));
+            EventWaitResult result = random.Next(2) == 0
+                ? back.WaitForRequests(channel, timeout, CancellationToken.None)
+                : back.WaitForRequestsAsync(channel, timeout, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+            tally.Add("wait:" + result);
+        }
+
         int consumed = random.Next(2) == 0
             ? back.ConsumeRequests(requests.AsSpan(0, random.Next(1, requests.Length + 1)))
             : back.TryConsumeRequest(out requests[0]) ? 1 : 0;
@@ -168,7 +200,11 @@ public sealed partial class CrossProcessHostileTests(Xunit.Abstractions.ITestOut
             back.ProduceResponse(new SequencedResponse { Sequence = requests[i].Sequence, Checksum = SequencedResponse.ChecksumOf(requests[i]) });
         }
 
-        _ = back.PushResponsesAndCheckNotify();
+        if (back.PushResponsesAndCheckNotify())
+        {
+            channel.Notify();
+        }
+
         _ = back.FinalCheckForRequests();
         Check(back.PendingResponses >= 0 && back.PendingResponses <= back.Size, "pending responses", back.PendingResponses);
         Check(back.UnconsumedRequests >= 0 && back.UnconsumedRequests <= back.Size, "unconsumed requests", back.UnconsumedRequests);

@@ -15,7 +15,7 @@ internal sealed class FuzzTally
     private readonly ConcurrentDictionary<string, string> _first = new(StringComparer.Ordinal);
 
     /// <summary>The first message of each kind of refusal, for the report.</summary>
-    public string FirstRefusals => string.Join(" | ", _first.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}: {p.Value}"));
+    public string FirstRefusals => string.Join(" | ", _first.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Value));
 
     /// <summary>The count of <paramref name="name"/> (0 if never counted).</summary>
     public long this[string name] => _counts.GetValueOrDefault(name);
@@ -32,11 +32,18 @@ internal sealed class FuzzTally
         }
         catch (PvRingException e)
         {
-            Add("refused");
-            Add("refused:" + e.GetType().Name);
-            _first.TryAdd(e.GetType().Name, e.Message);
+            Refused(e);
             return false;
         }
+    }
+
+    /// <summary>Counts a refusal with the library's exception <paramref name="e"/> (by type; its message is kept as an example of its kind).</summary>
+    public void Refused(PvRingException e)
+    {
+        Add("refused");
+        Add("refused:" + e.GetType().Name);
+        string kind = new(e.Message.TakeWhile(c => !char.IsDigit(c) && c != '=').Take(40).ToArray());
+        _first.TryAdd(e.GetType().Name + ": " + kind, e.Message);
     }
 
     public override string ToString() => string.Join(' ', _counts.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}"));

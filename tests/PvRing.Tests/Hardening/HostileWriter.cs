@@ -33,12 +33,26 @@ internal sealed class HostileWriter : IDisposable
         Assert.True(ready == "ready", $"the hostile writer said '{ready}'. Output:\n{_child.Output}");
     }
 
+    /// <summary>The root under which every case's directory lies.</summary>
+    public string Root => _root.Path;
+
     /// <summary>The writer's seed.</summary>
     public int Seed { get; }
 
     /// <summary>Starts a writer of the files in armed case directories; with <paramref name="storeSocket"/>, <paramref name="hostileStore"/> also makes it write the store.</summary>
     public static HostileWriter Start(int seed, string? storeSocket = null, bool hostileStore = false) =>
         new(seed, storeSocket is null ? [] : [hostileStore ? "--store" : "--find-rings", storeSocket]);
+
+    /// <summary>A writer that also opens <paramref name="connections"/> application-API connections to the listener <paramref name="name"/> in <paramref name="host"/> and writes their sealed memory.</summary>
+    public static HostileWriter StartApi(int seed, string name, string host, int connections) =>
+        new(seed, ["--api", name, host, connections.ToString(CultureInfo.InvariantCulture)]);
+
+    /// <summary>Waits (bounded) for the writer to end by itself (after its last API connection) and returns its counts, as <see cref="Stop"/>.</summary>
+    public IReadOnlyDictionary<string, long> WaitForEnd()
+    {
+        _child.AssertExit(0, TimeSpan.FromSeconds(60));
+        return Counts();
+    }
 
     /// <summary>A fresh host directory for one case, named after its seed (the writer seeds each file from its path).</summary>
     public HostDirectory NewCase(int caseSeed) =>
@@ -120,9 +134,51 @@ internal sealed class HostileWriter : IDisposable
     {
         File.WriteAllText(Path.Combine(_root.Path, HostileWriterVerb.StopFile), "stop");
         _child.AssertExit(0, TimeSpan.FromSeconds(30));
+        return Counts();
+    }
+
+    private Dictionary<string, long> Counts()
+    {
         string done = _child.Output.Split('\n').Select(l => l.Trim()).LastOrDefault(l => l.StartsWith("done ", StringComparison.Ordinal))
             ?? throw new InvalidOperationException("The hostile writer printed no counts. Output:\n" + _child.Output);
         return done[5..].Split(' ').Select(p => p.Split('=')).ToDictionary(p => p[0], p => long.Parse(p[1], CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>
+    /// What this process still holds of the cases' files once they ended (descriptors and mappings of paths under
+    /// <see cref="Root"/>, deleted or not), after waiting (bounded) for delayed releases and finalizers; empty when nothing leaked.
+    /// </summary>
+    public IReadOnlyList<string> LeftOpen()
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            var left = new List<string>();
+            foreach (string fd in Directory.GetFileSystemEntries("/proc/self/fd"))
+            {
+                try
+                {
+                    if (new FileInfo(fd).LinkTarget is string target && target.StartsWith(Root, StringComparison.Ordinal))
+                    {
+                        left.Add("fd " + target);
+                    }
+                }
+                catch (IOException)
+                {
+                }
+            }
+
+            left.AddRange(File.ReadAllLines("/proc/self/maps").Where(l => l.Contains(Root, StringComparison.Ordinal)).Select(l => "map " + l[(l.IndexOf('/', StringComparison.Ordinal))..]).Distinct());
+            if (left.Count == 0 || clock.Elapsed > TimeSpan.FromSeconds(5))
+            {
+                return left;
+            }
+
+            using var pause = new ManualResetEventSlim();
+            pause.Wait(TimeSpan.FromMilliseconds(100)); // a domain unmaps a peer's page 250 ms after its last channel goes
+        }
     }
 
     public void Dispose()
