@@ -280,7 +280,7 @@ public sealed partial class SealedMemory : IDisposable
         }
 
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        SafeFileHandle handle = CreateSealed(name, length);
+        SafeFileHandle handle = CreateSealed(Scope(name).Offered, length); // the kernel's name is the one the peer knows
         SharedMemoryFile file;
         try
         {
