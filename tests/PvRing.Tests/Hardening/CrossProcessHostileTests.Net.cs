@@ -257,8 +257,8 @@ public sealed partial class CrossProcessHostileTests
             }
             catch (PvRingException e)
             {
-                tally.Add($"refused:{end}-connect:{e.GetType().Name}");
-                tally.Add("refused");
+                tally.Add($"{end}-connect-refused:{e.GetType().Name}");
+                tally.Refused(e);
                 return null;
             }
         }

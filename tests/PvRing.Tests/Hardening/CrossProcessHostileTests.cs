@@ -78,7 +78,7 @@ public sealed partial class CrossProcessHostileTests(Xunit.Abstractions.ITestOut
     private HostileWriter StartWriter(string what, string? storeSocket = null, bool hostileStore = false)
     {
         HostileWriter writer = HostileWriter.Start(FuzzBudget.RunSeed, storeSocket, hostileStore);
-        output.WriteLine($"{what}: hostile writer pid seed={writer.Seed}; replay its values with PVRING_FUZZ_SEED={writer.Seed} " +
+        output.WriteLine($"{what}: hostile writer seed={writer.Seed}; replay its values with PVRING_FUZZ_SEED={writer.Seed} " +
             "(and a failing case with the CsCheck_Seed it prints); PVRING_FUZZ_SCALE=N runs N times the cases");
         return writer;
     }
