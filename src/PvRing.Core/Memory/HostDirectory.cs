@@ -27,6 +27,8 @@ public sealed class HostDirectory
     /// <summary>The environment variable that overrides <see cref="DefaultPath"/>.</summary>
     public const string PathEnvironmentVariable = "PVRING_HOST";
 
+    private readonly int? _peer;
+
     private const UnixFileMode DirectoryMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
     private const UnixFileMode ForeignAccess =
         UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute |
@@ -44,10 +46,11 @@ public sealed class HostDirectory
         EnsurePrivateDirectory(Path);
     }
 
-    private HostDirectory(HostDirectory directory, SealedMemory memory)
+    private HostDirectory(HostDirectory directory, SealedMemory memory, int? peer = null)
     {
         Path = directory.Path;
         SealedMemory = memory;
+        _peer = peer;
     }
 
     /// <summary>
@@ -106,7 +109,7 @@ public sealed class HostDirectory
 
     /// <summary>Returns whether a file called <paramref name="name"/> exists in this directory.</summary>
     /// <remarks>With <see cref="SealedMemory"/>: whether memory of that name is held there.</remarks>
-    public bool Exists(string name) => SealedMemory is SealedMemory memory ? memory.Contains(CheckedName(name)) : File.Exists(GetFilePath(name));
+    public bool Exists(string name) => SealedMemory is SealedMemory memory ? memory.Contains(Own(CheckedName(name))) : File.Exists(GetFilePath(name));
 
     /// <summary>Deletes <paramref name="name"/> if it exists (a link itself, never its target; never a directory). Mappings already made stay valid.</summary>
     /// <remarks>With <see cref="SealedMemory"/>: drops the descriptor held under that name.</remarks>
@@ -114,7 +117,7 @@ public sealed class HostDirectory
     {
         if (SealedMemory is SealedMemory memory)
         {
-            memory.Remove(CheckedName(name));
+            memory.Remove(Own(CheckedName(name)));
         }
         else
         {
@@ -137,7 +140,7 @@ public sealed class HostDirectory
     /// <exception cref="PvRingException">The file exists already or cannot be created.</exception>
     /// <remarks>With <see cref="SealedMemory"/>: a sealed memfd, offered to the peer at once.</remarks>
     public SharedMemoryFile CreateFile(string name, long length) =>
-        SealedMemory is SealedMemory memory ? memory.Create(name, length, publish: true) : SharedMemoryFile.Create(GetFilePath(name), length);
+        SealedMemory is SealedMemory memory ? memory.Create(Own(name), length, publish: true) : SharedMemoryFile.Create(GetFilePath(name), length);
 
     /// <summary>
     /// Creates a file under a hidden temporary name that no reader looks for; <see cref="PublishTemporary"/>
@@ -149,8 +152,8 @@ public sealed class HostDirectory
         if (SealedMemory is SealedMemory memory)
         {
             // Not offered to the peer until published: the same "never half a file" as the rename.
-            temporaryPath = name;
-            return memory.Create(name, length, publish: false);
+            temporaryPath = Own(name);
+            return memory.Create(temporaryPath, length, publish: false);
         }
 
         temporaryPath = System.IO.Path.Combine(Path, $".{name}.{Environment.ProcessId}.tmp");
@@ -164,7 +167,7 @@ public sealed class HostDirectory
     {
         if (SealedMemory is SealedMemory memory)
         {
-            memory.Publish(name);
+            memory.Publish(Own(name));
             return;
         }
 
@@ -193,7 +196,7 @@ public sealed class HostDirectory
     /// is a <see cref="PvRingException"/>.
     /// </remarks>
     public SharedMemoryFile OpenFile(string name, long? expectedLength = null) =>
-        SealedMemory is SealedMemory memory ? memory.Open(CheckedName(name), expectedLength) : SharedMemoryFile.Open(GetFilePath(name), expectedLength);
+        SealedMemory is SealedMemory memory ? memory.Open(Own(CheckedName(name)), expectedLength) : SharedMemoryFile.Open(GetFilePath(name), expectedLength);
 
     /// <summary>
     /// A descriptor of the shared memory <paramref name="name"/>, for mapping pieces of it with <c>mmap</c> (the grant
@@ -201,8 +204,25 @@ public sealed class HostDirectory
     /// </summary>
     internal Microsoft.Win32.SafeHandles.SafeFileHandle OpenFileHandle(string name) =>
         SealedMemory is SealedMemory memory
-            ? memory.OpenHandle(CheckedName(name))
+            ? memory.OpenHandle(Own(CheckedName(name)))
             : SharedMemoryFile.OpenExistingHandle(GetFilePath(name));
+
+    /// <summary>
+    /// A view of this sealed-memory directory for one peer: the memory of this process's own domain made through it
+    /// (<c>evtchn-0</c> for a listener) is created, found and removed as that peer's alone (<see cref="SealedMemory.ForPeer"/>)
+    /// and offered to no other peer; the peer's memory is opened as through this directory.
+    /// </summary>
+    /// <param name="peer">The peer's domain id.</param>
+    /// <returns>The view; <see cref="Path"/> and <see cref="SealedMemory"/> are this directory's.</returns>
+    /// <exception cref="InvalidOperationException">The directory holds files, not sealed memory.</exception>
+    public HostDirectory ForPeer(int peer) =>
+        SealedMemory is SealedMemory memory ? new HostDirectory(this, memory, peer) : throw new InvalidOperationException("Only sealed memory is made per peer.");
+
+    /// <summary>The name this view keeps <paramref name="name"/> under: the peer's own for memory of the local domain.</summary>
+    private string Own(string name) =>
+        _peer is int peer && SealedMemory is SealedMemory memory && SealedMemory.TryGetOwnerDomain(name, peer, out int owner) && owner == memory.LocalDomainId
+            ? SealedMemory.ForPeer(name, peer)
+            : name;
 
     private static string CheckedName(string name)
     {

@@ -238,7 +238,7 @@ public sealed partial class SealedMemory
                         _connecting.Remove(peer);
                         _peers[hello.Domain] = peer;
                         _ended.Remove(hello.Domain);
-                        published = [.. _local.Where(e => e.Value.Published).Select(e => (e.Key, e.Value))];
+                        published = [.. _local.Where(e => e.Value.Published && OfferedTo(e.Key, hello.Domain)).Select(e => (Scope(e.Key).Offered, e.Value))];
                     }
 
                     peer.SendLocked(Encode(WelcomeType, LocalDomainId, string.Empty, 0), -1);

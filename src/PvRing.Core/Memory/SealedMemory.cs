@@ -44,6 +44,9 @@ public sealed partial class SealedMemory : IDisposable
     /// <summary>The largest memory a peer may offer (64 GiB: far above any arena, and a bound on the address space a peer can make us map).</summary>
     internal const long MaxLength = 1L << 36;
 
+    /// <summary>Between a local name and the one peer its memory is for (<see cref="ForPeer"/>).</summary>
+    private const char PeerSeparator = '@';
+
     private const int RequiredSeals = LinuxInterop.SealShrink | LinuxInterop.SealGrow | LinuxInterop.SealSeal;
     private const int WriteSeals = LinuxInterop.SealWrite | LinuxInterop.SealFutureWrite;
 
@@ -277,7 +280,7 @@ public sealed partial class SealedMemory : IDisposable
         }
 
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        SafeFileHandle handle = CreateSealed(name, length);
+        SafeFileHandle handle = CreateSealed(Scope(name).Offered, length); // the kernel's name is the one the peer knows
         SharedMemoryFile file;
         try
         {
@@ -309,11 +312,15 @@ public sealed partial class SealedMemory : IDisposable
         return file;
     }
 
-    /// <summary>Offers the memory created under <paramref name="name"/> to every peer, now and as they connect.</summary>
+    /// <summary>
+    /// Offers the memory created under <paramref name="name"/> to every peer, now and as they connect; memory created
+    /// under a peer's own name (<see cref="ForPeer"/>) goes to that peer only, under the plain name.
+    /// </summary>
     internal void Publish(string name)
     {
         Peer[] peers;
         LocalMemory local;
+        (string offered, int? only) = Scope(name);
         lock (_lock)
         {
             if (!_local.TryGetValue(name, out LocalMemory? found))
@@ -323,14 +330,30 @@ public sealed partial class SealedMemory : IDisposable
 
             local = found;
             local.Published = true;
-            peers = [.. _peers.Values];
+            peers = only is int domain ? (_peers.TryGetValue(domain, out Peer? one) ? [one] : []) : [.. _peers.Values];
         }
 
         foreach (Peer peer in peers)
         {
-            peer.SendOffer(name, local);
+            peer.SendOffer(offered, local);
         }
     }
+
+    /// <summary>
+    /// The local name of memory offered to <paramref name="peer"/> only, as <paramref name="name"/> (<c>NAME@PEER</c>):
+    /// what a listener gives each front of its own (its event page), so that what one front writes there reaches no other.
+    /// </summary>
+    internal static string ForPeer(string name, int peer) => string.Create(CultureInfo.InvariantCulture, $"{name}{PeerSeparator}{peer}");
+
+    /// <summary>The name a local memory is offered under, and the one peer it is offered to (null: every peer).</summary>
+    private static (string Offered, int? Peer) Scope(string name)
+    {
+        int at = name.LastIndexOf(PeerSeparator);
+        return at > 0 && TryParseNumber(name[(at + 1)..], ushort.MaxValue, out int peer) ? (name[..at], peer) : (name, null);
+    }
+
+    /// <summary>Whether local memory <paramref name="name"/> is offered to <paramref name="domain"/>.</summary>
+    private static bool OfferedTo(string name, int domain) => Scope(name).Peer is not int only || only == domain;
 
     /// <summary>
     /// Maps the memory the peer offered under <paramref name="name"/> (or this process's own), waiting at most

@@ -31,7 +31,6 @@ public sealed class PvRingListener : IAsyncDisposable
     private readonly PvRingListenerOptions _options;
     private readonly XenStoreServer? _server;
     private readonly XenStoreClient _store;
-    private readonly EventDomain _events;
     private readonly Channel<PvRingConnection> _accepted = Channel.CreateUnbounded<PvRingConnection>();
     private readonly ConcurrentDictionary<int, Task> _pending = new();
     private readonly CancellationTokenSource _stop = new();
@@ -41,7 +40,7 @@ public sealed class PvRingListener : IAsyncDisposable
     private int _disposed;
 
     private PvRingListener(
-        string name, HostDirectory directory, SealedMemory memory, PvRingListenerOptions options, XenStoreServer? server, XenStoreClient store, EventDomain events)
+        string name, HostDirectory directory, SealedMemory memory, PvRingListenerOptions options, XenStoreServer? server, XenStoreClient store)
     {
         Name = name;
         _directory = directory;
@@ -50,7 +49,6 @@ public sealed class PvRingListener : IAsyncDisposable
         _options = options;
         _server = server;
         _store = store;
-        _events = events;
         _logger = options.Logger ?? NullLogger.Instance;
         PvRingLog.Listening(_logger, name, directory.Path);
         _claims = WatchClaimsAsync(_stop.Token);
@@ -85,7 +83,6 @@ public sealed class PvRingListener : IAsyncDisposable
         }
 
         XenStoreServer? server = null;
-        EventDomain? events = null;
         SealedMemory? memory = null;
         try
         {
@@ -107,14 +104,12 @@ public sealed class PvRingListener : IAsyncDisposable
             }
 
             memory = SealedMemory.Listen(directory.GetFilePath(PvRingRendezvous.MemorySocketName), 0, options.NegotiationTimeout);
-            events = EventDomain.Create(directory.WithSealedMemory(memory), 0);
             await store.WriteAsync(PvRingRendezvous.NextDomain, PvRingRendezvous.Number(PvRingRendezvous.FirstDomain), cancellationToken).ConfigureAwait(false);
             await store.MakeDirectoryAsync(PvRingRendezvous.Claims, cancellationToken).ConfigureAwait(false);
-            return new PvRingListener(name, directory, memory, options, server, store, events);
+            return new PvRingListener(name, directory, memory, options, server, store);
         }
         catch
         {
-            events?.Dispose();
             memory?.Dispose();
             if (store is not null)
             {
@@ -165,7 +160,6 @@ public sealed class PvRingListener : IAsyncDisposable
             await unaccepted.DisposeAsync().ConfigureAwait(false);
         }
 
-        _events.Dispose();
         _memory.Dispose();
         if (_server is null)
         {
@@ -284,6 +278,7 @@ public sealed class PvRingListener : IAsyncDisposable
         await Task.Yield();
         XenBusDevice device = PvRingRendezvous.DeviceOf(domain);
         string ready = $"{PvRingRendezvous.Ready}/{PvRingRendezvous.Number(domain)}";
+        EventDomain? events = null;
         try
         {
             await _store.IntroduceDomainAsync(domain, cancellationToken).ConfigureAwait(false);
@@ -302,10 +297,18 @@ public sealed class PvRingListener : IAsyncDisposable
                 Offers = _options.Offers with { SplitEventChannels = true },
                 Bus = new XenBusOptions { Timeout = _options.NegotiationTimeout, Logger = _options.Logger },
             };
-            NetBackend back = await NetBackend.ConnectAsync(_store, device, _shared, _events, backOptions, cancellationToken).ConfigureAwait(false);
+
+            // Each front gets an event page of its own (domain 0's, offered to it alone): what a front writes into the page
+            // it was handed, its right as a sender, reaches no other front's channels. One page and one dispatcher thread
+            // per connection, as the front has.
+            HostDirectory shared = _shared.ForPeer(domain);
+            events = EventDomain.Create(shared, 0);
+            NetBackend back = await NetBackend.ConnectAsync(_store, device, shared, events, backOptions, cancellationToken).ConfigureAwait(false);
+            EventDomain connectionEvents = events;
             PvRingConnection connection = PvRingConnection.ForBackEnd(back, async () =>
             {
                 await back.DisposeAsync().ConfigureAwait(false);
+                connectionEvents.Dispose();
                 _memory.Forget(domain);
                 await ForgetAsync(device, ready, domain).ConfigureAwait(false);
             }, _options.Logger, _options.SpinCount, PlaceQueues(back));
@@ -323,6 +326,7 @@ public sealed class PvRingListener : IAsyncDisposable
                 PvRingLog.FrontEndFailed(_logger, Name, domain, e.Message);
             }
 
+            events?.Dispose();
             _memory.Forget(domain);
 
             await ForgetAsync(device, ready, domain).ConfigureAwait(false);

@@ -17,6 +17,13 @@ internal static class FuzzBudget
     public static int Scale { get; } =
         int.TryParse(Environment.GetEnvironmentVariable("PVRING_FUZZ_SCALE"), NumberStyles.None, CultureInfo.InvariantCulture, out int scale) && scale > 0 ? scale : 1;
 
+    /// <summary>
+    /// The seed of the cross-process hostile writer's run: <c>PVRING_FUZZ_SEED</c> when set (to replay a run's hostile
+    /// values), a fresh one otherwise. Tests print it with every run.
+    /// </summary>
+    public static int RunSeed { get; } =
+        int.TryParse(Environment.GetEnvironmentVariable("PVRING_FUZZ_SEED"), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int seed) ? seed : Random.Shared.Next();
+
     /// <summary>The longest one case may take before it counts as a hang.</summary>
     public static readonly TimeSpan CaseBound = TimeSpan.FromSeconds(20);
 

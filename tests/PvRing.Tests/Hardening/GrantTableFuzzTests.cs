@@ -160,7 +160,7 @@ public sealed unsafe class GrantTableFuzzTests(Xunit.Abstractions.ITestOutputHel
         return (ok, failed, refused);
     }
 
-    private static GrantStatus Lease(IGrantMapper mapper, uint reference, int offset, int length, bool writable)
+    internal static GrantStatus Lease(IGrantMapper mapper, uint reference, int offset, int length, bool writable)
     {
         GrantStatus status = mapper.Acquire(reference, offset, length, writable, out GrantLease lease);
         if (status != GrantStatus.Okay)

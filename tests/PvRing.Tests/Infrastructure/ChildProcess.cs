@@ -86,6 +86,9 @@ public sealed class ChildProcess : IDisposable
         return line;
     }
 
+    /// <summary>Takes the next line the process wrote to stdout, waiting at most <paramref name="timeout"/>; false if none came (or the output ended).</summary>
+    public bool TryReadLine(TimeSpan timeout, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? line) => _lines.TryTake(out line, timeout);
+
     /// <summary>The process's user plus system CPU time in clock ticks, from /proc/&lt;pid&gt;/stat fields 14 and 15.</summary>
     public long CpuTicks()
     {
