@@ -10,7 +10,7 @@ using PvRing.Transport;
 namespace PvRing.Harness;
 
 /// <summary>
-/// <c>apipingpong-peer api HOST NAME all|none</c>, <c>apipingpong-peer ring HOST NAME PORT</c> or <c>apipingpong-peer socket PATH</c>:
+/// <c>apipingpong-peer api HOST NAME all|none[-noinline]</c>, <c>apipingpong-peer ring HOST NAME PORT</c> or <c>apipingpong-peer socket PATH</c>:
 /// connects and echoes every packet (api), answers every request with its complement (ring) or echoes every 64 bytes
 /// (socket) until the other side closes.
 /// </summary>
@@ -47,11 +47,14 @@ internal sealed class ApiPingPongPeerCommand : IHarnessCommand
 
     private static async Task<int> EchoApiAsync(HostDirectory host, string name, string ringFeatures)
     {
+        bool noInline = ringFeatures.EndsWith(ApiPingPongCommand.NoInlineSuffix, StringComparison.Ordinal);
+        ringFeatures = noInline ? ringFeatures[..^ApiPingPongCommand.NoInlineSuffix.Length] : ringFeatures;
         var options = new PvRingConnectionOptions { Host = host };
-        if (ringFeatures == "none")
+        options = new PvRingConnectionOptions
         {
-            options = new PvRingConnectionOptions { Host = host, Wants = options.Wants with { RingFeatures = RingFeatures.None } };
-        }
+            Host = host,
+            Wants = options.Wants with { RingFeatures = ringFeatures == "none" ? RingFeatures.None : options.Wants.RingFeatures, InlineData = !noInline },
+        };
 
         await using PvRingConnection connection = await PvRingConnection.ConnectAsync(name, options);
         var buffer = new byte[NetPacketLimits.MaxPacketSize];
