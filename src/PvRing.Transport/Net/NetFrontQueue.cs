@@ -540,6 +540,10 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
     bool INetQueueWork.IsDisposed => Volatile.Read(ref _disposed) != 0;
 
     /// <inheritdoc/>
+    /// <remarks>Both rings and the grants are this domain's arena and table: one ring's check covers them.</remarks>
+    void INetQueueWork.CheckIntact() => TransmitRing.CheckIntact();
+
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     bool INetQueueWork.HasWork(NetDirections directions) =>
         ((directions & NetDirections.Transmit) != 0 && (TransmitRing.UnconsumedResponses > 0 || _transmitIds.CanReclaim(_flush)))
