@@ -709,6 +709,16 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
                 ThrowBadChain($"the chain is longer than {NetPacketLimits.MaxSlots} slots");
             }
 
+            // Each id is still in flight until the whole chain is answered: one named twice would be answered twice, and
+            // its grant reference freed twice (the free list would then hand it out again and again).
+            for (int earlier = 0; earlier < slot; earlier++)
+            {
+                if (_receiveResponses[start + earlier].Id == response.Id)
+                {
+                    ThrowBadChain($"slots {earlier} and {slot} name the same buffer, id={response.Id}");
+                }
+            }
+
             length += data.Length;
             _segments[slot] = new PacketSegment { Address = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(data)), Length = data.Length };
             if ((response.Flags & NetifRxFlags.MoreData) == 0)

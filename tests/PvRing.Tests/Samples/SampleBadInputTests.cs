@@ -58,13 +58,24 @@ public sealed class SampleBadInputTests
     [Theory]
     [InlineData("fifo")]
     [InlineData("link")]
+    [InlineData("socket")]
+    [InlineData("dangling link")]
     public void Rx_FifoOrLinkAtTheRingName_ClearErrorExit1(string kind)
     {
         using var host = new TempHost();
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
         if (kind == "fifo")
         {
             using ChildProcess mkfifo = ChildProcess.Start("mkfifo", host.FilePath("ring"));
             mkfifo.AssertExit(0, s_timeout);
+        }
+        else if (kind == "socket")
+        {
+            socket.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(host.FilePath("ring")));
+        }
+        else if (kind == "dangling link")
+        {
+            File.CreateSymbolicLink(host.FilePath("ring"), host.FilePath("nothing-here"));
         }
         else
         {
