@@ -85,6 +85,10 @@ public sealed class NetStoreTruncationTests(Xunit.Abstractions.ITestOutputHelper
             Assert.True(SpinWait.SpinUntil(() => peer.HasExited || IsAsleep(survivorPage, channel.RemotePort, wait == "async"), s_bound), "the survivor never went to sleep");
             Assert.False(peer.HasExited, "the survivor exited before the truncation");
 
+            // The words above go up just before the sleep: a survivor preempted in between would still read the page when
+            // it runs again. Every one of its threads blocked in the kernel means none is on its way to a read.
+            Assert.True(SpinWait.SpinUntil(() => peer.HasExited || AllThreadsBlocked(peer.Id), s_bound), "the survivor never blocked");
+
             // Through a descriptor of our own: the survivor removes its own files when it closes, and the length it leaves
             // is read from this one.
             using SafeFileHandle truncated = File.OpenHandle(memory.FilePath(file), FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
@@ -147,5 +151,30 @@ public sealed class NetStoreTruncationTests(Xunit.Abstractions.ITestOutputHelper
         page.Position = offset;
         page.ReadExactly(word);
         return BinaryPrimitives.ReadUInt32LittleEndian(word);
+    }
+
+    /// <summary>
+    /// Whether every thread of <paramref name="pid"/> sleeps in the kernel (state S in <c>/proc/PID/task/TID/stat</c>): a
+    /// thread preempted between announcing its sleep and sleeping would show as running (R).
+    /// </summary>
+    private static bool AllThreadsBlocked(int pid)
+    {
+        try
+        {
+            foreach (string task in Directory.GetDirectories($"/proc/{pid}/task"))
+            {
+                string stat = File.ReadAllText(Path.Combine(task, "stat"));
+                if (stat[stat.LastIndexOf(')') + 2] != 'S')
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false; // a thread (or the process) went away while we looked
+        }
     }
 }
