@@ -82,8 +82,10 @@ internal sealed class PacketPump<TEnd>
         {
             Outcome = Loop(strategy);
         }
-        catch (Exception e) when (e is PvRingProtocolException or InvalidDataException)
+        catch (Exception e) when (e is PvRingException or InvalidDataException)
         {
+            // Any of the library's errors (a protocol failure, a shared file truncated under us): on this pump's own
+            // thread an escaped exception would end the process instead of the run's clear exit.
             Failure = e;
             Outcome = PumpOutcome.Failed;
         }

@@ -72,7 +72,16 @@ internal sealed class HostileNetFrontVerb : IPeerVerb
         }
 
         front.Queue.TransmitRing.PushRequests();
-        front.Queue.TransmitChannel.Notify();
+        try
+        {
+            front.Queue.TransmitChannel.Notify();
+        }
+        catch (PvRingException)
+        {
+            // A back end that polls its ring may take the chain, refuse it and close (its event page gone) before this
+            // notify attaches to it; the error node below is what counts.
+        }
+
         Console.Out.WriteLine($"posted {chain.Length} slots ({hostile})");
         Console.Out.Flush();
 

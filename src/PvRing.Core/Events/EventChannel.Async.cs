@@ -49,6 +49,11 @@ public sealed partial class EventChannel
             return new ValueTask<EventWaitResult>(EventWaitResult.ChannelClosed);
         }
 
+        if (_domain.Dispatcher.Failure is PvRingException failure)
+        {
+            return ValueTask.FromException<EventWaitResult>(failure); // the domain's page was truncated: nobody would complete it
+        }
+
         long deadline = ToDeadline(timeout);
         short version = _async.Arm(deadline, cancellationToken);
         _domain.Dispatcher.EnsureStarted();
@@ -98,14 +103,29 @@ public sealed partial class EventChannel
         try
         {
             PollOutcome outcome = Poll();
-            if (outcome != PollOutcome.None && !_async.TryComplete(ToResult(outcome), null))
+            if (outcome != PollOutcome.None)
             {
-                Repend();
+                // The waiter will read the ring and may notify: the peer's page, as a named file a peer truncated while
+                // we slept, is a clear error here (the dispatcher checked our own page when it woke).
+                Volatile.Read(ref _remote)?.CheckIntact();
+                if (!_async.TryComplete(ToResult(outcome), null))
+                {
+                    Repend();
+                }
             }
         }
         catch (PvRingException e)
         {
             _async.TryComplete(default, e);
+        }
+    }
+
+    /// <summary>Ends an armed async wait with <paramref name="error"/> (the dispatcher found this domain's page truncated).</summary>
+    internal void FailAsync(PvRingException error)
+    {
+        if (_async.IsArmed)
+        {
+            _async.TryComplete(default, error);
         }
     }
 
@@ -134,6 +154,7 @@ public sealed partial class EventChannel
                 // As CheckEnd does: the allocating end learns the binder's page on first use, and an async waiter
                 // that never notified would otherwise have no peer to check (a killed binder went unnoticed).
                 PortBinding binding = ReadBinding();
+                Volatile.Read(ref _remote)?.CheckIntact(); // the peer's page is read next: truncated, a clear error
                 if (binding.State == PortState.Interdomain)
                 {
                     Attach(binding);

@@ -152,11 +152,21 @@ public sealed unsafe partial class EventChannel
                 int milliseconds = (int)Math.Clamp(((wakeAt - now) * 1000 / Stopwatch.Frequency) + 1, 1, int.MaxValue);
                 _stats.Blocks++;
                 _stats.WaiterSystemCalls++;
-                FutexWaitResult result = PlatformServices.Futex.Wait(futex, sequence, milliseconds);
+                FutexWaitResult result;
+                try
+                {
+                    result = PlatformServices.Futex.Wait(futex, sequence, milliseconds);
+                }
+                catch (PvRingException)
+                {
+                    // A FUTEX_WAIT on a page whose file is gone fails (EFAULT): say so if that is why.
+                    CheckPagesIntact();
+                    throw;
+                }
 
-                // After each sleep: our page as a named file that a peer truncated meanwhile is a clear error here, not a
-                // SIGBUS at the next read (an fstat; sealed pages have nothing to check).
-                _local.CheckIntact();
+                // After each sleep: our page or the peer's as a named file that a peer truncated meanwhile is a clear error
+                // here, not a SIGBUS at the next read or notify (an fstat each; sealed pages have nothing to check).
+                CheckPagesIntact();
                 Interlocked.Decrement(ref waiters);
                 if (result != FutexWaitResult.TimedOut)
                 {
@@ -171,6 +181,22 @@ public sealed unsafe partial class EventChannel
         finally
         {
             registration.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Throws <see cref="PvRingException"/> when this end's event page or the peer's (named files in ring-file and store
+    /// modes) was truncated; looks at both first, so each gets its length back (see <see cref="Memory.TruncationGuard"/>).
+    /// </summary>
+    private void CheckPagesIntact()
+    {
+        try
+        {
+            _local.CheckIntact();
+        }
+        finally
+        {
+            Volatile.Read(ref _remote)?.CheckIntact();
         }
     }
 

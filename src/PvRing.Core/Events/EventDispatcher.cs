@@ -19,6 +19,7 @@ internal sealed unsafe class EventDispatcher : IDisposable
     private readonly EventPage _page;
     private readonly object _startLock = new();
     private Thread? _thread;
+    private PvRingException? _failure;
     private int _stopping;
 
     internal EventDispatcher(EventDomain domain, EventPage page)
@@ -26,6 +27,9 @@ internal sealed unsafe class EventDispatcher : IDisposable
         _domain = domain;
         _page = page;
     }
+
+    /// <summary>Why this dispatcher stopped serving async waits (the domain's page was truncated), or null while it serves them.</summary>
+    internal PvRingException? Failure => Volatile.Read(ref _failure);
 
     internal void EnsureStarted()
     {
@@ -116,10 +120,53 @@ internal sealed unsafe class EventDispatcher : IDisposable
             Interlocked.MemoryBarrier();
             if (Volatile.Read(ref _page.UpcallPending) == 0 && Volatile.Read(ref _stopping) == 0)
             {
-                PlatformServices.Futex.Wait(_page.DispatcherFutex, sequence, milliseconds);
+                try
+                {
+                    PlatformServices.Futex.Wait(_page.DispatcherFutex, sequence, milliseconds);
+                }
+                catch (PvRingException)
+                {
+                    // A FUTEX_WAIT on a page whose file is gone fails (EFAULT): if that is why, the check ended the waits.
+                    if (!IsPageIntactAfterSleep())
+                    {
+                        return;
+                    }
+
+                    throw;
+                }
+            }
+
+            if (!IsPageIntactAfterSleep())
+            {
+                return;
             }
 
             Interlocked.Decrement(ref _page.DispatcherSleepers);
+        }
+    }
+
+    /// <summary>
+    /// After each sleep, before the page is read again: a page (a named file in ring-file and store modes) that a peer
+    /// truncated meanwhile would be a SIGBUS on this thread, which ends the process. Instead every armed async wait of the
+    /// domain ends with the clear <see cref="PvRingException"/>, later ones fail at once with it (<see cref="Failure"/>),
+    /// and this thread stops: it never reads the page again. Returns whether the page was intact.
+    /// </summary>
+    private bool IsPageIntactAfterSleep()
+    {
+        try
+        {
+            _page.CheckIntact();
+            return true;
+        }
+        catch (PvRingException e)
+        {
+            Volatile.Write(ref _failure, e);
+            foreach (EventChannel channel in _domain.ChannelsSnapshot)
+            {
+                channel.FailAsync(e);
+            }
+
+            return false;
         }
     }
 }

@@ -24,6 +24,8 @@ public sealed unsafe class DeferredUnmapMapper : IGrantMapper
     private readonly MapTrack _track;
     private readonly GrantCounters _counters;
     private readonly SharedMemoryFile _flushPage;
+    private readonly ForeignDomain _domain;
+    private readonly TruncationGuard? _flushGuard;
     private readonly uint* _requested;
     private readonly uint* _completed;
     private readonly int[] _queuedNext;
@@ -70,6 +72,11 @@ public sealed unsafe class DeferredUnmapMapper : IGrantMapper
 
         _track = new MapTrack(domain, maxMappings);
         _counters = domain.Counters;
+        _domain = domain;
+
+        // The service loop reads the flush page after each wake-up: the rings' check after a sleep covers it too.
+        _flushGuard = _flushPage.CreateGuard();
+        domain.Files.Add(_flushGuard);
         _queuedNext = new int[maxMappings + 1];
         _requested = (uint*)(_flushPage.Pointer + UnmapFlushLayout.RequestedOffset);
         _completed = (uint*)(_flushPage.Pointer + UnmapFlushLayout.CompletedOffset);
@@ -234,6 +241,7 @@ public sealed unsafe class DeferredUnmapMapper : IGrantMapper
     {
         _ = UnmapQueued();
         _track.UnmapAll();
+        _domain.Files.Remove(_flushGuard);
         _flushPage.Dispose();
     }
 

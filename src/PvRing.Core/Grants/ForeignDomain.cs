@@ -49,6 +49,8 @@ public sealed unsafe class ForeignDomain : IDisposable
         FrameCount = (uint)arena.PageCount;
         EntryCount = (uint)(table.Length / GrantTableLayout.EntrySize);
         _active = new int[EntryCount];
+        Files.Add(table.CreateGuard());
+        Files.Add(arena.CreateGuard());
         GrantMetrics.Register(this);
     }
 
@@ -72,8 +74,12 @@ public sealed unsafe class ForeignDomain : IDisposable
     /// <summary>Keeps the grant table mapped (pins can still be released) until the lease is disposed, even if this domain is disposed first.</summary>
     internal MappingLease LeaseTable() => _table.Lease();
 
-    /// <summary>A size check of the granter's arena, where it is a named file a peer could truncate (null for sealed memory).</summary>
-    internal TruncationGuard? CreateArenaGuard() => _arena.CreateGuard();
+    /// <summary>
+    /// The size checks of the granter's files that this process maps (its grant table and arena, and the flush pages opened
+    /// against it), where they are named files a peer could truncate; empty for sealed memory. A ring mapped from its grants
+    /// checks them all after a sleep (<see cref="Rings.BackRing{TRequest, TResponse}.CheckIntact"/>).
+    /// </summary>
+    internal TruncationGuardSet Files { get; } = new();
 
     internal byte* ArenaBase => _arenaBase;
 
@@ -151,6 +157,7 @@ public sealed unsafe class ForeignDomain : IDisposable
 
         GrantMetrics.Unregister(Counters);
 
+        Files.Dispose();
         _arenaHandle.Dispose();
         _arena.Dispose();
         _table.Dispose();

@@ -129,7 +129,7 @@ public sealed unsafe class ForeignRing : IDisposable
             throw new ArgumentException($"{PageCount} pages were mapped (order {Order}); the variant has order {variant.Order}.", nameof(variant));
         }
 
-        MappingLease lease = MappingLease.Acquire(_mapping, _mapping.CreateArenaGuard());
+        MappingLease lease = MappingLease.Acquire(_mapping, guard: null, _mapping.GranterFiles);
         try
         {
             var view = new SharedRingView(_mapping.Address, (long)_mapping.Length, 0, RingVariantLayout.Geometry<TRequest, TResponse>(variant), sizeof(TRequest), sizeof(TResponse));
@@ -156,8 +156,8 @@ public sealed unsafe class ForeignRing : IDisposable
         private readonly uint[] _references;
         private readonly MappingLease _tableLease;
 
-        /// <summary>A size check of the granter's arena file (store mode; null for sealed memory), for the ring's slow paths.</summary>
-        public TruncationGuard? CreateArenaGuard() => _domain.CreateArenaGuard();
+        /// <summary>The size checks of the granter's files (store mode; empty for sealed memory), for the ring's slow paths.</summary>
+        public TruncationGuardSet GranterFiles => _domain.Files;
 
         public Mapping(ForeignDomain domain, IPageMapper mapper, byte* address, nuint length, uint[] references, MappingLease tableLease)
             : base(IntPtr.Zero, ownsHandle: true)

@@ -40,6 +40,8 @@ public sealed unsafe class GrantDomain : IDisposable
         _tableBase = table.Pointer;
         FrameCount = (uint)arena.PageCount;
         EntryCount = (uint)(table.Length / GrantTableLayout.EntrySize);
+        Files.Add(arena.CreateGuard(host.GetFilePath(GrantTableLayout.ArenaFileName(domainId)))); // created as temporaries, then renamed
+        Files.Add(table.CreateGuard(host.GetFilePath(GrantTableLayout.TableFileName(domainId))));
         _freeReferences = new IndexFreeList((int)EntryCount);
         // Pushed highest first so the first references handed out are 8, 9, 10...
         for (int reference = (int)EntryCount - 1; reference >= (int)GrantTableLayout.ReservedEntries; reference--)
@@ -58,6 +60,12 @@ public sealed unsafe class GrantDomain : IDisposable
 
     /// <summary>The arena file (frames are its pages); rings over granted frames lease it.</summary>
     internal SharedMemoryFile Arena => _arena;
+
+    /// <summary>
+    /// The size checks of this domain's arena and grant table, where they are named files a peer could truncate (empty
+    /// for sealed memory): a ring granted from the arena checks both after a sleep, since the front reads the grants too.
+    /// </summary>
+    internal TruncationGuardSet Files { get; } = new();
 
     /// <summary>Frames in the arena.</summary>
     public uint FrameCount { get; }
@@ -326,6 +334,7 @@ public sealed unsafe class GrantDomain : IDisposable
         }
 
         GrantMetrics.Unregister(Counters);
+        Files.Dispose();
         _table.Dispose();
         _arena.Dispose();
         _host.Delete(GrantTableLayout.TableFileName(DomainId));

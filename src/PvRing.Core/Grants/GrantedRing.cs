@@ -1,6 +1,7 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
 using System.Collections.ObjectModel;
+using System.Runtime.CompilerServices;
 using PvRing.Memory;
 using PvRing.Rings;
 
@@ -104,7 +105,8 @@ public sealed class GrantedRing : IDisposable
         }
 
         SharedMemoryFile arena = _domain.Arena;
-        return new FrontRing<TRequest, TResponse>(arena, (long)FirstFrame << XenPage.Shift, RingVariantLayout.Geometry<TRequest, TResponse>(variant), initialize: true, startIndex: 0);
+        var view = new SharedRingView(arena, (long)FirstFrame << XenPage.Shift, RingVariantLayout.Geometry<TRequest, TResponse>(variant), Unsafe.SizeOf<TRequest>(), Unsafe.SizeOf<TResponse>());
+        return new FrontRing<TRequest, TResponse>(view, arena.Lease(_domain.Files), initialize: true, startIndex: 0);
     }
 
     /// <summary>

@@ -22,6 +22,7 @@ public sealed unsafe class SharedMemoryFile : IDisposable
     private readonly MemoryMappedFile _file;
     private readonly MemoryMappedViewAccessor _view;
     private readonly Microsoft.Win32.SafeHandles.SafeFileHandle? _namedFile;
+    private readonly TruncationRecord _truncation = new();
     private byte* _pointer;
     private int _disposed;
 
@@ -74,8 +75,18 @@ public sealed unsafe class SharedMemoryFile : IDisposable
     /// </summary>
     internal MappingLease Lease() => MappingLease.Acquire(_view.SafeMemoryMappedViewHandle, CreateGuard());
 
-    /// <summary>A size check of the file under this mapping, or null for sealed memory (which nobody can truncate).</summary>
-    internal TruncationGuard? CreateGuard() => _namedFile is null || IsDisposed ? null : TruncationGuard.Create(_namedFile, Length, Path);
+    /// <summary>
+    /// As <see cref="Lease()"/>, with the size checks of <paramref name="domainFiles"/> (which include this file's) in place
+    /// of a guard of its own: a ring in a domain's arena checks the domain's grant table too.
+    /// </summary>
+    internal MappingLease Lease(TruncationGuardSet domainFiles) => MappingLease.Acquire(_view.SafeMemoryMappedViewHandle, guard: null, domainFiles);
+
+    /// <summary>
+    /// A size check of the file under this mapping, or null for sealed memory (which nobody can truncate); its errors name
+    /// <paramref name="publishedPath"/> when the file was created under a temporary name and renamed since.
+    /// </summary>
+    internal TruncationGuard? CreateGuard(string? publishedPath = null) =>
+        _namedFile is null || IsDisposed ? null : TruncationGuard.Create(_namedFile, Length, publishedPath ?? Path, _truncation);
 
     /// <summary>Unmaps the file (once every lease is also gone) and closes it. The file stays on disk.</summary>
     public void Dispose()

@@ -305,11 +305,12 @@ public sealed unsafe partial class FrontRing<TRequest, TResponse> : IDisposable,
     public bool IsResponseProducerOverflow(uint producer) => RingIndex.ProducerOverflows(producer, _responseConsumer, _view.Size);
 
     /// <summary>
-    /// Throws a <see cref="PvRingException"/> if the named file under the ring was truncated (by the peer): a slow-path
-    /// check for any loop that sleeps between reads of the ring (<c>PvRing.Events.RingWaiter</c> runs it after each
-    /// sleep), one <c>fstat</c> for a ring file, nothing to do for sealed or granted memory.
+    /// Throws a <see cref="PvRingException"/> if a named file under the ring was truncated (by the peer): a slow-path
+    /// check for any loop that sleeps between reads of the ring (<c>PvRing.Events.RingWaiter</c> and the net queues' waits
+    /// run it after each sleep). One <c>fstat</c> for a ring file; the arena and grant table for a ring granted from a named arena (<c>PvRing.Grants.GrantedRing</c>); nothing to do for sealed memory. A truncated file
+    /// gets its length back before the throw (the lost contents read as zeros), so closing the connection cannot fault.
     /// </summary>
-    /// <exception cref="PvRingException">The ring's file is shorter than the ring.</exception>
+    /// <exception cref="PvRingException">A file under the ring is shorter than its mapping (or was found so before).</exception>
     public void CheckIntact() => _lease.CheckIntact();
 
     /// <summary>Releases this ring's hold on the shared mapping. The shared memory itself is left as it is.</summary>

@@ -679,6 +679,10 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
         return work;
     }
 
+    /// <inheritdoc/>
+    /// <remarks>Both rings, the grants and the flush page are the front's memory: one ring's check covers them all.</remarks>
+    void INetQueueWork.CheckIntact() => TransmitRing.CheckIntact();
+
     /// <summary>Releases every mapping (so the front can end its grants), the rings and the channels.</summary>
     public void Dispose()
     {

@@ -581,6 +581,10 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
     bool INetQueueWork.IsDisposed => Volatile.Read(ref _disposed) != 0;
 
     /// <inheritdoc/>
+    /// <remarks>Both rings and the grants are this domain's arena and table: one ring's check covers them.</remarks>
+    void INetQueueWork.CheckIntact() => TransmitRing.CheckIntact();
+
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     bool INetQueueWork.HasWork(NetDirections directions) =>
         ((directions & NetDirections.Transmit) != 0 && (TransmitRing.UnconsumedResponses > 0 || _transmitIds.CanReclaim(_flush)))
@@ -744,6 +748,16 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
             if (slot >= NetPacketLimits.MaxSlots)
             {
                 ThrowBadChain($"the chain is longer than {NetPacketLimits.MaxSlots} slots");
+            }
+
+            // Each id is still in flight until the whole chain is answered: one named twice would be answered twice, and
+            // its grant reference freed twice (the free list would then hand it out again and again).
+            for (int earlier = 0; earlier < slot; earlier++)
+            {
+                if (_receiveResponses[start + earlier].Id == response.Id)
+                {
+                    ThrowBadChain($"slots {earlier} and {slot} name the same buffer, id={response.Id}");
+                }
             }
 
             length += data.Length;

@@ -20,6 +20,12 @@ internal interface INetQueueWork
     /// them again. Set before the channels close, so a wait the close completed sees it.
     /// </summary>
     bool IsDisposed { get; }
+
+    /// <summary>
+    /// After a sleep, before the rings are read again: throws <see cref="PvRingException"/> if a named file under them (the
+    /// arena, the grant table, a flush page: store mode) was truncated meanwhile; nothing to check for sealed memory.
+    /// </summary>
+    void CheckIntact();
 }
 
 /// <summary>
@@ -88,6 +94,9 @@ internal static class NetQueueWaiter
             {
                 return EventWaitResult.ChannelClosed;
             }
+
+            // A peer that truncated the memory while we slept: a clear error here, not a SIGBUS at the next read.
+            queue.CheckIntact();
 
             if (result != EventWaitResult.Signaled)
             {

@@ -154,7 +154,15 @@ internal abstract class NetWaitOperation<TResult> : IValueTaskSource<TResult>
     {
         try
         {
-            if (!KeepGoing(_awaiter.GetResult()))
+            EventWaitResult result = _awaiter.GetResult();
+
+            // After the sleep, before the rings are read again: memory a peer truncated meanwhile is a clear error.
+            if (!_queue.IsDisposed)
+            {
+                _queue.CheckIntact();
+            }
+
+            if (!KeepGoing(result))
             {
                 return;
             }

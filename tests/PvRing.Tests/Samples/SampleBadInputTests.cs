@@ -58,13 +58,24 @@ public sealed class SampleBadInputTests
     [Theory]
     [InlineData("fifo")]
     [InlineData("link")]
+    [InlineData("socket")]
+    [InlineData("dangling link")]
     public void Rx_FifoOrLinkAtTheRingName_ClearErrorExit1(string kind)
     {
         using var host = new TempHost();
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
         if (kind == "fifo")
         {
             using ChildProcess mkfifo = ChildProcess.Start("mkfifo", host.FilePath("ring"));
             mkfifo.AssertExit(0, s_timeout);
+        }
+        else if (kind == "socket")
+        {
+            socket.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(host.FilePath("ring")));
+        }
+        else if (kind == "dangling link")
+        {
+            File.CreateSymbolicLink(host.FilePath("ring"), host.FilePath("nothing-here"));
         }
         else
         {
@@ -97,6 +108,26 @@ public sealed class SampleBadInputTests
         tx.AssertExit(0, s_timeout);
         rx.AssertExit(0, s_timeout);
         Assert.Contains("left by a front (domain 1) whose process is gone", tx.Output);
+    }
+
+    [Theory]
+    [InlineData("ring-page-order", "9")]
+    [InlineData("feature-split-rings", "2")]
+    public void Rx_FrontMakesAnInvalidChoice_RefusesItWithTheErrorNodeAndExits1(string key, string value)
+    {
+        using var host = new TempHost();
+        string socket = host.FilePath("xenstored.sock");
+        using ChildProcess rx = ChildProcess.StartDotnet("PvRing.Rx", "--store", socket, "--host", host.Path, "--count", "1", "--timeout", "30");
+        using ChildProcess front = ChildProcess.StartPeer("bad-choice-front", socket, key, value);
+
+        // A refused negotiation is a protocol failure (1), not a timeout or a vanished peer (2), as docs/samples.md says.
+        int frontCode = front.WaitForExit(s_timeout);
+        rx.AssertExit(1, s_timeout);
+        Assert.True(frontCode == 0, $"front exit code {frontCode}:\n{front.Output}\nRx:\n{rx.Output}");
+        Assert.Contains("back end error: 22 ", front.Output);
+        Assert.Contains(key, front.Output);
+        Assert.Contains("negotiation failed", rx.Output);
+        Assert.DoesNotContain("Unhandled exception", rx.Output);
     }
 
     [Fact]
