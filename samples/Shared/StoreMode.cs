@@ -25,7 +25,7 @@ internal static class StoreMode
           --align-slot on|off            hackathon item C: slots padded so none straddles a cache line (default on)
           --split-rings on|off           hackathon item I: separate request and response slot arrays (default on)
           --split-event-channels on|off  one event channel per ring (event-channel-tx/-rx) (default on)
-          --inline-data on|off           packets of up to 112 bytes in their 128-byte ring slot, no page (default on; rings of 2+ pages)
+          --inline-data on|off           packets of up to 112 bytes in their 128-byte ring slot, no page (default on; rings of 4+ pages)
         """;
 
     /// <summary>The vif both samples use: front end domain 1, back end domain 0, device 0.</summary>

@@ -39,10 +39,11 @@ public readonly record struct NetDeviceFeatures(
     int Queues = 1, bool NumaAffinity = false, bool InlineData = false)
 {
     /// <summary>
-    /// The smallest ring page order at which <see cref="InlineData"/> is agreed: at order 0 a ring of 128-byte slots holds 16,
-    /// fewer than the 18 slots of a largest packet, so one-page rings stay without it.
+    /// The smallest ring page order at which <see cref="InlineData"/> is agreed (2: four pages, 64 transmit slots or more).
+    /// At order 0 a ring of 128-byte slots holds 16, fewer than the 18 slots of a largest packet; at order 1 it holds 32,
+    /// and a deferred-unmap front that keeps half its ids back for flushes stalled on 15-slot packets (the soak test found it).
     /// </summary>
-    public const int MinInlineRingPageOrder = 1;
+    public const int MinInlineRingPageOrder = 2;
 
     /// <summary>The most queues a device may have (the bus's limit for <c>multi-queue-max-queues</c>).</summary>
     public const int MaxQueues = 256;
@@ -145,7 +146,7 @@ public readonly record struct NetDeviceFeatures(
             negotiation.IsEnabled(NetifKeys.ScatterGather),
             (int)negotiation[XenBusStandardFeatures.MultiQueue],
             negotiation.IsEnabled(NetifKeys.NumaAffinity),
-            // Inline slots need two ring pages or more: at one page a 128-byte slot leaves 16 slots, fewer than an 18-slot chain.
+            // Inline slots need four ring pages or more (MinInlineRingPageOrder).
             negotiation.IsEnabled(NetifKeys.InlineData) && negotiation[XenBusStandardFeatures.RingPageOrder] >= MinInlineRingPageOrder);
     }
 

@@ -3,6 +3,7 @@
 using PvRing.Tests.Infrastructure;
 using PvRing.Protocols.Netif;
 using PvRing.Rings;
+using PvRing.Tests.Store;
 
 namespace PvRing.Tests.Samples;
 
@@ -113,11 +114,13 @@ public sealed class SampleBadInputTests
     [Theory]
     [InlineData("ring-page-order", "9")]
     [InlineData("feature-split-rings", "2")]
-    public void Rx_FrontMakesAnInvalidChoice_RefusesItWithTheErrorNodeAndExits1(string key, string value)
+    public async Task Rx_FrontMakesAnInvalidChoice_RefusesItWithTheErrorNodeAndExits1(string key, string value)
     {
         using var host = new TempHost();
-        string socket = host.FilePath("xenstored.sock");
-        using ChildProcess rx = ChildProcess.StartDotnet("PvRing.Rx", "--store", socket, "--host", host.Path, "--count", "1", "--timeout", "30");
+        // The store outlives Rx (which exits as soon as it refused), so the front can still read the error node.
+        await using StoreTestHost store = StoreTestHost.Start();
+        string socket = store.SocketPath;
+        using ChildProcess rx = ChildProcess.StartDotnet("PvRing.Rx", "--store", socket, "--store-owner", "external", "--host", host.Path, "--count", "1", "--timeout", "30");
         using ChildProcess front = ChildProcess.StartPeer("bad-choice-front", socket, key, value);
 
         // A refused negotiation is a protocol failure (1), not a timeout or a vanished peer (2), as docs/samples.md says.

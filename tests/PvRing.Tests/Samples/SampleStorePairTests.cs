@@ -18,7 +18,7 @@ public sealed class SampleStorePairTests
         { "", "--order 2", "ring-page-order=2 feature-split-indexes=1 feature-align-slot=1 feature-split-rings=1 feature-split-event-channels=1 feature-sg=1 multi-queue-num-queues=1 feature-numa-affinity=0 feature-inline-data=1 grant-mode=persistent" },
         { "", "--split-indexes off --align-slot off --split-rings off --split-event-channels off",
             "ring-page-order=0 feature-split-indexes=0 feature-align-slot=0 feature-split-rings=0 feature-split-event-channels=0 feature-sg=1 multi-queue-num-queues=1 feature-numa-affinity=0 feature-inline-data=0 grant-mode=persistent" },
-        { "--split-rings off --max-order 1", "--order 4", "ring-page-order=1 feature-split-indexes=1 feature-align-slot=1 feature-split-rings=0 feature-split-event-channels=1 feature-sg=1 multi-queue-num-queues=1 feature-numa-affinity=0 feature-inline-data=1 grant-mode=persistent" },
+        { "--split-rings off --max-order 1", "--order 4", "ring-page-order=1 feature-split-indexes=1 feature-align-slot=1 feature-split-rings=0 feature-split-event-channels=1 feature-sg=1 multi-queue-num-queues=1 feature-numa-affinity=0 feature-inline-data=0 grant-mode=persistent" },
         { "--split-indexes off --split-event-channels off", "--order 3 --align-slot off",
             "ring-page-order=3 feature-split-indexes=0 feature-align-slot=0 feature-split-rings=1 feature-split-event-channels=0 feature-sg=1 multi-queue-num-queues=1 feature-numa-affinity=0 feature-inline-data=1 grant-mode=persistent" },
     };

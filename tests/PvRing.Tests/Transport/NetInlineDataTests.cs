@@ -22,7 +22,7 @@ public sealed class NetInlineDataTests
     public async Task Negotiation_InlineOnlyWhenBothEndsHaveIt()
     {
         await using NetDeviceTestBed bed = await NetDeviceTestBed.CreateAsync();
-        NetDeviceFeatures wants = NetDeviceFeatures.All with { RingPageOrder = 1, GrantModes = NetGrantModes.Persistent };
+        NetDeviceFeatures wants = NetDeviceFeatures.All with { RingPageOrder = 2, GrantModes = NetGrantModes.Persistent };
         (NetFrontend front, NetBackend back) = await bed.ConnectBothAsync(NetDeviceFeatures.All, wants);
         await using (front)
         await using (back)
@@ -34,7 +34,7 @@ public sealed class NetInlineDataTests
             Assert.Contains("feature-inline-data=1", front.Features.ToString(), StringComparison.Ordinal);
         }
 
-        // A back without the key (Xen's own), and one-page rings (16 inline slots could not hold an 18-slot chain): off.
+        // A back without the key (Xen's own), and rings of one or two pages (16 or 32 inline slots): off.
         await using NetDeviceTestBed old = await NetDeviceTestBed.CreateAsync();
         (front, back) = await old.ConnectBothAsync(NetDeviceFeatures.All with { InlineData = false }, wants);
         await using (front)
@@ -45,7 +45,7 @@ public sealed class NetInlineDataTests
         }
 
         await using NetDeviceTestBed onePage = await NetDeviceTestBed.CreateAsync();
-        (front, back) = await onePage.ConnectBothAsync(NetDeviceFeatures.All, wants with { RingPageOrder = 0 });
+        (front, back) = await onePage.ConnectBothAsync(NetDeviceFeatures.All, wants with { RingPageOrder = NetDeviceFeatures.MinInlineRingPageOrder - 1 });
         await using (front)
         await using (back)
         {
@@ -82,7 +82,7 @@ public sealed class NetInlineDataTests
     public async Task SmallPacketsTravelInTheSlot_EveryReceivePath_BothWays(NetGrantModes mode)
     {
         await using NetDeviceTestBed bed = await NetDeviceTestBed.CreateAsync();
-        (NetFrontend front, NetBackend back) = await bed.ConnectBothAsync(NetDeviceFeatures.All, NetDeviceFeatures.All with { RingPageOrder = 1, GrantModes = mode });
+        (NetFrontend front, NetBackend back) = await bed.ConnectBothAsync(NetDeviceFeatures.All, NetDeviceFeatures.All with { RingPageOrder = 2, GrantModes = mode });
         await using (front)
         await using (back)
         {
@@ -162,7 +162,7 @@ public sealed class NetInlineDataTests
     public async Task MalformedInlineRequest_BackRefusesAfterThePacketsBeforeIt(HostileInline hostile)
     {
         await using NetDeviceTestBed bed = await NetDeviceTestBed.CreateAsync();
-        (NetFrontend front, NetBackend back) = await bed.ConnectBothAsync(NetDeviceFeatures.All, NetDeviceFeatures.All with { RingPageOrder = 1, GrantModes = NetGrantModes.Persistent });
+        (NetFrontend front, NetBackend back) = await bed.ConnectBothAsync(NetDeviceFeatures.All, NetDeviceFeatures.All with { RingPageOrder = 2, GrantModes = NetGrantModes.Persistent });
         await using (front)
         await using (back)
         {
@@ -222,7 +222,7 @@ public sealed class NetInlineDataTests
         foreach (bool general in new[] { false, true })
         {
             await using NetDeviceTestBed bed = await NetDeviceTestBed.CreateAsync();
-            (NetFrontend front, NetBackend back) = await bed.ConnectBothAsync(NetDeviceFeatures.All, NetDeviceFeatures.All with { RingPageOrder = 1, GrantModes = NetGrantModes.Persistent });
+            (NetFrontend front, NetBackend back) = await bed.ConnectBothAsync(NetDeviceFeatures.All, NetDeviceFeatures.All with { RingPageOrder = 2, GrantModes = NetGrantModes.Persistent });
             await using (front)
             await using (back)
             {
