@@ -11,10 +11,17 @@ IPeerVerb[] verbs = typeof(IPeerVerb).Assembly.GetTypes()
     .OrderBy(v => v.Name, StringComparer.Ordinal)
     .ToArray();
 
+string usage = $"usage: PvRing.TestPeer <{string.Join('|', verbs.Select(v => v.Name))}> [args...]   (each verb's arguments: its class's summary)";
+if (args is ["--help"] or ["-h"])
+{
+    Console.WriteLine(usage);
+    return 0;
+}
+
 IPeerVerb? verb = args.Length > 0 ? verbs.FirstOrDefault(v => v.Name == args[0]) : null;
 if (verb is null)
 {
-    Console.Error.WriteLine($"usage: PvRing.TestPeer <{string.Join('|', verbs.Select(v => v.Name))}> [args...]");
+    Console.Error.WriteLine(usage);
     return 64;
 }
 

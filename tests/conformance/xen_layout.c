@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <xen/xen.h>
 #include <xen/io/ring.h>
 #include <xen/io/netif.h>
@@ -18,8 +19,17 @@
         printf("ring_size.%s.%u %lu\n", #n, order,                                      \
                (unsigned long)__CONST_RING_SIZE(n, (size_t)4096 << order))
 
-int main(void)
+int main(int argc, char **argv)
 {
+    if (argc > 1) {
+        /* No options: --help says so (exit 0), anything else is a usage error (sysexits' EX_USAGE). */
+        int help = strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0;
+        fprintf(help ? stdout : stderr,
+                "usage: %s\n  prints sizeof/offsetof of Xen's ring, netif, blkif and grant-table structs and their constants,\n"
+                "  one \"name value\" pair per line, for PvRing's layout tests to compare with the C# side\n", argv[0]);
+        return help ? 0 : 64;
+    }
+
     SIZE(netif_tx_request);
     OFF(netif_tx_request, gref);
     OFF(netif_tx_request, offset);

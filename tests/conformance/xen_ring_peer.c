@@ -438,8 +438,10 @@ int main(int argc, char **argv)
     }
     if (argc == 5 && strcmp(argv[1], "pingpong") == 0)
         return run_pingpong(atoi(argv[2]), atoi(argv[3]), strtoul(argv[4], NULL, 10));
-    fprintf(stderr, "usage: %s front PATH ORDER COUNT [--cpu N] [--timeout S]\n"
+    /* --help: the usage on stdout and success; anything else unknown: on stderr, sysexits' EX_USAGE. */
+    int help = argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0);
+    fprintf(help ? stdout : stderr, "usage: %s front PATH ORDER COUNT [--cpu N] [--timeout S]\n"
                     "       %s back PATH COUNT [--cpu N] [--timeout S]\n"
                     "       %s pingpong CPU_A CPU_B ITERATIONS\n", argv[0], argv[0], argv[0]);
-    return 64;
+    return help ? 0 : 64;
 }

@@ -27,6 +27,8 @@ public class GrantSchemeBenchmarks
     private GrantDomain _front = null!;
     private ForeignDomain _foreign = null!;
     private GrantCopier _copier = null!;
+    private GrantUserCounters _queueCounters = null!;
+    private GrantCopier _queueCopier = null!;
     private GrantMapper _mapper = null!;
     private PersistentGrantMapper _persistent = null!;
     private DirectMapper _direct = null!;
@@ -61,6 +63,8 @@ public class GrantSchemeBenchmarks
         _flushFront = DeferredUnmapFrontend.Create(_host, Front, Back);
         _foreign = ForeignDomain.Open(_host, Back, Front);
         _copier = new GrantCopier(_foreign);
+        _queueCounters = new GrantUserCounters(_foreign, "bench/grants", 0);
+        _queueCopier = new GrantCopier(_foreign, counters: _queueCounters);
         _mapper = new GrantMapper(_foreign);
         _persistent = new PersistentGrantMapper(_foreign);
         _direct = new DirectMapper(_foreign);
@@ -75,6 +79,7 @@ public class GrantSchemeBenchmarks
         _stopNeighbour = true;
         _neighbour?.Join();
         _deferred.Dispose();
+        _queueCounters.Dispose();
         _direct.Dispose();
         _persistent.Dispose();
         _mapper.Dispose();
@@ -92,6 +97,22 @@ public class GrantSchemeBenchmarks
         for (int i = 0; i < PageCount; i++)
         {
             sum += (int)_copier.Read(_references[i], 0, _buffer);
+        }
+
+        return sum + _buffer[0];
+    }
+
+    /// <summary>
+    /// As <see cref="Copy"/>, counted in a queue's own <see cref="GrantUserCounters"/> (tagged device and queue, as the
+    /// transport's queues count) instead of the domain's.
+    /// </summary>
+    [Benchmark]
+    public int CopyQueueCounted()
+    {
+        int sum = 0;
+        for (int i = 0; i < PageCount; i++)
+        {
+            sum += (int)_queueCopier.Read(_references[i], 0, _buffer);
         }
 
         return sum + _buffer[0];

@@ -249,8 +249,10 @@ int main(int argc, char **argv)
         return run_bytering(atoi(argv[2]), atoi(argv[3]), strtoul(argv[4], NULL, 10), strtoul(argv[5], NULL, 10));
     if (argc == 5 && strcmp(argv[1], "memcpy") == 0)
         return run_memcpy(atoi(argv[2]), strtoul(argv[3], NULL, 10), strtoull(argv[4], NULL, 10));
-    fprintf(stderr, "usage: %s xenring-pingpong CPU_A CPU_B ITERATIONS\n"
+    /* --help: the usage on stdout and success; anything else unknown: on stderr, sysexits' EX_USAGE. */
+    int help = argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0);
+    fprintf(help ? stdout : stderr, "usage: %s xenring-pingpong CPU_A CPU_B ITERATIONS\n"
                     "       %s bytering CPU_A CPU_B SIZE COUNT\n"
                     "       %s memcpy CPU SIZE TOTAL_BYTES\n", argv[0], argv[0], argv[0]);
-    return 64;
+    return help ? 0 : 64;
 }

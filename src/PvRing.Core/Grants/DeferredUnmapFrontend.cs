@@ -9,7 +9,7 @@ namespace PvRing.Grants;
 /// The front's side of <c>feature-deferred-unmap</c>: it owns the flush page, asks the back to perform its
 /// queued unmaps (<see cref="RequestFlush"/>), and learns when a flush has completed. A page whose request was
 /// answered may be reused only after a flush requested after that answer has completed; until then
-/// <see cref="GrantDomain.TryEndAccess(uint)"/> on it fails, because the back still has it mapped.
+/// <see cref="GrantDomain.TryEndAccess(uint, GrantUserCounters?)"/> on it fails, because the back still has it mapped.
 /// </summary>
 public sealed unsafe class DeferredUnmapFrontend : IDisposable
 {

@@ -41,11 +41,14 @@ public sealed unsafe class DeferredUnmapMapper : IGrantMapper
     /// <param name="domain">The front's grants.</param>
     /// <param name="maxMappings">The most pages mapped at once.</param>
     /// <param name="flushPage">Which of the front's flush pages this mapper answers (its queue; 0 for the first or only one).</param>
+    /// <param name="counters">The user's own counters (a queue's) to count the maps, unmaps and flushes in; null: the domain's.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxMappings"/> is not 1 to 65536, or <paramref name="flushPage"/> not 0 to 255.</exception>
+    /// <exception cref="ArgumentException"><paramref name="counters"/> belong to another domain.</exception>
     /// <exception cref="PvRingProtocolException">The front's flush page is missing or malformed.</exception>
-    public DeferredUnmapMapper(ForeignDomain domain, int maxMappings = 1024, int flushPage = 0)
+    public DeferredUnmapMapper(ForeignDomain domain, int maxMappings = 1024, int flushPage = 0, GrantUserCounters? counters = null)
     {
         ArgumentNullException.ThrowIfNull(domain);
+        _counters = GrantUserCounters.Select(counters, domain, domain.Counters);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxMappings, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(maxMappings, 65536);
         ArgumentOutOfRangeException.ThrowIfNegative(flushPage);
@@ -70,8 +73,7 @@ public sealed unsafe class DeferredUnmapMapper : IGrantMapper
                 $"The front's flush page is not one this version reads: name={name}, magic=0x{magic:X8} (expected 0x{UnmapFlushLayout.Magic:X8}), version={version} (expected {UnmapFlushLayout.Version}).");
         }
 
-        _track = new MapTrack(domain, maxMappings);
-        _counters = domain.Counters;
+        _track = new MapTrack(domain, maxMappings, _counters);
         _domain = domain;
 
         // The service loop reads the flush page after each wake-up: the rings' check after a sleep covers it too.

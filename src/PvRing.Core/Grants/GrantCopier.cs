@@ -21,19 +21,25 @@ public sealed unsafe class GrantCopier : IGrantMapper
     public const int DefaultBouncePages = 72;
 
     private readonly ForeignDomain _domain;
+    private readonly GrantCounters _counters;
     private readonly byte[] _bounce;
     private readonly byte* _bounceBase;
     private readonly IndexFreeList _freeBounce;
 
     /// <summary>Creates a copier over <paramref name="domain"/>'s grants with <paramref name="bouncePages"/> pages for leases.</summary>
+    /// <param name="domain">The granter's memory.</param>
+    /// <param name="bouncePages">Bounce pages for leases.</param>
+    /// <param name="counters">The user's own counters (a queue's) to count the copies in; null: the domain's.</param>
     /// <exception cref="ArgumentNullException"><paramref name="domain"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="bouncePages"/> is not 1 to 65536.</exception>
-    public GrantCopier(ForeignDomain domain, int bouncePages = DefaultBouncePages)
+    /// <exception cref="ArgumentException"><paramref name="counters"/> belong to another domain.</exception>
+    public GrantCopier(ForeignDomain domain, int bouncePages = DefaultBouncePages, GrantUserCounters? counters = null)
     {
         ArgumentNullException.ThrowIfNull(domain);
         ArgumentOutOfRangeException.ThrowIfLessThan(bouncePages, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(bouncePages, 65536);
         _domain = domain;
+        _counters = GrantUserCounters.Select(counters, domain, domain.Counters);
         // Pinned for the copier's lifetime (the POH), so a lease's pointer stays valid without a fixed block.
         _bounce = GC.AllocateUninitializedArray<byte>(bouncePages * XenPage.Size, pinned: true);
         _bounceBase = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_bounce));
@@ -63,7 +69,7 @@ public sealed unsafe class GrantCopier : IGrantMapper
 
         new ReadOnlySpan<byte>(_domain.FramePointer(frame, offset), destination.Length).CopyTo(destination);
         _domain.Unpin(reference, writable: false);
-        _domain.Counters.OnCopy(destination.Length);
+        _counters.OnCopy(destination.Length);
         return GrantStatus.Okay;
     }
 
@@ -83,7 +89,7 @@ public sealed unsafe class GrantCopier : IGrantMapper
 
         source.CopyTo(new Span<byte>(_domain.FramePointer(frame, offset), XenPage.Size - offset));
         _domain.Unpin(reference, writable: true);
-        _domain.Counters.OnCopy(source.Length);
+        _counters.OnCopy(source.Length);
         return GrantStatus.Okay;
     }
 

@@ -109,13 +109,18 @@ public sealed unsafe class GrantDomain : IDisposable
     /// <summary>
     /// Grants <paramref name="grantee"/> access to <paramref name="frame"/> of this domain's arena; returns the reference.
     /// </summary>
+    /// <param name="grantee">The domain that may map or copy the frame.</param>
+    /// <param name="frame">The frame of this domain's arena.</param>
+    /// <param name="readOnly">Whether the grantee may only read it.</param>
+    /// <param name="counters">The user's own counters (a queue's) to count the grant in; null: the domain's.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="frame"/> is outside the arena.
     /// Or <paramref name="grantee"/> is not a domain id (0 to 32751).</exception>
+    /// <exception cref="ArgumentException"><paramref name="counters"/> belong to another domain.</exception>
     /// <exception cref="InvalidOperationException">Every reference is in use.</exception>
-    public uint GrantAccess(int grantee, uint frame, bool readOnly)
+    public uint GrantAccess(int grantee, uint frame, bool readOnly, GrantUserCounters? counters = null)
     {
         DomainIds.Check(grantee);
-        if (!TryGrantAccess(grantee, frame, readOnly, out uint reference))
+        if (!TryGrantAccess(grantee, frame, readOnly, out uint reference, counters))
         {
             GrantThrowHelper.ThrowTableFull(EntryCount);
         }
@@ -124,11 +129,18 @@ public sealed unsafe class GrantDomain : IDisposable
     }
 
     /// <summary>As <see cref="GrantAccess"/>, but returns false instead of throwing when every reference is in use.</summary>
+    /// <param name="grantee">The domain that may map or copy the frame.</param>
+    /// <param name="frame">The frame of this domain's arena.</param>
+    /// <param name="readOnly">Whether the grantee may only read it.</param>
+    /// <param name="reference">The reference granted (0 when none is free).</param>
+    /// <param name="counters">The user's own counters (a queue's) to count the grant in; null: the domain's.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="frame"/> is outside the arena.
     /// Or <paramref name="grantee"/> is not a domain id (0 to 32751).</exception>
-    public bool TryGrantAccess(int grantee, uint frame, bool readOnly, out uint reference)
+    /// <exception cref="ArgumentException"><paramref name="counters"/> belong to another domain.</exception>
+    public bool TryGrantAccess(int grantee, uint frame, bool readOnly, out uint reference, GrantUserCounters? counters = null)
     {
         DomainIds.Check(grantee);
+        GrantCounters counted = GrantUserCounters.Select(counters, this, Counters);
         if (frame >= FrameCount)
         {
             GrantThrowHelper.ThrowFrameOutOfRange(frame, FrameCount);
@@ -142,7 +154,7 @@ public sealed unsafe class GrantDomain : IDisposable
 
         reference = (uint)index;
         WriteEntry(reference, grantee, frame, readOnly);
-        Interlocked.Increment(ref Counters.Issued);
+        Interlocked.Increment(ref counted.Issued);
         return true;
     }
 
@@ -167,11 +179,17 @@ public sealed unsafe class GrantDomain : IDisposable
     /// nothing, while the grantee still has the page mapped or is copying it (<c>GTF_reading</c> or
     /// <c>GTF_writing</c> set): the caller must then treat the page as still in use and not reuse it.
     /// </summary>
+    /// <param name="reference">The reference to end.</param>
+    /// <param name="counters">The user's own counters (a queue's) to count the end in; null: the domain's.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="reference"/> is reserved or outside the table.</exception>
-    public bool TryEndAccess(uint reference) => TryEndAccess(reference, keepReference: false);
+    /// <exception cref="ArgumentException"><paramref name="counters"/> belong to another domain.</exception>
+    public bool TryEndAccess(uint reference, GrantUserCounters? counters = null) =>
+        TryEndAccess(reference, keepReference: false, GrantUserCounters.Select(counters, this, Counters));
 
-    /// <summary>As <see cref="TryEndAccess(uint)"/>; with <paramref name="keepReference"/> the reference stays allocated for <see cref="RegrantAccess"/>.</summary>
-    internal bool TryEndAccess(uint reference, bool keepReference)
+    /// <summary>As <see cref="TryEndAccess(uint, GrantUserCounters?)"/>; with <paramref name="keepReference"/> the reference stays allocated for <see cref="RegrantAccess"/>.</summary>
+    internal bool TryEndAccess(uint reference, bool keepReference) => TryEndAccess(reference, keepReference, Counters);
+
+    private bool TryEndAccess(uint reference, bool keepReference, GrantCounters counted)
     {
         CheckReference(reference);
         uint* combo = (uint*)(_tableBase + (reference * GrantTableLayout.EntrySize));
@@ -201,7 +219,7 @@ public sealed unsafe class GrantDomain : IDisposable
             _freeReferences.Push((int)reference);
         }
 
-        Interlocked.Increment(ref Counters.Ended);
+        Interlocked.Increment(ref counted.Ended);
         return true;
     }
 
@@ -212,10 +230,13 @@ public sealed unsafe class GrantDomain : IDisposable
     /// (closing a device): the reference is not lost while the peer unmaps late, and the page must not be reused
     /// until the reference comes back.
     /// </summary>
+    /// <param name="reference">The reference to end.</param>
+    /// <param name="counters">The user's own counters (a queue's) to count an end made now in; a deferred end counts as the domain's.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="reference"/> is reserved or outside the table.</exception>
-    public void EndAccessWhenUnmapped(uint reference)
+    /// <exception cref="ArgumentException"><paramref name="counters"/> belong to another domain.</exception>
+    public void EndAccessWhenUnmapped(uint reference, GrantUserCounters? counters = null)
     {
-        if (!TryEndAccess(reference))
+        if (!TryEndAccess(reference, counters))
         {
             _deferredEnds.Enqueue(reference);
         }

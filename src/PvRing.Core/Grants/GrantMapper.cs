@@ -20,13 +20,17 @@ public sealed unsafe class GrantMapper : IGrantMapper
 
     /// <summary>Creates a mapper over <paramref name="domain"/>'s grants with room for <paramref name="maxMappings"/> live mappings.</summary>
     /// <exception cref="ArgumentNullException"><paramref name="domain"/> is null.</exception>
+    /// <param name="domain">The granter's memory.</param>
+    /// <param name="maxMappings">The most pages mapped at once.</param>
+    /// <param name="counters">The user's own counters (a queue's) to count the maps and unmaps in; null: the domain's.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxMappings"/> is not 1 to 65536.</exception>
-    public GrantMapper(ForeignDomain domain, int maxMappings = 1024)
+    /// <exception cref="ArgumentException"><paramref name="counters"/> belong to another domain.</exception>
+    public GrantMapper(ForeignDomain domain, int maxMappings = 1024, GrantUserCounters? counters = null)
     {
         ArgumentNullException.ThrowIfNull(domain);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxMappings, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(maxMappings, 65536);
-        _track = new MapTrack(domain, maxMappings);
+        _track = new MapTrack(domain, maxMappings, GrantUserCounters.Select(counters, domain, domain.Counters));
     }
 
     /// <inheritdoc/>

@@ -21,6 +21,10 @@ internal static class GrantThrowHelper
             $"Grant references run from {GrantTableLayout.ReservedEntries} to {entryCount - 1}.");
 
     [DoesNotReturn]
+    public static void ThrowForeignCounters(string device, int queue) =>
+        throw new ArgumentException($"These grant counters belong to another domain: device={device}, queue={queue}.", "counters");
+
+    [DoesNotReturn]
     public static void ThrowTableFull(uint entryCount) =>
         throw new InvalidOperationException($"Every grant reference is in use: entries={entryCount}. End access to some first.");
 

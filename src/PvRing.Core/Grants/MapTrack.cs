@@ -14,15 +14,17 @@ namespace PvRing.Grants;
 internal sealed unsafe class MapTrack
 {
     private readonly ForeignDomain _domain;
+    private readonly GrantCounters _counters;
     private readonly IPageMapper _mapper;
     private readonly nint[] _addresses;
     private readonly uint[] _references;
     private readonly bool[] _writable;
     private readonly IndexFreeList _free;
 
-    public MapTrack(ForeignDomain domain, int capacity)
+    public MapTrack(ForeignDomain domain, int capacity, GrantCounters counters)
     {
         _domain = domain;
+        _counters = counters;
         _mapper = PageMappers.Default;
         _addresses = new nint[capacity];
         _references = new uint[capacity];
@@ -64,7 +66,7 @@ internal sealed unsafe class MapTrack
         // Release: the slot's fields are visible before the address that marks the handle live.
         Volatile.Write(ref _addresses[slot], (nint)address);
         handle = new GrantHandle(slot + 1);
-        Interlocked.Increment(ref _domain.Counters.Maps);
+        Interlocked.Increment(ref _counters.Maps);
         return GrantStatus.Okay;
     }
 
@@ -87,7 +89,7 @@ internal sealed unsafe class MapTrack
         // munmap returned, so no access through the mapping remains; only now may the granter end access.
         _domain.Unpin(_references[slot], _writable[slot]);
         _free.Push(slot);
-        Interlocked.Increment(ref _domain.Counters.Unmaps);
+        Interlocked.Increment(ref _counters.Unmaps);
         return GrantStatus.Okay;
     }
 

@@ -30,13 +30,17 @@ public sealed unsafe class PersistentGrantMapper : IGrantMapper
 
     /// <summary>Creates a persistent mapper over <paramref name="domain"/>'s grants.</summary>
     /// <exception cref="ArgumentNullException"><paramref name="domain"/> is null.</exception>
+    /// <param name="domain">The granter's memory.</param>
+    /// <param name="options">The cache's size and purge; null: the defaults.</param>
+    /// <param name="counters">The user's own counters (a queue's) to count the maps and unmaps in; null: the domain's.</param>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
-    public PersistentGrantMapper(ForeignDomain domain, PersistentGrantOptions? options = null)
+    /// <exception cref="ArgumentException"><paramref name="counters"/> belong to another domain.</exception>
+    public PersistentGrantMapper(ForeignDomain domain, PersistentGrantOptions? options = null, GrantUserCounters? counters = null)
     {
         ArgumentNullException.ThrowIfNull(domain);
         options ??= new PersistentGrantOptions();
         options.Validate();
-        _track = new MapTrack(domain, options.MaxGrants);
+        _track = new MapTrack(domain, options.MaxGrants, GrantUserCounters.Select(counters, domain, domain.Counters));
         _handleOfReference = new int[domain.EntryCount];
         _referenceOfSlot = new uint[options.MaxGrants];
         _lastUse = new long[options.MaxGrants];

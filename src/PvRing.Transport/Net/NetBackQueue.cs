@@ -720,9 +720,14 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
         }
     }
 
-    /// <summary>Maps the rings named by the front's references, binds its ports and creates the mode's mapper (queue <paramref name="index"/>'s flush page in deferred unmap).</summary>
+    /// <summary>
+    /// Maps the rings named by the front's references, binds its ports and creates the mode's mapper (queue
+    /// <paramref name="index"/>'s flush page in deferred unmap), whose maps, copies and flushes are counted as
+    /// <paramref name="device"/>'s queue <paramref name="index"/> (the "PvRing.Grants" meter).
+    /// </summary>
     internal static NetBackQueue Attach(
-        ForeignDomain front, EventDomain events, NetDeviceFeatures agreed, int index, uint[] transmitReferences, uint[] receiveReferences, int transmitPort, int? receivePort)
+        ForeignDomain front, EventDomain events, NetDeviceFeatures agreed, int index, uint[] transmitReferences, uint[] receiveReferences, int transmitPort, int? receivePort,
+        string device)
     {
         foreach (uint reference in transmitReferences)
         {
@@ -736,6 +741,8 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
         var owned = new List<IDisposable>();
         try
         {
+            // Created first, so disposed last (Own puts each later item before it): the mappers count into it until they go.
+            GrantUserCounters grantCounters = Own(owned, new GrantUserCounters(front, device, index));
             ForeignRing transmitMapping = Own(owned, ForeignRing.Map(front, transmitReferences));
             ForeignRing receiveMapping = Own(owned, ForeignRing.Map(front, receiveReferences));
             BackRing<NetifTxRequest, NetifTxResponse> transmit = Own(owned, transmitMapping.Attach<NetifTxRequest, NetifTxResponse>(agreed.TransmitVariant));
@@ -750,15 +757,15 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
             GrantScheme scheme = agreed.GrantScheme;
             if (scheme is GrantScheme.DeferredUnmap or GrantScheme.DirectMap)
             {
-                transmitMapper = receiveMapper = GrantMapperFactory.Create(scheme, front, transmit.Size + receive.Size, flushPage: index);
+                transmitMapper = receiveMapper = GrantMapperFactory.Create(scheme, front, transmit.Size + receive.Size, flushPage: index, grantCounters);
                 owned.Insert(0, transmitMapper);
             }
             else
             {
                 // The transmit side also lends up to MaxHeldPackets pages to the application (zero-copy receive).
-                transmitMapper = GrantMapperFactory.Create(scheme, front, scheme == GrantScheme.Copy ? NetPacketLimits.MaxSlots + NetPacketLimits.MaxHeldPackets : transmit.Size);
+                transmitMapper = GrantMapperFactory.Create(scheme, front, scheme == GrantScheme.Copy ? NetPacketLimits.MaxSlots + NetPacketLimits.MaxHeldPackets : transmit.Size, counters: grantCounters);
                 owned.Insert(0, transmitMapper);
-                receiveMapper = GrantMapperFactory.Create(scheme, front, scheme == GrantScheme.Copy ? NetPacketLimits.MaxSlots : receive.Size);
+                receiveMapper = GrantMapperFactory.Create(scheme, front, scheme == GrantScheme.Copy ? NetPacketLimits.MaxSlots : receive.Size, counters: grantCounters);
                 owned.Insert(0, receiveMapper);
             }
 

@@ -121,7 +121,7 @@ public sealed class NetBackend : IAsyncDisposable
                     var references = new HashSet<uint>();
                     for (int index = 0; index < agreed.Queues; index++)
                     {
-                        queues.Add(await AttachQueueAsync(store, device.FrontendPath, index, front, events, agreed, references, token).ConfigureAwait(false));
+                        queues.Add(await AttachQueueAsync(store, device, index, front, events, agreed, references, token).ConfigureAwait(false));
                     }
                 }
                 catch (PvRingException e) when (e is not PvRingProtocolException and not XenStoreException)
@@ -211,8 +211,9 @@ public sealed class NetBackend : IAsyncDisposable
     }
 
     private static async Task<NetBackQueue> AttachQueueAsync(
-        XenStoreClient store, string frontendPath, int index, ForeignDomain front, EventDomain events, NetDeviceFeatures agreed, HashSet<uint> references, CancellationToken cancellationToken)
+        XenStoreClient store, XenBusDevice device, int index, ForeignDomain front, EventDomain events, NetDeviceFeatures agreed, HashSet<uint> references, CancellationToken cancellationToken)
     {
+        string frontendPath = device.FrontendPath;
         int order = agreed.RingPageOrder;
         string prefix = NetifKeys.QueuePrefix(index, agreed.Queues);
         uint[] transmitReferences = await XenBusRingKeys.ReadRingReferencesAsync(store, frontendPath, prefix + NetifKeys.TransmitPrefix, order, cancellationToken).ConfigureAwait(false);
@@ -238,7 +239,7 @@ public sealed class NetBackend : IAsyncDisposable
             transmitPort = await XenBusRingKeys.ReadEventChannelAsync(store, frontendPath, prefix + XenBusRingKeys.EventChannel, cancellationToken).ConfigureAwait(false);
         }
 
-        return NetBackQueue.Attach(front, events, agreed, index, transmitReferences, receiveReferences, transmitPort, receivePort);
+        return NetBackQueue.Attach(front, events, agreed, index, transmitReferences, receiveReferences, transmitPort, receivePort, device.ToString());
     }
 
     private async Task RemoveDeadFrontendFilesAsync()

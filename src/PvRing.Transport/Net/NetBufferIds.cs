@@ -20,6 +20,7 @@ internal sealed class NetBufferIds
     private const byte Held = 3;
 
     private readonly GrantDomain _grants;
+    private readonly GrantUserCounters? _counters;
     private readonly int _back;
     private readonly NetGrantModes _mode;
     private readonly bool _readOnly;
@@ -34,10 +35,14 @@ internal sealed class NetBufferIds
     private uint _flushEpoch;
     private bool _flushOutstanding;
 
-    /// <summary>Creates <paramref name="count"/> ids on frames from <paramref name="firstFrame"/>; persistent mode grants them all now.</summary>
-    public NetBufferIds(GrantDomain grants, int back, NetGrantModes mode, uint firstFrame, int count, bool readOnly, int flushAt)
+    /// <summary>
+    /// Creates <paramref name="count"/> ids on frames from <paramref name="firstFrame"/>; persistent mode grants them all now.
+    /// Grants issued and ended are counted in <paramref name="counters"/> (the queue's) where given.
+    /// </summary>
+    public NetBufferIds(GrantDomain grants, int back, NetGrantModes mode, uint firstFrame, int count, bool readOnly, int flushAt, GrantUserCounters? counters = null)
     {
         _grants = grants;
+        _counters = counters;
         _back = back;
         _mode = mode;
         _readOnly = readOnly;
@@ -57,7 +62,7 @@ internal sealed class NetBufferIds
             // Granted once, writable both ways: the back's persistent mapper keeps one writable mapping per page.
             for (int id = 0; id < count; id++)
             {
-                _references[id] = grants.GrantAccess(back, firstFrame + (uint)id, readOnly: false);
+                _references[id] = grants.GrantAccess(back, firstFrame + (uint)id, readOnly: false, counters);
             }
         }
     }
@@ -90,7 +95,7 @@ internal sealed class NetBufferIds
         {
             NetGrantModes.Persistent => _references[id],
             NetGrantModes.DirectMap => frame,
-            _ => _references[id] = _grants.GrantAccess(_back, frame, _readOnly),
+            _ => _references[id] = _grants.GrantAccess(_back, frame, _readOnly, _counters),
         };
         return id;
     }
@@ -160,7 +165,7 @@ internal sealed class NetBufferIds
         for (int i = 0; i < _returnedCount; i++)
         {
             int id = _returned[i];
-            if (_mode is NetGrantModes.Persistent or NetGrantModes.DirectMap || _references[id] == 0 || _grants.TryEndAccess(_references[id]))
+            if (_mode is NetGrantModes.Persistent or NetGrantModes.DirectMap || _references[id] == 0 || _grants.TryEndAccess(_references[id], _counters))
             {
                 _state[id] = Free;
                 _free[_freeCount++] = id;
@@ -211,7 +216,7 @@ internal sealed class NetBufferIds
                 }
                 else
                 {
-                    _grants.EndAccessWhenUnmapped(_references[id]);
+                    _grants.EndAccessWhenUnmapped(_references[id], _counters);
                 }
 
                 _references[id] = 0;

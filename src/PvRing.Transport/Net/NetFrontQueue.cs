@@ -34,6 +34,7 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
     private const NetifRxFlags KnownRxFlags = NetifRxFlags.DataValidated | NetifRxFlags.ChecksumBlank | NetifRxFlags.MoreData;
 
     private readonly GrantDomain _grants;
+    private readonly GrantUserCounters _grantCounters;
     private readonly GrantedRing _transmitGrant;
     private readonly GrantedRing _receiveGrant;
     private readonly DeferredUnmapFrontend? _flush;
@@ -64,10 +65,11 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
     private readonly NetQueueWaitOperation _receiveWait;
 
     private NetFrontQueue(
-        GrantDomain grants, int back, NetDeviceFeatures agreed, uint firstFrame, GrantedRing transmitGrant, GrantedRing receiveGrant,
+        GrantDomain grants, GrantUserCounters grantCounters, int back, NetDeviceFeatures agreed, uint firstFrame, GrantedRing transmitGrant, GrantedRing receiveGrant,
         EventChannel transmitChannel, EventChannel? receiveChannel, DeferredUnmapFrontend? flush)
     {
         _grants = grants;
+        _grantCounters = grantCounters;
         _scatterGather = agreed.ScatterGather;
         _inline = agreed.InlineData;
         _transmitGrant = transmitGrant;
@@ -88,8 +90,8 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
         int transmitSize = TransmitRing.Size;
         int receiveSize = ReceiveRing.Size;
         _refillBatch = Math.Max(1, Math.Min(64, receiveSize / 4));
-        _transmitIds = new NetBufferIds(grants, back, agreed.GrantModes, transmitFirstFrame, transmitSize, readOnly: true, flushAt: Math.Max(1, transmitSize / 4));
-        _receiveIds = new NetBufferIds(grants, back, agreed.GrantModes, transmitFirstFrame + (uint)transmitSize, receiveSize, readOnly: false, flushAt: _refillBatch);
+        _transmitIds = new NetBufferIds(grants, back, agreed.GrantModes, transmitFirstFrame, transmitSize, readOnly: true, flushAt: Math.Max(1, transmitSize / 4), grantCounters);
+        _receiveIds = new NetBufferIds(grants, back, agreed.GrantModes, transmitFirstFrame + (uint)transmitSize, receiveSize, readOnly: false, flushAt: _refillBatch, grantCounters);
         _transmitResponses = new NetifTxResponse[transmitSize];
         _transmitLowWater = flush is null ? 0 : transmitSize / 2;
         _receiveResponses = new NetifRxResponse[receiveSize];
@@ -632,14 +634,16 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
         _receiveGrant.Dispose();
         _transmitGrant.Dispose();
         _flush?.Dispose();
+        _grantCounters.Dispose();
     }
 
     /// <summary>
     /// Grants the rings, allocates the channel(s) and the buffers' persistent grants (and queue <paramref name="index"/>'s
-    /// flush page in deferred unmap), and adds the queue's keys under its prefix (<see cref="NetifKeys.QueuePrefix"/>).
+    /// flush page in deferred unmap), and adds the queue's keys under its prefix (<see cref="NetifKeys.QueuePrefix"/>). The
+    /// buffers' grants are counted as <paramref name="device"/>'s queue <paramref name="index"/> (the "PvRing.Grants" meter).
     /// </summary>
     internal static NetFrontQueue Create(
-        GrantDomain grants, EventDomain events, int back, NetDeviceFeatures agreed, uint firstFrame, int index, IDictionary<string, string> keys)
+        GrantDomain grants, EventDomain events, int back, NetDeviceFeatures agreed, uint firstFrame, int index, IDictionary<string, string> keys, string device)
     {
         string prefix = NetifKeys.QueuePrefix(index, agreed.Queues);
         GrantedRing? transmitGrant = null;
@@ -647,6 +651,7 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
         EventChannel? transmitChannel = null;
         EventChannel? receiveChannel = null;
         DeferredUnmapFrontend? flush = null;
+        var grantCounters = new GrantUserCounters(grants, device, index);
         try
         {
             int order = agreed.RingPageOrder;
@@ -659,7 +664,7 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
                 flush = DeferredUnmapFrontend.Create(grants.Host, grants.DomainId, back, index);
             }
 
-            var queue = new NetFrontQueue(grants, back, agreed, firstFrame, transmitGrant, receiveGrant, transmitChannel, receiveChannel, flush);
+            var queue = new NetFrontQueue(grants, grantCounters, back, agreed, firstFrame, transmitGrant, receiveGrant, transmitChannel, receiveChannel, flush);
             queue.PostBuffers();
             Bus.XenBusRingKeys.AddRingReferences(keys, prefix + NetifKeys.TransmitPrefix, transmitGrant.References);
             Bus.XenBusRingKeys.AddRingReferences(keys, prefix + NetifKeys.ReceivePrefix, receiveGrant.References);
@@ -682,6 +687,7 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
             transmitChannel?.Dispose();
             receiveGrant?.Dispose();
             transmitGrant?.Dispose();
+            grantCounters.Dispose();
             throw;
         }
     }

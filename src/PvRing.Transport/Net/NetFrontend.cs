@@ -139,7 +139,7 @@ public sealed class NetFrontend : IAsyncDisposable
                 int frames = FramesNeeded(options.Wants);
                 for (int index = 0; index < agreed.Queues; index++)
                 {
-                    queues.Add(NetFrontQueue.Create(grants, events, device.BackendDomainId, agreed, options.FirstFrame + (uint)(index * frames), index, keys));
+                    queues.Add(NetFrontQueue.Create(grants, events, device.BackendDomainId, agreed, options.FirstFrame + (uint)(index * frames), index, keys, device.ToString()));
                 }
 
                 return keys;

@@ -74,18 +74,26 @@ public sealed class CoreMetricsTests
         Assert.True(Ring("pvring.rings.full", "front", "tx", 0));
         Assert.Contains(seen, m => m is { Instrument: "pvring.rings.rings", Value: >= 4 });
 
-        // Grants: the front granted its buffers; the back mapped them once (persistent) or copied every packet (copy).
-        Assert.Contains(seen, m => m is { Instrument: "pvring.grants.issued", Value: > 0 } && Equals(m.Tag("end"), "granter"));
+        // Grants: the front's queue granted its buffers; the back's queue mapped them once (persistent) or copied every
+        // packet (copy): counted as the queue's, tagged with the device and queue 0 beside the domains.
+        bool Grant(string instrument, string end, long atLeast) =>
+            seen.Any(m => m.Instrument == instrument && m.Value >= atLeast && Equals(m.Tag("end"), end) && Equals(m.Tag("device"), device) && Equals(m.Tag("queue"), 0)
+                && m.Tag("domain") is int && (end == "granter" || m.Tag("grantee") is int));
+        Assert.True(Grant("pvring.grants.issued", "granter", 1));
         if (mode == NetGrantModes.Copy)
         {
-            Assert.Contains(seen, m => m is { Instrument: "pvring.grants.copies", Value: >= 2 * Packets } && Equals(m.Tag("end"), "grantee"));
-            Assert.Contains(seen, m => m is { Instrument: "pvring.grants.copied_bytes", Value: >= 2 * Packets * Size } && Equals(m.Tag("end"), "grantee"));
-            Assert.Contains(seen, m => m is { Instrument: "pvring.grants.ended", Value: > 0 } && Equals(m.Tag("end"), "granter"));
+            Assert.True(Grant("pvring.grants.copies", "grantee", 2 * Packets));
+            Assert.True(Grant("pvring.grants.copied_bytes", "grantee", 2 * Packets * Size));
+            Assert.True(Grant("pvring.grants.ended", "granter", 1));
         }
         else
         {
-            Assert.Contains(seen, m => m is { Instrument: "pvring.grants.maps", Value: > 0 } && Equals(m.Tag("end"), "grantee"));
+            Assert.True(Grant("pvring.grants.maps", "grantee", 1));
         }
+
+        // The rings' own grants are the domain's, in its untagged series (no device, no queue).
+        Assert.Contains(seen, m => m is { Instrument: "pvring.grants.issued", Value: > 0 } && Equals(m.Tag("end"), "granter") && m.Tag("device") is null && m.Tag("queue") is null);
+        Assert.DoesNotContain(seen, m => m.Instrument == "pvring.grants.deferred_ends" && m.Tag("device") is not null);
 
         // Store: the listener's in-process server handled writes and fired watches for the negotiation; clients sent them.
         Assert.Contains(seen, m => m is { Instrument: "pvring.store.operations", Value: > 0 } && Equals(m.Tag("side"), "server") && Equals(m.Tag("operation"), "WRITE"));
@@ -124,6 +132,45 @@ public sealed class CoreMetricsTests
 
         front.Dispose();
         back.Dispose();
+        Assert.DoesNotContain(Collect().Seen, m => Equals(m.Tag("device"), device));
+    }
+
+    [Fact]
+    public void GrantUserCounters_GrantAndCopy_CountedApartWithDeviceAndQueueThenLeaveTheMeter()
+    {
+        using var domains = new PvRing.Tests.Grants.GrantTestDomains(arenaFrames: 4);
+        string device = "test/grants/" + Guid.NewGuid().ToString("N");
+        using var granter = new GrantUserCounters(domains.Front, device, 2);
+        using var grantee = new GrantUserCounters(domains.Foreign, device, 2);
+        using var copier = new GrantCopier(domains.Foreign, counters: grantee);
+        uint untagged = domains.Front.GrantAccess(PvRing.Tests.Grants.GrantTestDomains.BackId, 0, readOnly: true);
+        uint tagged = domains.Front.GrantAccess(PvRing.Tests.Grants.GrantTestDomains.BackId, 1, readOnly: true, granter);
+        var buffer = new byte[100];
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.Equal(GrantStatus.Okay, copier.Read(tagged, 0, buffer));
+        }
+
+        Assert.True(domains.Front.TryEndAccess(tagged, granter));
+        Assert.True(domains.Front.TryEndAccess(untagged));
+
+        List<Seen> seen = Collect().Seen;
+        List<Seen> queue = seen.Where(m => Equals(m.Tag("device"), device)).ToList();
+        Assert.All(queue, m => Assert.Equal(2, m.Tag("queue")));
+        Assert.Contains(queue, m => m is { Instrument: "pvring.grants.issued", Value: 1 } && Equals(m.Tag("end"), "granter") && Equals(m.Tag("domain"), 1));
+        Assert.Contains(queue, m => m is { Instrument: "pvring.grants.ended", Value: 1 } && Equals(m.Tag("end"), "granter"));
+        Assert.Contains(queue, m => m is { Instrument: "pvring.grants.copies", Value: 3 } && Equals(m.Tag("end"), "grantee") && Equals(m.Tag("grantee"), 0));
+        Assert.Contains(queue, m => m is { Instrument: "pvring.grants.copied_bytes", Value: 300 } && Equals(m.Tag("end"), "grantee"));
+        Assert.DoesNotContain(queue, m => m.Instrument == "pvring.grants.deferred_ends");
+
+        // Counters of one domain are refused by another's calls.
+        using var other = new PvRing.Tests.Grants.GrantTestDomains(arenaFrames: 4);
+        Assert.Throws<ArgumentException>(() => other.Front.GrantAccess(PvRing.Tests.Grants.GrantTestDomains.BackId, 0, readOnly: true, granter));
+        Assert.Throws<ArgumentException>(() => new GrantCopier(other.Foreign, counters: grantee));
+        Assert.Throws<ArgumentException>(() => GrantMapperFactory.Create(GrantScheme.Map, other.Foreign, 4, counters: granter));
+
+        granter.Dispose();
+        grantee.Dispose();
         Assert.DoesNotContain(Collect().Seen, m => Equals(m.Tag("device"), device));
     }
 

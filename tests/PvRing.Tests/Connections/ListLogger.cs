@@ -12,6 +12,8 @@ internal sealed class ListLogger : ILogger
 
     public ConcurrentQueue<int> EventIds { get; } = new();
 
+    public ConcurrentQueue<Exception> Exceptions { get; } = new();
+
     public IDisposable? BeginScope<TState>(TState state)
         where TState : notnull => null;
 
@@ -20,6 +22,11 @@ internal sealed class ListLogger : ILogger
     public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
     {
         EventIds.Enqueue(eventId.Id);
+        if (exception is not null)
+        {
+            Exceptions.Enqueue(exception);
+        }
+
         Messages.Enqueue($"{logLevel}: {formatter(state, exception)}");
     }
 

@@ -1,12 +1,16 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
 using System.Diagnostics.Metrics;
+using PvRing.Grants;
 using PvRing.Tests.Infrastructure;
 using PvRing.Transport;
 
 namespace PvRing.Tests.Connections;
 
-/// <summary>The "PvRing.Transport" meter: every live queue's counters, read when a listener collects, tagged by device, end and queue.</summary>
+/// <summary>
+/// The "PvRing.Transport" meter: every live queue's counters, read when a listener collects, tagged by device, end and
+/// queue; the queue's "PvRing.Grants" series carry the same device and queue.
+/// </summary>
 public sealed class NetMetricsTests
 {
     private static readonly TimeSpan s_bound = TimeSpan.FromSeconds(30);
@@ -34,6 +38,10 @@ public sealed class NetMetricsTests
         Assert.Contains("vif", device?.ToString(), StringComparison.Ordinal);
         Assert.Contains(seen, m => m.Instrument == "pvring.net.queues" && m.Value >= 2);
 
+        // The queue's grants carry the same device and queue: the front's buffer grants, the back's persistent maps.
+        Assert.Contains(seen, m => m is { Instrument: "pvring.grants.issued", Value: > 0, End: "granter" } && Equals(m.Queue, 0) && Equals(m.Device, device));
+        Assert.Contains(seen, m => m is { Instrument: "pvring.grants.maps", Value: > 0, End: "grantee" } && Equals(m.Queue, 0) && Equals(m.Device, device));
+
         await front.DisposeAsync();
         await back.DisposeAsync();
         Assert.DoesNotContain(Collect(), m => m is { Instrument: "pvring.net.bytes_sent", Value: 5 * Size, End: "front" } && Equals(m.Device, device));
@@ -45,7 +53,7 @@ public sealed class NetMetricsTests
         using var meters = new MeterListener();
         meters.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Meter.Name == NetMetrics.MeterName)
+            if (instrument.Meter.Name is NetMetrics.MeterName or GrantMetrics.MeterName)
             {
                 l.EnableMeasurementEvents(instrument);
             }

@@ -101,13 +101,4 @@ public sealed class PvRingServiceCollectionTests
         Assert.Equal(PvRingConnectionOptions.DefaultWants, other.Wants);
         Assert.Same(provider.GetRequiredService<IPvRingConnectionFactory>(), provider.GetRequiredService<IPvRingListenerFactory>());
     }
-
-    private sealed class ListLoggerProvider(ListLogger logger) : ILoggerProvider
-    {
-        public ILogger CreateLogger(string categoryName) => logger;
-
-        public void Dispose()
-        {
-        }
-    }
 }

@@ -85,7 +85,7 @@ public sealed class GrantedRingTests
 
         // Refused before anything is mapped or bound (the event domain is not even looked at).
         var e = Assert.Throws<PvRingProtocolException>(() => PvRing.Transport.NetBackQueue.Attach(
-            domains.Foreign, null!, PvRing.Transport.NetDeviceFeatures.All with { RingPageOrder = 1 }, 0, [tx, shared], [shared, 3], 1, 2));
+            domains.Foreign, null!, PvRing.Transport.NetDeviceFeatures.All with { RingPageOrder = 1 }, 0, [tx, shared], [shared, 3], 1, 2, "vif/1/0"));
         Assert.Contains($"tx and rx rings share grant reference {shared}", e.Message, StringComparison.Ordinal);
         Assert.True(domains.Front.TryEndAccess(tx));
         Assert.True(domains.Front.TryEndAccess(shared));

@@ -102,7 +102,7 @@ public sealed class ConsumerPackageTests
         Assert.True(code == 0, $"dotnet {string.Join(' ', args)} exited {code}:\n{dotnet.Output}");
     }
 
-    private static string RepositoryRoot()
+    internal static string RepositoryRoot()
     {
         for (string? at = AppContext.BaseDirectory; at is not null; at = Path.GetDirectoryName(at))
         {
