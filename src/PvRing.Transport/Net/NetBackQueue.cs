@@ -293,14 +293,7 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
             // Copy, then check: the private copy's size decides; the bytes come from the slot once, before the answer frees it.
             CheckInlineRequest(0, request);
             TransmitRing.GetRequestSlotBytes(index).Slice(NetPacketLimits.InlineOffset, request.Size).CopyTo(destination);
-            TransmitRing.ProduceResponse(new NetifTxResponse { Id = request.Id, Status = NetifStatus.Okay });
-            AnswerLater();
-
-            length = request.Size;
-            PacketsReceived++;
-            BytesReceived += length;
-            received = true;
-            return true;
+            return AnswerOneSlot(request, out length, out received);
         }
 
         if ((request.Flags & (NetifTxFlags.MoreData | NetifTxFlags.Inline)) != 0 || request.Size > destination.Length)
@@ -324,9 +317,15 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
 
         lease.Span.CopyTo(destination);
         _ = _transmitMapper.Release(ref lease);
+        return AnswerOneSlot(request, out length, out received);
+    }
+
+    /// <summary>The one-slot path's end: answers the request (published with the next batch) and counts the packet.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool AnswerOneSlot(in NetifTxRequest request, out int length, out bool received)
+    {
         TransmitRing.ProduceResponse(new NetifTxResponse { Id = request.Id, Status = NetifStatus.Okay });
         AnswerLater();
-
         length = request.Size;
         PacketsReceived++;
         BytesReceived += length;
