@@ -16,6 +16,7 @@ public sealed unsafe class DeferredUnmapFrontend : IDisposable
     private readonly HostDirectory _host;
     private readonly string _name;
     private readonly SharedMemoryFile _page;
+    private readonly TruncationGuard? _guard;
     private readonly uint* _requested;
     private readonly uint* _completed;
 
@@ -24,6 +25,7 @@ public sealed unsafe class DeferredUnmapFrontend : IDisposable
         _host = host;
         _name = name;
         _page = page;
+        _guard = page.CreateGuard(host.GetFilePath(name)); // a named page (not sealed memory): its size is checked after sleeps
         _requested = (uint*)(page.Pointer + UnmapFlushLayout.RequestedOffset);
         _completed = (uint*)(page.Pointer + UnmapFlushLayout.CompletedOffset);
     }
@@ -125,9 +127,16 @@ public sealed unsafe class DeferredUnmapFrontend : IDisposable
         }
     }
 
+    /// <summary>
+    /// Throws a <see cref="PvRingException"/> if a peer truncated the (named) flush page; for slow paths, after a sleep, as
+    /// the rings' own check. Sealed memory has nothing to check.
+    /// </summary>
+    public void CheckIntact() => _guard?.Check();
+
     /// <summary>Closes and removes the flush page.</summary>
     public void Dispose()
     {
+        _guard?.Dispose();
         _page.Dispose();
         _host.Delete(_name);
     }

@@ -584,7 +584,11 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
 
     /// <inheritdoc/>
     /// <remarks>Both rings and the grants are this domain's arena and table: one ring's check covers them.</remarks>
-    void INetQueueWork.CheckIntact() => TransmitRing.CheckIntact();
+    void INetQueueWork.CheckIntact()
+    {
+        TransmitRing.CheckIntact();
+        _flush?.CheckIntact(); // the front's own flush page, which the back may truncate as it may the others
+    }
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

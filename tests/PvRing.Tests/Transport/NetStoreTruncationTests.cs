@@ -41,6 +41,7 @@ public sealed class NetStoreTruncationTests(Xunit.Abstractions.ITestOutputHelper
         { "front", "sync", "copy", "evtchn-0" },
         { "front", "async", "copy", "gnttab-1" },
         { "front", "async", "copy", "evtchn-1" },
+        { "front", "sync", "deferred", "gntflush-1-0" },
     };
 
     [Theory]
