@@ -37,12 +37,6 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
     private readonly bool _scatterGather;
     private readonly bool _inline;
 
-    // Transmit answers produced by the one-slot path and not yet pushed: they are published a batch at a time, when the
-    // front runs out of requests for us, and before this end waits, so the push's full fence (and the line it waits for)
-    // is off the packet's path.
-    private int _transmitAnswersUnpushed;
-    private readonly int _transmitPushBatch;
-
     // With inline data: each staged inline request's bytes, copied out of its slot when staged (indexed by slot), so the
     // handler and a zero-copy take read a private copy, and the front may reuse the slot once it is answered. Pinned.
     private readonly byte[]? _inlineCopies;
@@ -80,7 +74,6 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
         _deferred = transmitMapper as DeferredUnmapMapper;
         _scatterGather = agreed.ScatterGather;
         _inline = agreed.InlineData;
-        _transmitPushBatch = Math.Max(1, transmit.Size / 8);
         _inlineCopies = _inline ? GC.AllocateArray<byte>(transmit.Size * NetPacketLimits.MaxInlineSize, pinned: true) : null;
         _owned = owned;
         _transmitStaged = new NetifTxRequest[transmit.Size];
@@ -227,21 +220,10 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
         }
     }
 
-    /// <summary>Counts a transmit answer the one-slot path produced; pushes once a batch waits.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void AnswerLater()
-    {
-        if (++_transmitAnswersUnpushed >= _transmitPushBatch)
-        {
-            PushTransmitResponses();
-        }
-    }
-
     /// <summary>Publishes the transmit answers produced (<c>RING_PUSH_RESPONSES_AND_CHECK_NOTIFY</c>) and notifies the front if it asked. Nothing once disposed.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal void PushTransmitResponses()
     {
-        _transmitAnswersUnpushed = 0;
         if (_disposed == 0 && TransmitRing.PushResponsesAndCheckNotify())
         {
             TransmitChannel.Notify();
@@ -280,11 +262,6 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
         uint index = TransmitRing.RequestConsumer;
         if (!TransmitRing.TryConsumeRequest(out NetifTxRequest request))
         {
-            if (_transmitAnswersUnpushed != 0)
-            {
-                PushTransmitResponses(); // the front has nothing more for us now: give it its ids back
-            }
-
             return true; // nothing waits (or every response slot is taken by lent packets, as the general path would find)
         }
 
@@ -320,12 +297,12 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
         return AnswerOneSlot(request, out length, out received);
     }
 
-    /// <summary>The one-slot path's end: answers the request (published with the next batch) and counts the packet.</summary>
+    /// <summary>The one-slot path's end: answers the request, publishes the answer and counts the packet.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool AnswerOneSlot(in NetifTxRequest request, out int length, out bool received)
     {
         TransmitRing.ProduceResponse(new NetifTxResponse { Id = request.Id, Status = NetifStatus.Okay });
-        AnswerLater();
+        PushTransmitResponses();
         length = request.Size;
         PacketsReceived++;
         BytesReceived += length;
@@ -470,10 +447,6 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
         {
             _transmitStaged.AsSpan(start, _transmitStagedCount - start).CopyTo(_transmitStaged);
             _transmitStagedCount -= start;
-        }
-
-        if (start > 0 || _transmitAnswersUnpushed != 0)
-        {
             // RING_PUSH_RESPONSES_AND_CHECK_NOTIFY, then notify the front only if it armed rsp_event.
             PushTransmitResponses();
         }
@@ -682,11 +655,6 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     bool INetQueueWork.ArmAndCheck(NetDirections directions)
     {
-        if (_transmitAnswersUnpushed != 0)
-        {
-            PushTransmitResponses(); // before this end sleeps, whichever way: the front may be waiting for its ids
-        }
-
         bool work = _deferred is not null && _deferred.IsFlushRequested;
         if ((directions & NetDirections.Transmit) != 0)
         {

@@ -169,6 +169,32 @@ public sealed class PvRingPacketTests
     }
 
     [Fact]
+    public async Task SendAsync_WaitingOnAFullRing_CompletesWhenTheBackTakesOnePacketAndGoesIdle()
+    {
+        // The back's answer to the packet it took must reach the front at once: a back that takes one packet and then does
+        // nothing more with the connection (no receive, no wait) must not leave the front's send waiting for ring space.
+        using var host = new TempHost();
+        await using PvRingListener listener = await PvRingListener.StartAsync("full", new() { Host = host.Host, SpinCount = 0 });
+        Task<PvRingConnection> connecting = PvRingConnection.ConnectAsync("full", new() { Host = host.Host, SpinCount = 0 });
+        await using PvRingConnection back = await listener.AcceptAsync().AsTask().WaitAsync(s_bound);
+        await using PvRingConnection front = await connecting.WaitAsync(s_bound);
+        byte[] packet = Pattern(64, 1);
+        int sent = 0;
+        while (front.TrySend(packet))
+        {
+            sent++;
+        }
+
+        Assert.True(sent > 0);
+        ValueTask sending = front.SendAsync(packet);
+        Assert.False(sending.IsCompleted);
+        var buffer = new byte[100];
+        Assert.True(back.TryReceive(buffer, out int length));
+        Assert.Equal(64, length);
+        await sending.AsTask().WaitAsync(s_bound);
+    }
+
+    [Fact]
     public async Task TryTake_HostileBackAnswersALentBufferAgain_ProtocolError()
     {
         await using Transport.NetDeviceTestBed bed = await Transport.NetDeviceTestBed.CreateAsync();
