@@ -436,7 +436,9 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
 
         _ = ReceiveRing.TryConsumeResponse(out NetifRxResponse response); // one waits: the count above saw its rsp_prod
 
-        if ((response.Flags & NetifRxFlags.Inline) != 0 && _inline)
+        bool inline = (response.Flags & NetifRxFlags.Inline) != 0 && _inline;
+        scoped ReadOnlySpan<byte> data;
+        if (inline)
         {
             // Copy, then check: the size and id of the private copy decide; the bytes come from the slot once.
             if (!IsValidInline(response))
@@ -444,40 +446,29 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
                 ThrowBadInline(response);
             }
 
-            length = response.Status;
-            if (length > destination.Length)
+            data = ReceiveRing.GetResponseSlotBytes(index).Slice(NetPacketLimits.InlineOffset, response.Status);
+        }
+        else
+        {
+            if ((response.Flags & NetifRxFlags.MoreData) != 0)
             {
-                _receiveResponses[0] = Uninline(response, index); // it stays, whole, for a call that can take it
+                _receiveResponses[0] = response;
                 _receiveStaged = 1;
-                return true;
+                return false;
             }
 
-            ReceiveRing.GetResponseSlotBytes(index).Slice(NetPacketLimits.InlineOffset, length).CopyTo(destination);
-            _receiveIds.Answered(response.Id);
-            PacketsReceived++;
-            BytesReceived += length;
-            RefillIfDue();
-            received = true;
-            return true;
+            data = CheckReceiveSlot(response);
+            if (data.Length == 0)
+            {
+                ThrowBadChain("the packet's length is 0");
+            }
         }
 
-        if ((response.Flags & NetifRxFlags.MoreData) != 0)
-        {
-            _receiveResponses[0] = response;
-            _receiveStaged = 1;
-            return false;
-        }
-
-        Span<byte> data = CheckReceiveSlot(response);
         length = data.Length;
-        if (length == 0)
-        {
-            ThrowBadChain("the packet's length is 0");
-        }
-
         if (length > destination.Length)
         {
-            _receiveResponses[0] = response; // it stays, whole, for a call that can take it
+            // It stays, whole, for a call that can take it (an inline one moved out of its slot first).
+            _receiveResponses[0] = inline ? Uninline(response, index) : response;
             _receiveStaged = 1;
             return true;
         }

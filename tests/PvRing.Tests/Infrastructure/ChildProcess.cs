@@ -27,6 +27,31 @@ public sealed class ChildProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>
+    /// Whether every thread of the process sleeps in the kernel (state S in <c>/proc/PID/task/TID/stat</c>): a thread
+    /// preempted between announcing its sleep and sleeping would show as running (R).
+    /// </summary>
+    public bool AllThreadsBlocked()
+    {
+        try
+        {
+            foreach (string task in Directory.GetDirectories($"/proc/{Id}/task"))
+            {
+                string stat = File.ReadAllText(Path.Combine(task, "stat"));
+                if (stat[stat.LastIndexOf(')') + 2] != 'S')
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false; // a thread (or the process) went away while we looked
+        }
+    }
+
     /// <summary>Everything the process wrote to stdout and stderr so far.</summary>
     public string Output
     {

@@ -41,7 +41,7 @@ public sealed class SampleStoreTruncationTests
         string backPage = host.FilePath(EventPageLayout.FileName(0));
         Assert.True(SpinWait.SpinUntil(() => rx.HasExited || IsAsleep(backPage, channel.RemotePort), s_bound), "Rx never went to sleep: " + rx.Output);
         Assert.False(rx.HasExited, rx.Output);
-        Assert.True(SpinWait.SpinUntil(() => rx.HasExited || AllThreadsBlocked(rx.Id), s_bound), "Rx never blocked: " + rx.Output);
+        Assert.True(SpinWait.SpinUntil(() => rx.HasExited || rx.AllThreadsBlocked(), s_bound), "Rx never blocked: " + rx.Output);
 
         using SafeFileHandle arena = File.OpenHandle(host.FilePath(GrantTableLayout.ArenaFileName(1)), FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
         long mapped = RandomAccess.GetLength(arena);
@@ -77,30 +77,5 @@ public sealed class SampleStoreTruncationTests
         page.Position = EventPageLayout.PortTableOffset + (port * EventPageLayout.PortEntrySize) + EventPageLayout.PortWaitersOffset;
         page.ReadExactly(word);
         return BinaryPrimitives.ReadUInt32LittleEndian(word) != 0;
-    }
-
-    /// <summary>
-    /// Whether every thread of <paramref name="pid"/> sleeps in the kernel (state S in <c>/proc/PID/task/TID/stat</c>): a
-    /// thread preempted between announcing its sleep and sleeping would show as running (R).
-    /// </summary>
-    private static bool AllThreadsBlocked(int pid)
-    {
-        try
-        {
-            foreach (string task in Directory.GetDirectories($"/proc/{pid}/task"))
-            {
-                string stat = File.ReadAllText(Path.Combine(task, "stat"));
-                if (stat[stat.LastIndexOf(')') + 2] != 'S')
-                {
-                    return false;
-                }
-            }
-
-            return true;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return false; // a thread (or the process) went away while we looked
-        }
     }
 }

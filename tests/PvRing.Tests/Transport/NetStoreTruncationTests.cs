@@ -88,7 +88,7 @@ public sealed class NetStoreTruncationTests(Xunit.Abstractions.ITestOutputHelper
 
             // The words above go up just before the sleep: a survivor preempted in between would still read the page when
             // it runs again. Every one of its threads blocked in the kernel means none is on its way to a read.
-            Assert.True(SpinWait.SpinUntil(() => peer.HasExited || AllThreadsBlocked(peer.Id), s_bound), "the survivor never blocked");
+            Assert.True(SpinWait.SpinUntil(() => peer.HasExited || peer.AllThreadsBlocked(), s_bound), "the survivor never blocked");
 
             // Through a descriptor of our own: the survivor removes its own files when it closes, and the length it leaves
             // is read from this one.
@@ -152,30 +152,5 @@ public sealed class NetStoreTruncationTests(Xunit.Abstractions.ITestOutputHelper
         page.Position = offset;
         page.ReadExactly(word);
         return BinaryPrimitives.ReadUInt32LittleEndian(word);
-    }
-
-    /// <summary>
-    /// Whether every thread of <paramref name="pid"/> sleeps in the kernel (state S in <c>/proc/PID/task/TID/stat</c>): a
-    /// thread preempted between announcing its sleep and sleeping would show as running (R).
-    /// </summary>
-    private static bool AllThreadsBlocked(int pid)
-    {
-        try
-        {
-            foreach (string task in Directory.GetDirectories($"/proc/{pid}/task"))
-            {
-                string stat = File.ReadAllText(Path.Combine(task, "stat"));
-                if (stat[stat.LastIndexOf(')') + 2] != 'S')
-                {
-                    return false;
-                }
-            }
-
-            return true;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return false; // a thread (or the process) went away while we looked
-        }
     }
 }
