@@ -475,13 +475,7 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
         int slots = NetPacketLimits.SlotsFor(packet.Length);
         if (_receiveStagedCount < slots)
         {
-            if (_receiveStagedStart > 0)
-            {
-                _receiveStaged.AsSpan(_receiveStagedStart, _receiveStagedCount).CopyTo(_receiveStaged);
-                _receiveStagedStart = 0;
-            }
-
-            _receiveStagedCount += ReceiveRing.ConsumeRequests(_receiveStaged.AsSpan(_receiveStagedCount));
+            StageReceiveBuffers();
             if (_receiveStagedCount < slots)
             {
                 return false;
@@ -504,6 +498,7 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
 
             PacketsSent++;
             BytesSent += packet.Length;
+            StageReceiveBuffersIfLow();
             return true;
         }
 
@@ -542,7 +537,33 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
         }
         PacketsSent++;
         BytesSent += packet.Length;
+        StageReceiveBuffersIfLow();
         return true;
+    }
+
+    /// <summary>Copies the buffers the front has posted since (<c>RING_COPY_REQUEST</c>) behind those staged.</summary>
+    private void StageReceiveBuffers()
+    {
+        if (_receiveStagedStart > 0)
+        {
+            _receiveStaged.AsSpan(_receiveStagedStart, _receiveStagedCount).CopyTo(_receiveStaged);
+            _receiveStagedStart = 0;
+        }
+
+        _receiveStagedCount += ReceiveRing.ConsumeRequests(_receiveStaged.AsSpan(_receiveStagedCount));
+    }
+
+    /// <summary>
+    /// After a publish, stages the posted buffers once fewer than a chain's worth are staged: their lines come over while
+    /// the caller waits for the peer or prepares its next packet, not in the send that would find none.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void StageReceiveBuffersIfLow()
+    {
+        if (_receiveStagedCount < NetPacketLimits.MaxSlots)
+        {
+            StageReceiveBuffers();
+        }
     }
 
     /// <summary>

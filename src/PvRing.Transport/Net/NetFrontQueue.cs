@@ -48,6 +48,9 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
     private readonly PacketSegment[] _segments = new PacketSegment[NetPacketLimits.MaxSlots];
     private readonly int _refillBatch;
 
+    // Outstanding transmit requests at which a send takes the answers after its publish (a quarter of the ring, at most 64).
+    private readonly int _answerBatch;
+
     // The receive id posted at each ring index (modulo the ring's size): a back that fills buffers in the order they were
     // posted (PvRing's and Linux's do) answers index i with it, so that buffer's first line can start loading while the
     // response itself is read. A wrong guess costs one wasted line fetch.
@@ -90,6 +93,7 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
         int transmitSize = TransmitRing.Size;
         int receiveSize = ReceiveRing.Size;
         _refillBatch = Math.Max(1, Math.Min(64, receiveSize / 4));
+        _answerBatch = Math.Max(1, Math.Min(64, transmitSize / 4));
         _transmitIds = new NetBufferIds(grants, back, agreed.GrantModes, transmitFirstFrame, transmitSize, readOnly: true, flushAt: Math.Max(1, transmitSize / 4), grantCounters);
         _receiveIds = new NetBufferIds(grants, back, agreed.GrantModes, transmitFirstFrame + (uint)transmitSize, receiveSize, readOnly: false, flushAt: _refillBatch, grantCounters);
         _transmitResponses = new NetifTxResponse[transmitSize];
@@ -175,6 +179,7 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
             PushTransmits();
             PacketsSent++;
             BytesSent += packet.Length;
+            CompleteTransmitsIfDue();
             return true;
         }
 
@@ -203,6 +208,7 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
         }
         PacketsSent++;
         BytesSent += packet.Length;
+        CompleteTransmitsIfDue();
         return true;
     }
 
@@ -249,6 +255,21 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
         if (TransmitRing.PushRequestsAndCheckNotify())
         {
             TransmitChannel.Notify();
+        }
+    }
+
+    /// <summary>
+    /// After a publish, takes the transmit answers once a batch of requests is outstanding (<see cref="_answerBatch"/>). The
+    /// back has answered most of them by then, and the caller's next step is to wait for the peer (a round trip) or to send
+    /// again (a stream): a few answers here keep that work out of the send that finds the ring full, which would take a
+    /// whole ring of them (16 lines of answers and every id) between one packet and the next.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void CompleteTransmitsIfDue()
+    {
+        if (TransmitRing.OutstandingRequests >= _answerBatch)
+        {
+            _ = CompleteTransmits();
         }
     }
 
@@ -477,8 +498,7 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
         _receiveIds.Answered(response.Id);
         PacketsReceived++;
         BytesReceived += length;
-        RefillIfDue();
-        received = true;
+        received = true; // the buffer is posted again by the next receive, before it looks (RefillIfDue above): not between this packet and the caller
         return true;
     }
 
