@@ -65,18 +65,27 @@ internal static class FuzzBudget
     public static void Sample<T>(Gen<T> cases, int baseline, ITestOutputHelper output, Func<T, string?> runCase)
     {
         var failures = new List<string>();
-        cases.Sample(c =>
+        try
         {
-            string? failure = runCase(c);
-            if (failure is null)
+            cases.Sample(c =>
             {
-                return true;
-            }
+                string? failure = runCase(c);
+                if (failure is null)
+                {
+                    return true;
+                }
 
-            output.WriteLine(failure);
-            failures.Add(failure);
-            return false;
-        }, writeLine: output.WriteLine, iter: Cases(baseline), threads: 1);
+                output.WriteLine(failure);
+                failures.Add(failure);
+                return false;
+            }, writeLine: output.WriteLine, iter: Cases(baseline), threads: 1);
+        }
+        catch (CsCheckException e) when (failures.Count > 0)
+        {
+            // CsCheck's message names the seed and the case; the failure itself (what was thrown, or a hang) is ours.
+            throw new Xunit.Sdk.XunitException($"{e.Message}{Environment.NewLine}{string.Join(Environment.NewLine, failures)}");
+        }
+
         Assert.Empty(failures);
     }
 }
