@@ -17,13 +17,15 @@ namespace PvRing.Harness;
 /// socket doing the same, in one run, the order rotating per repetition. The peer (<c>apipingpong-peer</c>, pinned with
 /// taskset to <c>--cpu</c>, default 1) echoes. Every case first runs round trips for <c>--warmup-ms</c> (both processes
 /// then run tiered-up code), then times <c>--rounds</c> of them one by one. Run the harness under <c>taskset -c 0</c>.
-/// <c>--cases</c> picks among api, ring and socket, and api-noinline (the api case with <c>feature-inline-data</c> off).
+/// <c>netif</c> is the api case's data flow on bare rings, with nothing of the library above them (<see cref="NetifFloor"/>):
+/// api/netif is what the library adds, netif/ring what the split-driver protocol costs over one bare ring.
+/// <c>--cases</c> picks among api, netif, ring and socket, and api-noinline (the api case with <c>feature-inline-data</c> off).
 /// </summary>
 internal sealed class ApiPingPongCommand : IHarnessCommand
 {
     private const int Size = 64;
     private static readonly TimeSpan s_limit = TimeSpan.FromSeconds(30);
-    private static readonly string[] s_cases = ["api", "ring", "socket"];
+    private static readonly string[] s_cases = ["api", "netif", "ring", "socket"];
 
     // Cases run only when --cases names them: the api case with feature-inline-data off (the front does not want it).
     private static readonly string[] s_extraCases = ["api-noinline"];
@@ -76,7 +78,7 @@ internal sealed class ApiPingPongCommand : IHarnessCommand
             }
 
             string summary = string.Join(", ", cases.Select(c => string.Create(CultureInfo.InvariantCulture, $"{c} {Measurement.Median(medians[c]):0.000} us")));
-            string ratios = !medians.ContainsKey("api") ? string.Empty : string.Join(", ", new[] { "ring", "socket" }.Where(medians.ContainsKey).Select(b =>
+            string ratios = !medians.ContainsKey("api") ? string.Empty : string.Join(", ", new[] { "netif", "ring", "socket" }.Where(medians.ContainsKey).Select(b =>
                 string.Create(CultureInfo.InvariantCulture, $"api/{b} {Measurement.Median(medians["api"].Zip(medians[b], (a, x) => a / x).ToList()):0.000}")));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"median round trip: {summary}; median ratios {ratios} ({reps} reps, {rounds} rounds each after {warmup.TotalMilliseconds:0} ms of warm-up)"));
@@ -89,7 +91,7 @@ internal sealed class ApiPingPongCommand : IHarnessCommand
     }
 
     private static string Ratios(Dictionary<string, (double Median, double P99)> results) =>
-        !results.TryGetValue("api", out var api) ? string.Empty : string.Concat(new[] { "ring", "socket" }.Where(results.ContainsKey).Select(b =>
+        !results.TryGetValue("api", out var api) ? string.Empty : string.Concat(new[] { "netif", "ring", "socket" }.Where(results.ContainsKey).Select(b =>
             string.Create(CultureInfo.InvariantCulture, $"; api/{b} {api.Median / results[b].Median:0.000}")));
 
     private static (double Median, double P99) Measure(string which, HostDirectory host, int cpu, int rounds, TimeSpan warmup) => which switch
@@ -97,6 +99,7 @@ internal sealed class ApiPingPongCommand : IHarnessCommand
         "api" => Percentiles(MeasureApi(host, cpu, rounds, warmup, s_ringFeatures)),
         "api-noinline" => Percentiles(MeasureApi(host, cpu, rounds, warmup, s_ringFeatures + NoInlineSuffix)),
         "ring" => MeasureRing(host, cpu, rounds, warmup),
+        "netif" => MeasureNetif(host, cpu, rounds, warmup),
         _ => MeasureSocket(host, cpu, rounds, warmup),
     };
 
@@ -186,6 +189,42 @@ internal sealed class ApiPingPongCommand : IHarnessCommand
             {
                 long start = Stopwatch.GetTimestamp();
                 RingRoundTripSession.RoundTrip(ring, channel, new SpinThenBlockWait(), sequence++); // as ringpingpong's spin-then-block case
+                long end = Stopwatch.GetTimestamp();
+                if (end < warmEnd)
+                {
+                    i = -1;
+                    continue;
+                }
+
+                times.Record(end - start);
+            }
+
+            return (times.P50, times.P99);
+        }
+        finally
+        {
+            channel.Dispose(); // the peer's wait ends with the channel
+            _ = Measurement.Finish(peer, "apipingpong-peer");
+        }
+    }
+
+    /// <summary>The netif case (<see cref="NetifFloor"/>): this process is the front, the peer the back.</summary>
+    private static (double Median, double P99) MeasureNetif(HostDirectory host, int cpu, int rounds, TimeSpan warmup)
+    {
+        string name = $"netif{Environment.TickCount64 & 0xFFFFFF}";
+        using var domain = EventDomain.Create(host, 1);
+        using EventChannel channel = domain.AllocateUnbound(2);
+        using var front = new NetifFloor.Front(host, name, channel);
+        using Process peer = StartPeer(cpu, "netif", host.Path, name, channel.Port.ToString(CultureInfo.InvariantCulture));
+        try
+        {
+            var times = new LatencyHistogram();
+            long warmEnd = Stopwatch.GetTimestamp() + (long)(warmup.TotalSeconds * Stopwatch.Frequency);
+            ulong sequence = 0;
+            for (int i = 0; i < rounds; i++)
+            {
+                long start = Stopwatch.GetTimestamp();
+                front.RoundTrip(sequence++);
                 long end = Stopwatch.GetTimestamp();
                 if (end < warmEnd)
                 {
