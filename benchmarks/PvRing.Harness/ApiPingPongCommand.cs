@@ -2,36 +2,33 @@
 
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Sockets;
-using PvRing.Events;
 using PvRing.Memory;
-using PvRing.Rings;
 using PvRing.Transport;
 
 namespace PvRing.Harness;
 
 /// <summary>
-/// <c>apipingpong [--rounds N] [--reps R] [--warmup-ms W] [--cpu C]</c>: the round trip of one 64-byte packet through the
-/// application API (<c>SendAsync</c> then <c>ReceiveAsync</c>, the default waits), against the ring-level round trip of
-/// <c>ringpingpong</c> (one 8-byte request through a bare ring, spin-then-block waits) and a .NET Unix domain stream
-/// socket doing the same, in one run, the order rotating per repetition. The peer (<c>apipingpong-peer</c>, pinned with
-/// taskset to <c>--cpu</c>, default 1) echoes. Every case first runs round trips for <c>--warmup-ms</c> (both processes
-/// then run tiered-up code), then times <c>--rounds</c> of them one by one. Run the harness under <c>taskset -c 0</c>.
+/// <c>apipingpong [--rounds N] [--reps R] [--block B] [--warmup-ms W] [--cpu C]</c>: the round trip of one 64-byte packet
+/// through the application API (<c>SendAsync</c> then <c>ReceiveAsync</c>, the default waits), against the ring-level round
+/// trip of <c>ringpingpong</c> (one 8-byte request through a bare ring, spin-then-block waits) and a .NET Unix domain
+/// stream socket doing the same, in one run. Each case's peer (<c>apipingpong-peer</c>, pinned with taskset to
+/// <c>--cpu</c>, default 1) echoes. In a repetition every peer runs at once and the cases take turns: warm-up round trips
+/// for <c>--warmup-ms</c> (the processes then run tiered-up code), then <c>--rounds</c> timed round trips a case in turns
+/// of <c>--block</c> (default 1000), each turn after <c>--switch-us</c> (default 300) of untimed ones, the order rotating per repetition. This VM's
+/// speed flips between regimes within seconds; taking turns within a repetition lets every case see the same ones, so a
+/// repetition's ratios compare like with like. Run the harness under <c>taskset -c 0</c>.
 /// <c>netif</c> is the api case's data flow on bare rings, with nothing of the library above them (<see cref="NetifFloor"/>):
 /// api/netif is what the library adds, netif/ring what the split-driver protocol costs over one bare ring.
-/// <c>--cases</c> picks among api, netif, ring and socket, and api-noinline (the api case with <c>feature-inline-data</c> off).
+/// <c>--cases</c> picks among api, netif, ring and socket, and api-noinline (the api case with <c>feature-inline-data</c> off),
+/// netif-stamped, netif-unfenced and netif-stamped-unfenced (what-if variants of the protocol, <see cref="NetifVariant"/>).
 /// </summary>
 internal sealed class ApiPingPongCommand : IHarnessCommand
 {
     private const int Size = 64;
-    private static readonly TimeSpan s_limit = TimeSpan.FromSeconds(30);
     private static readonly string[] s_cases = ["api", "netif", "ring", "socket"];
 
     // Cases run only when --cases names them: the api case with feature-inline-data off (the front does not want it).
-    private static readonly string[] s_extraCases = ["api-noinline"];
-
-    // The ring features the api case's front wants: all (the default) or none.
-    private static string s_ringFeatures = "all";
+    private static readonly string[] s_extraCases = ["api-noinline", "netif-stamped", "netif-unfenced", "netif-stamped-unfenced"];
 
     public string Name => "apipingpong";
 
@@ -39,13 +36,15 @@ internal sealed class ApiPingPongCommand : IHarnessCommand
 
     public int Run(string[] args)
     {
-        var options = new HarnessOptions(args, "--rounds", "--reps", "--cpu", "--warmup-ms", "--cases", "--ring-features");
-        int rounds = (int)options.Int("--rounds", 50_000, 100, 10_000_000);
+        var options = new HarnessOptions(args, "--rounds", "--reps", "--cpu", "--warmup-ms", "--cases", "--ring-features", "--block", "--switch-us");
+        int rounds = (int)options.Int("--rounds", 30_000, 100, 10_000_000);
         int reps = (int)options.Int("--reps", 5, 1, 100);
         int cpu = (int)options.Int("--cpu", 1, 0, 1023);
+        int block = (int)options.Int("--block", 1_000, 10, 1_000_000);
+        var switchTime = TimeSpan.FromMicroseconds(options.Int("--switch-us", 300, 0, 1_000_000));
         var warmup = TimeSpan.FromMilliseconds(options.Int("--warmup-ms", 1_500, 0, 60_000));
-        s_ringFeatures = options.String("--ring-features", "all");
-        if (s_ringFeatures is not ("all" or "none"))
+        string ringFeatures = options.String("--ring-features", "all");
+        if (ringFeatures is not ("all" or "none"))
         {
             throw new ArgumentException("--ring-features is all (the connection's default) or none (the classic layout)");
         }
@@ -61,27 +60,29 @@ internal sealed class ApiPingPongCommand : IHarnessCommand
         try
         {
             var medians = cases.ToDictionary(c => c, _ => new List<double>());
+            var ratios = new Dictionary<string, List<double>>();
             for (int rep = 0; rep < reps; rep++)
             {
-                // Rotate the order, so a drift of the machine does not favour one case.
                 double probe = RegimeProbe.Measure(0, cpu); // this CPU is 0, as taskset gives the harness
-                var results = new Dictionary<string, (double Median, double P99)>();
-                for (int i = 0; i < cases.Length; i++)
+                Dictionary<string, (double Median, double P99)> results = RunRepetitionAsync(host, cpu, cases, rep, rounds, block, switchTime, warmup, ringFeatures).GetAwaiter().GetResult();
+                foreach (string c in cases)
                 {
-                    string which = cases[(rep + i) % cases.Length];
-                    results[which] = Measure(which, host, cpu, rounds, warmup);
-                    medians[which].Add(results[which].Median);
+                    medians[c].Add(results[c].Median);
+                }
+
+                foreach ((string name, double ratio) in Ratios(results))
+                {
+                    (ratios.TryGetValue(name, out List<double>? list) ? list : ratios[name] = []).Add(ratio);
                 }
 
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"  rep {rep + 1} (regime probe {probe:F0} ns: {RegimeProbe.Regime(probe, probe)}): {string.Join("; ", cases.Select(c => $"{c} p50 {results[c].Median:0.000} us p99 {results[c].P99:0.000} us"))}{Ratios(results)}"));
+                    $"  rep {rep + 1} (regime probe {probe:F0} ns: {RegimeProbe.Regime(probe, probe)}): {string.Join("; ", cases.Select(c => $"{c} p50 {results[c].Median:0.000} us p99 {results[c].P99:0.000} us"))}{string.Concat(Ratios(results).Select(r => $"; {r.Name} {r.Ratio:0.000}"))}"));
             }
 
             string summary = string.Join(", ", cases.Select(c => string.Create(CultureInfo.InvariantCulture, $"{c} {Measurement.Median(medians[c]):0.000} us")));
-            string ratios = !medians.ContainsKey("api") ? string.Empty : string.Join(", ", new[] { "netif", "ring", "socket" }.Where(medians.ContainsKey).Select(b =>
-                string.Create(CultureInfo.InvariantCulture, $"api/{b} {Measurement.Median(medians["api"].Zip(medians[b], (a, x) => a / x).ToList()):0.000}")));
+            string ratioSummary = string.Join(", ", ratios.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Key} {Measurement.Median(r.Value):0.000} ({r.Value.Min():0.000}..{r.Value.Max():0.000})")));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"median round trip: {summary}; median ratios {ratios} ({reps} reps, {rounds} rounds each after {warmup.TotalMilliseconds:0} ms of warm-up)"));
+                $"median round trip: {summary}; median ratios {ratioSummary} ({reps} reps, {rounds} rounds a case each, in turns of {block}, after {warmup.TotalMilliseconds:0} ms of warm-up)"));
             return 0;
         }
         finally
@@ -90,26 +91,80 @@ internal sealed class ApiPingPongCommand : IHarnessCommand
         }
     }
 
-    private static string Ratios(Dictionary<string, (double Median, double P99)> results) =>
-        !results.TryGetValue("api", out var api) ? string.Empty : string.Concat(new[] { "netif", "ring", "socket" }.Where(results.ContainsKey).Select(b =>
-            string.Create(CultureInfo.InvariantCulture, $"; api/{b} {api.Median / results[b].Median:0.000}")));
-
-    private static (double Median, double P99) Measure(string which, HostDirectory host, int cpu, int rounds, TimeSpan warmup) => which switch
+    /// <summary>
+    /// One repetition: every case's peer started, a warm-up in turns, then <paramref name="rounds"/> timed round trips a case
+    /// in turns of <paramref name="block"/> (the order rotating per repetition), each turn after <paramref name="switchTime"/>
+    /// of untimed ones (default 300 us: longer than an idle peer's spin phase, 2000 polls, about 75 us here) (the idle peers' spin phases end, the woken one's caches refill). A drift of the machine then reaches
+    /// every case of the repetition alike, so its ratios compare like with like.
+    /// </summary>
+    private static async Task<Dictionary<string, (double Median, double P99)>> RunRepetitionAsync(
+        HostDirectory host, int cpu, string[] cases, int rep, int rounds, int block, TimeSpan switchTime, TimeSpan warmup, string ringFeatures)
     {
-        "api" => Percentiles(MeasureApi(host, cpu, rounds, warmup, s_ringFeatures)),
-        "api-noinline" => Percentiles(MeasureApi(host, cpu, rounds, warmup, s_ringFeatures + NoInlineSuffix)),
-        "ring" => MeasureRing(host, cpu, rounds, warmup),
-        "netif" => MeasureNetif(host, cpu, rounds, warmup),
-        _ => MeasureSocket(host, cpu, rounds, warmup),
-    };
+        var sessions = new List<ApiPingPongSession>();
+        try
+        {
+            for (int i = 0; i < cases.Length; i++)
+            {
+                sessions.Add(await ApiPingPongSession.StartAsync(cases[(rep + i) % cases.Length], host, cpu, ringFeatures));
+            }
+
+            long warmEnd = Stopwatch.GetTimestamp() + (long)(warmup.TotalSeconds * Stopwatch.Frequency);
+            while (Stopwatch.GetTimestamp() < warmEnd)
+            {
+                foreach (ApiPingPongSession session in sessions)
+                {
+                    await session.RunAsync(block, record: false);
+                }
+            }
+
+            for (int done = 0; done < rounds; done += block)
+            {
+                foreach (ApiPingPongSession session in sessions)
+                {
+                    long switchEnd = Stopwatch.GetTimestamp() + (long)(switchTime.TotalSeconds * Stopwatch.Frequency);
+                    do
+                    {
+                        await session.RunAsync(10, record: false);
+                    }
+                    while (Stopwatch.GetTimestamp() < switchEnd);
+
+                    await session.RunAsync(Math.Min(block, rounds - done), record: true);
+                }
+            }
+
+            return sessions.ToDictionary(s => s.Name, s => (s.Times.P50, s.Times.P99));
+        }
+        finally
+        {
+            foreach (ApiPingPongSession session in sessions)
+            {
+                await session.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>api over each baseline there is, and netif over ring (what the protocol costs over one bare ring).</summary>
+    private static IEnumerable<(string Name, double Ratio)> Ratios(Dictionary<string, (double Median, double P99)> results)
+    {
+        if (results.TryGetValue("api", out var api))
+        {
+            foreach (string b in new[] { "netif", "ring", "socket" }.Where(results.ContainsKey))
+            {
+                yield return ($"api/{b}", api.Median / results[b].Median);
+            }
+        }
+
+        if (results.TryGetValue("netif", out var netif) && results.TryGetValue("ring", out var ring))
+        {
+            yield return ("netif/ring", netif.Median / ring.Median);
+        }
+    }
 
     /// <summary>Appended to the peer's ring-features argument: the front does not want <c>feature-inline-data</c>.</summary>
     internal const string NoInlineSuffix = "-noinline";
 
     private static Process StartPeer(int cpu, params string[] arguments) =>
         PeerProcess.Start(cpu, "apipingpong-peer", arguments);
-
-    private static (double Median, double P99) Percentiles(LatencyHistogram histogram) => (histogram.P50, histogram.P99);
 
     /// <summary>
     /// The api case: <paramref name="rounds"/> 64 B round trips through <c>SendAsync</c>/<c>ReceiveAsync</c> (after
@@ -170,132 +225,5 @@ internal sealed class ApiPingPongCommand : IHarnessCommand
         }
 
         return (times, ProcessCpu.Self() + ProcessCpu.Seconds(peer) - cpu);
-    }
-
-    private static (double Median, double P99) MeasureRing(HostDirectory host, int cpu, int rounds, TimeSpan warmup)
-    {
-        string name = $"ring{Environment.TickCount64 & 0xFFFFFF}";
-        using var domain = EventDomain.Create(host, 1);
-        using EventChannel channel = domain.AllocateUnbound(2);
-        using FrontRing<ulong, ulong> ring = RingFile.Create<ulong, ulong>(host, name, RingVariant.Classic(0));
-        ring.Notifier = channel;
-        using Process peer = StartPeer(cpu, "ring", host.Path, name, channel.Port.ToString(CultureInfo.InvariantCulture));
-        try
-        {
-            var times = new LatencyHistogram();
-            long warmEnd = Stopwatch.GetTimestamp() + (long)(warmup.TotalSeconds * Stopwatch.Frequency);
-            ulong sequence = 0;
-            for (int i = 0; i < rounds; i++)
-            {
-                long start = Stopwatch.GetTimestamp();
-                RingRoundTripSession.RoundTrip(ring, channel, new SpinThenBlockWait(), sequence++); // as ringpingpong's spin-then-block case
-                long end = Stopwatch.GetTimestamp();
-                if (end < warmEnd)
-                {
-                    i = -1;
-                    continue;
-                }
-
-                times.Record(end - start);
-            }
-
-            return (times.P50, times.P99);
-        }
-        finally
-        {
-            channel.Dispose(); // the peer's wait ends with the channel
-            _ = Measurement.Finish(peer, "apipingpong-peer");
-        }
-    }
-
-    /// <summary>The netif case (<see cref="NetifFloor"/>): this process is the front, the peer the back.</summary>
-    private static (double Median, double P99) MeasureNetif(HostDirectory host, int cpu, int rounds, TimeSpan warmup)
-    {
-        string name = $"netif{Environment.TickCount64 & 0xFFFFFF}";
-        using var domain = EventDomain.Create(host, 1);
-        using EventChannel channel = domain.AllocateUnbound(2);
-        using var front = new NetifFloor.Front(host, name, channel);
-        using Process peer = StartPeer(cpu, "netif", host.Path, name, channel.Port.ToString(CultureInfo.InvariantCulture));
-        try
-        {
-            var times = new LatencyHistogram();
-            long warmEnd = Stopwatch.GetTimestamp() + (long)(warmup.TotalSeconds * Stopwatch.Frequency);
-            ulong sequence = 0;
-            for (int i = 0; i < rounds; i++)
-            {
-                long start = Stopwatch.GetTimestamp();
-                front.RoundTrip(sequence++);
-                long end = Stopwatch.GetTimestamp();
-                if (end < warmEnd)
-                {
-                    i = -1;
-                    continue;
-                }
-
-                times.Record(end - start);
-            }
-
-            return (times.P50, times.P99);
-        }
-        finally
-        {
-            channel.Dispose(); // the peer's wait ends with the channel
-            _ = Measurement.Finish(peer, "apipingpong-peer");
-        }
-    }
-
-    private static (double Median, double P99) MeasureSocket(HostDirectory host, int cpu, int rounds, TimeSpan warmup)
-    {
-        string path = host.GetFilePath($"pp{Environment.TickCount64 & 0xFFFFFF}.sock");
-        using var listening = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        listening.Bind(new UnixDomainSocketEndPoint(path));
-        listening.Listen(1);
-        using Process peer = StartPeer(cpu, "socket", path);
-        try
-        {
-            using Socket connection = listening.Accept();
-            return RunSocketAsync(connection, rounds, warmup).GetAwaiter().GetResult();
-        }
-        finally
-        {
-            _ = Measurement.Finish(peer, "apipingpong-peer");
-            File.Delete(path);
-        }
-    }
-
-    private static async Task<(double, double)> RunSocketAsync(Socket connection, int rounds, TimeSpan warmup)
-    {
-        var packet = new byte[Size];
-        var buffer = new byte[Size];
-        var times = new LatencyHistogram();
-        long warmEnd = Stopwatch.GetTimestamp() + (long)(warmup.TotalSeconds * Stopwatch.Frequency);
-        for (int i = 0; i < rounds; i++)
-        {
-            long start = Stopwatch.GetTimestamp();
-            await connection.SendAsync(packet, SocketFlags.None);
-            int received = 0;
-            while (received < Size)
-            {
-                int n = await connection.ReceiveAsync(buffer.AsMemory(received), SocketFlags.None);
-                if (n == 0)
-                {
-                    throw new InvalidOperationException("the echo peer closed early");
-                }
-
-                received += n;
-            }
-
-            long end = Stopwatch.GetTimestamp();
-            if (end < warmEnd)
-            {
-                i = -1;
-                continue;
-            }
-
-            times.Record(end - start);
-        }
-
-        connection.Shutdown(SocketShutdown.Both);
-        return (times.P50, times.P99);
     }
 }

@@ -10,7 +10,7 @@ using PvRing.Transport;
 namespace PvRing.Harness;
 
 /// <summary>
-/// <c>apipingpong-peer api HOST NAME all|none[-noinline]</c>, <c>apipingpong-peer ring|netif HOST NAME PORT</c> or <c>apipingpong-peer socket PATH</c>:
+/// <c>apipingpong-peer api HOST NAME all|none[-noinline]</c>, <c>apipingpong-peer ring HOST NAME PORT</c>, <c>apipingpong-peer netif HOST NAME PORT VARIANT</c> or <c>apipingpong-peer socket PATH</c>:
 /// connects and echoes every packet (api), answers every request with its complement (ring), echoes every packet on bare
 /// netif rings (netif, <see cref="NetifFloor"/>) or echoes every 64 bytes (socket) until the other side closes.
 /// </summary>
@@ -24,7 +24,7 @@ internal sealed class ApiPingPongPeerCommand : IHarnessCommand
     {
         "api" => EchoApiAsync(new HostDirectory(args[1]), args[2], args[3]).GetAwaiter().GetResult(),
         "ring" => ServeRing(new HostDirectory(args[1]), args[2], int.Parse(args[3], CultureInfo.InvariantCulture)),
-        "netif" => ServeNetif(new HostDirectory(args[1]), args[2], int.Parse(args[3], CultureInfo.InvariantCulture)),
+        "netif" => ServeNetif(new HostDirectory(args[1]), args[2], int.Parse(args[3], CultureInfo.InvariantCulture), (NetifVariant)int.Parse(args[4], CultureInfo.InvariantCulture)),
         _ => EchoSocketAsync(args[1]).GetAwaiter().GetResult(),
     };
 
@@ -47,11 +47,11 @@ internal sealed class ApiPingPongPeerCommand : IHarnessCommand
     }
 
     /// <summary>The back of the netif case (<see cref="NetifFloor.Serve"/>) until the front closes its channel.</summary>
-    private static int ServeNetif(HostDirectory host, string name, int port)
+    private static int ServeNetif(HostDirectory host, string name, int port, NetifVariant variant)
     {
         using EventDomain domain = EventDomain.Create(host, 2);
         using EventChannel channel = domain.BindInterdomain(1, port);
-        return NetifFloor.Serve(host, name, channel);
+        return NetifFloor.Serve(host, name, channel, variant);
     }
 
     private static async Task<int> EchoApiAsync(HostDirectory host, string name, string ringFeatures)

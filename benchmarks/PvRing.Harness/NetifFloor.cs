@@ -1,6 +1,7 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using PvRing.Events;
 using PvRing.Memory;
 using PvRing.Protocols.Netif;
@@ -18,11 +19,21 @@ namespace PvRing.Harness;
 /// transmit answers when it runs short and posts receive buffers in batches, as <see cref="NetFrontQueue"/> does. No ids,
 /// grants, checks of a hostile peer, queues or tasks: the protocol's own cost, so that api/netif is what the library adds
 /// and netif/ring what the split-driver protocol costs over one bare request/response ring.
+/// <para>
+/// Two what-if variants measure protocol changes the library does not make (<see cref="NetifVariant"/>): <c>stamped</c>,
+/// where each inline slot also carries a stamp (its ring index + 1, written after the entry) that the consumer polls
+/// before it reads the index, so the slot's line is the one it waits on; and <c>unfenced</c>, where the back publishes
+/// its transmit answers with a release store only (<c>RING_PUSH_RESPONSES</c>, no full fence and no check of the front's
+/// event index). Unfenced answers are not a protocol a library may use: a front that goes to sleep for answers at that
+/// moment misses its wakeup. They are here only to say what the per-answer fence costs.
+/// </para>
 /// </summary>
 internal static class NetifFloor
 {
     private const int Size = 64;
     private const int RefillBatch = 16; // the connection's front: min(64, receive ring / 4)
+    private const int StampOffset = 12; // in the 16 bytes before the inline data: after the 12-byte request and the 8-byte response
+    private const int StampPolls = SpinThenBlockWait.DefaultSpinCount;
     private static readonly TimeSpan s_limit = TimeSpan.FromSeconds(30);
 
     /// <summary>The agreed features of the connection's default, whose two ring variants this case uses.</summary>
@@ -38,10 +49,12 @@ internal static class NetifFloor
         private readonly NetifTxResponse[] _answers;
         private readonly byte[] _packet = new byte[Size];
         private readonly byte[] _echo = new byte[Size];
+        private readonly NetifVariant _variant;
 
-        public Front(HostDirectory host, string name, EventChannel channel)
+        public Front(HostDirectory host, string name, EventChannel channel, NetifVariant variant)
         {
             _channel = channel;
+            _variant = variant;
             _transmit = RingFile.Create<NetifTxRequest, NetifTxResponse>(host, name + "-tx", s_features.TransmitVariant);
             _receive = RingFile.Create<NetifRxRequest, NetifRxResponse>(host, name + "-rx", s_features.ReceiveVariant);
             _transmit.Notifier = channel;
@@ -57,6 +70,11 @@ internal static class NetifFloor
             uint slot = _transmit.RequestProducerPrivate;
             _packet.CopyTo(_transmit.GetRequestSlotBytes(slot)[NetPacketLimits.InlineOffset..]);
             _transmit.ProduceRequest(new NetifTxRequest { Flags = NetifTxFlags.Inline, Id = (ushort)(slot & (uint)(_transmit.Size - 1)), Size = Size });
+            if ((_variant & NetifVariant.Stamped) != 0)
+            {
+                Stamp(_transmit.GetRequestSlotBytes(slot), slot);
+            }
+
             if (_transmit.PushRequestsAndCheckNotify())
             {
                 _channel.Notify();
@@ -78,6 +96,11 @@ internal static class NetifFloor
             NetifRxResponse response;
             while (!_receive.TryConsumeResponse(out response))
             {
+                if ((_variant & NetifVariant.Stamped) != 0 && PollStamp(_receive.GetResponseSlotBytes(index), index))
+                {
+                    continue; // the slot is there; its index follows it
+                }
+
                 if (_receive.WaitForResponses(_channel, new SpinThenBlockWait(), s_limit, CancellationToken.None) != EventWaitResult.Signaled)
                 {
                     throw new InvalidOperationException($"Round trip {sequence}: the netif peer did not answer.");
@@ -115,7 +138,7 @@ internal static class NetifFloor
     /// The back's end, in the peer: attaches to <paramref name="name"/>'s rings and echoes every packet as described above
     /// until the front closes the channel. Returns the exit code.
     /// </summary>
-    internal static int Serve(HostDirectory host, string name, EventChannel channel)
+    internal static int Serve(HostDirectory host, string name, EventChannel channel, NetifVariant variant)
     {
         using BackRing<NetifTxRequest, NetifTxResponse> transmit = RingFile.Attach<NetifTxRequest, NetifTxResponse>(host, name + "-tx", s_features.TransmitVariant);
         using BackRing<NetifRxRequest, NetifRxResponse> receive = RingFile.Attach<NetifRxRequest, NetifRxResponse>(host, name + "-rx", s_features.ReceiveVariant);
@@ -131,6 +154,11 @@ internal static class NetifFloor
             NetifTxRequest request;
             while (!transmit.TryConsumeRequest(out request))
             {
+                if ((variant & NetifVariant.Stamped) != 0 && PollStamp(transmit.GetRequestSlotBytes(index), index))
+                {
+                    continue;
+                }
+
                 if (transmit.WaitForRequests(channel, new SpinThenBlockWait(), s_limit, CancellationToken.None) != EventWaitResult.Signaled)
                 {
                     return 0; // the front closed the channel
@@ -140,7 +168,11 @@ internal static class NetifFloor
             int length = Math.Min((int)request.Size, packet.Length);
             transmit.GetRequestSlotBytes(index).Slice(NetPacketLimits.InlineOffset, length).CopyTo(packet);
             transmit.ProduceResponse(new NetifTxResponse { Id = request.Id, Status = NetifStatus.Okay });
-            if (transmit.PushResponsesAndCheckNotify())
+            if ((variant & NetifVariant.Unfenced) != 0)
+            {
+                transmit.PushResponses(); // what-if only: see the class remarks
+            }
+            else if (transmit.PushResponsesAndCheckNotify())
             {
                 channel.Notify();
             }
@@ -158,7 +190,13 @@ internal static class NetifFloor
             NetifRxRequest buffer = buffers[start++];
             count--;
             packet.AsSpan(0, length).CopyTo(receive.GetResponseSlotBytes(receive.ResponseProducerPrivate)[NetPacketLimits.InlineOffset..]);
+            uint slot = receive.ResponseProducerPrivate;
             receive.ProduceResponse(new NetifRxResponse { Id = buffer.Id, Flags = NetifRxFlags.Inline, Status = (short)length });
+            if ((variant & NetifVariant.Stamped) != 0)
+            {
+                Stamp(receive.GetResponseSlotBytes(slot), slot);
+            }
+
             if (receive.PushResponsesAndCheckNotify())
             {
                 channel.Notify();
@@ -173,4 +211,39 @@ internal static class NetifFloor
             }
         }
     }
+
+    /// <summary>Writes <paramref name="index"/> + 1 into the slot's stamp, after the entry and the data (a release store).</summary>
+    private static void Stamp(Span<byte> slot, uint index) =>
+        Volatile.Write(ref MemoryMarshal.AsRef<uint>(slot.Slice(StampOffset, sizeof(uint))), index + 1);
+
+    /// <summary>Polls the slot's stamp, spin-then-block's spin phase at most: true once it says the slot for <paramref name="index"/> is written.</summary>
+    private static bool PollStamp(ReadOnlySpan<byte> slot, uint index)
+    {
+        ref readonly uint stamp = ref MemoryMarshal.AsRef<uint>(slot.Slice(StampOffset, sizeof(uint)));
+        for (int i = 0; i < StampPolls; i++)
+        {
+            if (Volatile.Read(in stamp) == index + 1)
+            {
+                return true;
+            }
+
+            Thread.SpinWait(1);
+        }
+
+        return false;
+    }
+}
+
+/// <summary>The what-if variants of <see cref="NetifFloor"/>: protocol changes the library does not make, measured.</summary>
+[Flags]
+internal enum NetifVariant
+{
+    /// <summary>The netif protocol as the connection runs it.</summary>
+    None = 0,
+
+    /// <summary>Each inline slot carries a stamp the consumer polls before it reads the index.</summary>
+    Stamped = 1,
+
+    /// <summary>The back publishes transmit answers without the full fence and the check of the front's event index (unsafe).</summary>
+    Unfenced = 2,
 }
