@@ -104,21 +104,46 @@ internal abstract class ApiPingPongSession : IAsyncDisposable
         }
     }
 
-    /// <summary>The ring case: one 8-byte request through a bare classic ring, spin-then-block waits (as <c>ringpingpong</c>).</summary>
-    private sealed class RingSession : ApiPingPongSession
+    /// <summary>
+    /// A case on bare rings with one event channel: a synchronous round trip; closing the channel ends the peer's wait, then
+    /// the rings (<paramref name="rings"/>) and the domain go.
+    /// </summary>
+    private abstract class ChannelSession(string name, Process peer, EventDomain domain, EventChannel channel, IDisposable rings) : ApiPingPongSession(name, peer)
     {
-        private readonly EventDomain _domain;
-        private readonly EventChannel _channel;
-        private readonly FrontRing<ulong, ulong> _ring;
-        private ulong _sequence;
+        protected EventChannel Channel => channel;
 
-        private RingSession(Process peer, EventDomain domain, EventChannel channel, FrontRing<ulong, ulong> ring)
-            : base("ring", peer)
+        public sealed override ValueTask RunAsync(int count, bool record)
         {
-            _domain = domain;
-            _channel = channel;
-            _ring = ring;
+            for (int i = 0; i < count; i++)
+            {
+                long start = Stopwatch.GetTimestamp();
+                RoundTrip();
+                if (record)
+                {
+                    Times.Record(Stopwatch.GetTimestamp() - start);
+                }
+            }
+
+            return ValueTask.CompletedTask;
         }
+
+        public sealed override ValueTask DisposeAsync()
+        {
+            channel.Dispose(); // the peer's wait ends with the channel
+            FinishPeer();
+            rings.Dispose();
+            domain.Dispose();
+            return ValueTask.CompletedTask;
+        }
+
+        protected abstract void RoundTrip();
+    }
+
+    /// <summary>The ring case: one 8-byte request through a bare classic ring, spin-then-block waits (as <c>ringpingpong</c>).</summary>
+    private sealed class RingSession(Process peer, EventDomain domain, EventChannel channel, FrontRing<ulong, ulong> ring)
+        : ChannelSession("ring", peer, domain, channel, ring)
+    {
+        private ulong _sequence;
 
         public static RingSession Start(HostDirectory host, int cpu)
         {
@@ -130,46 +155,14 @@ internal abstract class ApiPingPongSession : IAsyncDisposable
             return new RingSession(StartPeer(cpu, "ring", host.Path, file, Text(channel.Port)), domain, channel, ring);
         }
 
-        public override ValueTask RunAsync(int count, bool record)
-        {
-            for (int i = 0; i < count; i++)
-            {
-                long start = Stopwatch.GetTimestamp();
-                RingRoundTripSession.RoundTrip(_ring, _channel, new SpinThenBlockWait(), _sequence++);
-                if (record)
-                {
-                    Times.Record(Stopwatch.GetTimestamp() - start);
-                }
-            }
-
-            return ValueTask.CompletedTask;
-        }
-
-        public override ValueTask DisposeAsync()
-        {
-            _channel.Dispose(); // the peer's wait ends with the channel
-            FinishPeer();
-            _ring.Dispose();
-            _domain.Dispose();
-            return ValueTask.CompletedTask;
-        }
+        protected override void RoundTrip() => RingRoundTripSession.RoundTrip(ring, Channel, new SpinThenBlockWait(), _sequence++);
     }
 
     /// <summary>The netif cases (<see cref="NetifFloor"/>): the api case's data flow on bare rings; this process is the front.</summary>
-    private sealed class NetifSession : ApiPingPongSession
+    private sealed class NetifSession(string name, Process peer, EventDomain domain, EventChannel channel, NetifFloor.Front front)
+        : ChannelSession(name, peer, domain, channel, front)
     {
-        private readonly EventDomain _domain;
-        private readonly EventChannel _channel;
-        private readonly NetifFloor.Front _front;
         private ulong _sequence;
-
-        private NetifSession(string name, Process peer, EventDomain domain, EventChannel channel, NetifFloor.Front front)
-            : base(name, peer)
-        {
-            _domain = domain;
-            _channel = channel;
-            _front = front;
-        }
 
         public static NetifSession Start(string name, HostDirectory host, int cpu, NetifVariant variant)
         {
@@ -180,29 +173,7 @@ internal abstract class ApiPingPongSession : IAsyncDisposable
             return new NetifSession(name, StartPeer(cpu, "netif", host.Path, file, Text(channel.Port), Text((int)variant)), domain, channel, front);
         }
 
-        public override ValueTask RunAsync(int count, bool record)
-        {
-            for (int i = 0; i < count; i++)
-            {
-                long start = Stopwatch.GetTimestamp();
-                _front.RoundTrip(_sequence++);
-                if (record)
-                {
-                    Times.Record(Stopwatch.GetTimestamp() - start);
-                }
-            }
-
-            return ValueTask.CompletedTask;
-        }
-
-        public override ValueTask DisposeAsync()
-        {
-            _channel.Dispose(); // the peer's wait ends with the channel
-            FinishPeer();
-            _front.Dispose();
-            _domain.Dispose();
-            return ValueTask.CompletedTask;
-        }
+        protected override void RoundTrip() => front.RoundTrip(_sequence++);
     }
 
     /// <summary>The socket case: 64 B each way over a .NET Unix domain stream socket.</summary>
