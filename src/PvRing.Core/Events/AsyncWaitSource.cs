@@ -9,7 +9,7 @@ namespace PvRing.Events;
 /// channel, so an asynchronous wait allocates nothing.
 /// </summary>
 /// <remarks>
-/// Design: a three-state machine (idle, armed, completed). Whoever moves it from armed to completed with a
+/// Design: a state machine (idle, arming, armed, completed). Whoever moves it from armed to completed with a
 /// compare-exchange (the dispatcher, the waiter's own re-check, cancellation, close) is the only one that sets
 /// the result; getting the result returns it to idle for the next wait. A completion from another thread (the
 /// dispatcher, a cancellation, a close) queues this object itself to the thread pool (an
@@ -21,6 +21,11 @@ internal sealed class AsyncWaitSource : IValueTaskSource<EventWaitResult>, IThre
     private const int Idle = 0;
     private const int Armed = 1;
     private const int Completed = 2;
+
+    // Between idle and armed while the waiter resets the completion and sets the deadline: the dispatcher, which completes
+    // whatever it finds armed, must not see a wait whose completion still holds the last result (completing it again threw
+    // on a pool thread and took the process down) or whose deadline is the last one's.
+    private const int Arming = 3;
 
     private static readonly Action<object?, CancellationToken> s_cancel = static (state, token) =>
     {
@@ -56,7 +61,7 @@ internal sealed class AsyncWaitSource : IValueTaskSource<EventWaitResult>, IThre
 
     internal short Arm(long deadline, CancellationToken token)
     {
-        if (Interlocked.CompareExchange(ref _state, Armed, Idle) != Idle)
+        if (Interlocked.CompareExchange(ref _state, Arming, Idle) != Idle)
         {
             throw new InvalidOperationException("An asynchronous wait on this event channel is already in progress; await it before waiting again.");
         }
@@ -64,7 +69,9 @@ internal sealed class AsyncWaitSource : IValueTaskSource<EventWaitResult>, IThre
         _core.Reset();
         Deadline = deadline;
         _token = token;
-        return _core.Version;
+        short version = _core.Version;
+        Volatile.Write(ref _state, Armed); // a release: whoever reads armed sees the reset completion and this deadline
+        return version;
     }
 
     internal void Register(CancellationToken token) => _registration = token.UnsafeRegister(s_cancel, this);
@@ -130,7 +137,9 @@ internal sealed class AsyncWaitSource : IValueTaskSource<EventWaitResult>, IThre
         }
         finally
         {
-            if (token == _core.Version)
+            // Idle only once this wait is done: a result asked for too early (a misuse that throws) leaves it armed, so the
+            // next Arm cannot reset a completion the dispatcher is about to set.
+            if (token == _core.Version && _core.GetStatus(token) != ValueTaskSourceStatus.Pending)
             {
                 Volatile.Write(ref _state, Idle);
             }
