@@ -51,6 +51,10 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
     // Outstanding transmit requests at which a send takes the answers after its publish (a quarter of the ring, at most 64).
     private readonly int _answerBatch;
 
+    // Posted receive buffers the back has not filled yet, below which a one-slot receive posts the due ones before it
+    // returns: the largest packet's slots and a batch. With more, the back can send any packet, and they wait for the next receive.
+    private readonly int _urgentRefill;
+
     // The receive id posted at each ring index (modulo the ring's size): a back that fills buffers in the order they were
     // posted (PvRing's and Linux's do) answers index i with it, so that buffer's first line can start loading while the
     // response itself is read. A wrong guess costs one wasted line fetch.
@@ -94,6 +98,7 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
         int receiveSize = ReceiveRing.Size;
         _refillBatch = Math.Max(1, Math.Min(64, receiveSize / 4));
         _answerBatch = Math.Max(1, Math.Min(64, transmitSize / 4));
+        _urgentRefill = NetPacketLimits.MaxSlots + _refillBatch;
         _transmitIds = new NetBufferIds(grants, back, agreed.GrantModes, transmitFirstFrame, transmitSize, readOnly: true, flushAt: Math.Max(1, transmitSize / 4), grantCounters);
         _receiveIds = new NetBufferIds(grants, back, agreed.GrantModes, transmitFirstFrame + (uint)transmitSize, receiveSize, readOnly: false, flushAt: _refillBatch, grantCounters);
         _transmitResponses = new NetifTxResponse[transmitSize];
@@ -498,7 +503,17 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
         _receiveIds.Answered(response.Id);
         PacketsReceived++;
         BytesReceived += length;
-        received = true; // the buffer is posted again by the next receive, before it looks (RefillIfDue above): not between this packet and the caller
+        received = true;
+
+        // The buffer goes back in the next receive, before it looks (RefillIfDue above), not between this packet and the
+        // caller: unless the back may be short of buffers for its largest packet (posted and not yet filled: outstanding
+        // less the responses waiting here). Then they go back now, as before, so that a caller that goes on to send does
+        // not leave a back that waits for buffers waiting longer than the batch rule would.
+        if (ReceiveRing.OutstandingRequests - ReceiveRing.UnconsumedResponses < _urgentRefill)
+        {
+            RefillIfDue();
+        }
+
         return true;
     }
 
