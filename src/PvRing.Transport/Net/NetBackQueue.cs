@@ -143,6 +143,16 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
             return handled;
         }
 
+        return TryReceiveStaged(destination, out length);
+    }
+
+    /// <summary>
+    /// <see cref="TryReceive"/>'s general path (staged requests, chains, flushes), out of line: its copier's locals would
+    /// otherwise be zeroed on every call of the one-slot path.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool TryReceiveStaged(Span<byte> destination, out int length)
+    {
         var copier = new NetPacketCopier(destination);
         if (ReceiveCore(ref copier, 1, destination.Length, out int blocked) == 1)
         {
@@ -213,7 +223,7 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
         }
 
         _ = _transmitMapper.Release(ref lease);
-        TransmitRing.ProduceResponse(new NetifTxResponse { Id = id, Status = NetifStatus.Okay });
+        TransmitRing.ProduceResponse(NetifEntries.TxResponse(id, NetifStatus.Okay));
         if (push)
         {
             PushTransmitResponses();
@@ -285,6 +295,17 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
             return false;
         }
 
+        CopyPagedSlot(request, destination);
+        return AnswerOneSlot(request, out length, out received);
+    }
+
+    /// <summary>
+    /// The one-slot path's paged packet (a private copy of its request): checked, its page acquired, copied, released. Out
+    /// of line: the lease's locals would otherwise be zeroed on every call, inline packets' too.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void CopyPagedSlot(in NetifTxRequest request, Span<byte> destination)
+    {
         CheckTransmitSlot(request);
         GrantStatus status = _transmitMapper.Acquire(request.GrantRef, request.Offset, request.Size, writable: false, out GrantLease lease);
         if (status != GrantStatus.Okay)
@@ -294,14 +315,13 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
 
         lease.Span.CopyTo(destination);
         _ = _transmitMapper.Release(ref lease);
-        return AnswerOneSlot(request, out length, out received);
     }
 
     /// <summary>The one-slot path's end: answers the request, publishes the answer and counts the packet.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool AnswerOneSlot(in NetifTxRequest request, out int length, out bool received)
     {
-        TransmitRing.ProduceResponse(new NetifTxResponse { Id = request.Id, Status = NetifStatus.Okay });
+        TransmitRing.ProduceResponse(NetifEntries.TxResponse(request.Id, NetifStatus.Okay));
         PushTransmitResponses();
         length = request.Size;
         PacketsReceived++;
@@ -352,7 +372,7 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
         if (request.Size is < 1 or > NetPacketLimits.MaxInlineSize || request.Offset != 0
             || (request.Flags & ~(NetifTxFlags.Inline | NetifTxFlags.ChecksumBlank | NetifTxFlags.DataValidated)) != 0)
         {
-            ThrowBadChain(slot, request, $"an inline slot holds 1..{NetPacketLimits.MaxInlineSize} bytes at offset 0, whole");
+            ThrowBadInline(slot, request);
         }
     }
 
@@ -384,7 +404,7 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
         int length = first.Size;
         if (length == 0 || rest > length)
         {
-            ThrowBadChain(0, first, $"the first slot's size {length} is not the chain's total (later slots hold {rest})");
+            ThrowBadFirstSize(first, length, rest);
         }
 
         if (first.Offset + (length - rest) > XenPage.Size)
@@ -434,7 +454,7 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
 
             for (int i = 0; i < slots; i++)
             {
-                TransmitRing.ProduceResponse(new NetifTxResponse { Id = _transmitStaged[start + i].Id, Status = NetifStatus.Okay });
+                TransmitRing.ProduceResponse(NetifEntries.TxResponse(_transmitStaged[start + i].Id, NetifStatus.Okay));
             }
 
             start += slots;
@@ -488,7 +508,7 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
             // untouched (no grant mapped or copied), its id only names the answer.
             NetifRxRequest posted = _receiveStaged[_receiveStagedStart];
             packet.CopyTo(ReceiveRing.GetResponseSlotBytes(ReceiveRing.ResponseProducerPrivate)[NetPacketLimits.InlineOffset..]);
-            ReceiveRing.ProduceResponse(new NetifRxResponse { Id = posted.Id, Offset = 0, Flags = NetifRxFlags.Inline, Status = (short)packet.Length });
+            ReceiveRing.ProduceResponse(NetifEntries.RxResponse(posted.Id, NetifRxFlags.Inline, (short)packet.Length));
             _receiveStagedStart++;
             _receiveStagedCount--;
             if (ReceiveRing.PushResponsesAndCheckNotify())
@@ -520,13 +540,7 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
             }
 
             offset += chunk;
-            ReceiveRing.ProduceResponse(new NetifRxResponse
-            {
-                Id = buffer.Id,
-                Offset = 0,
-                Flags = slot < slots - 1 ? NetifRxFlags.MoreData : NetifRxFlags.None,
-                Status = (short)chunk,
-            });
+            ReceiveRing.ProduceResponse(NetifEntries.RxResponse(buffer.Id, slot < slots - 1 ? NetifRxFlags.MoreData : NetifRxFlags.None, (short)chunk));
         }
 
         _receiveStagedStart += slots;
@@ -613,7 +627,7 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
             ThrowBadGrant("receive buffer", buffer.GrantRef, buffer.Id, status);
         }
 
-        ReceiveRing.ProduceResponse(new NetifRxResponse { Id = buffer.Id, Offset = 0, Flags = NetifRxFlags.None, Status = (short)length });
+        ReceiveRing.ProduceResponse(NetifEntries.RxResponse(buffer.Id, NetifRxFlags.None, (short)length));
         PacketsSent++;
         BytesSent += length;
     }
@@ -781,6 +795,16 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void ThrowBadPacketLength(int length) =>
         throw new ArgumentException($"A packet is 1 to the agreed maximum bytes (65535 with feature-sg, 4096 without); this one has {length}.", "packet");
+
+    // Out of line, with their messages formatted there: a message built at the call site would put its interpolation
+    // handler (and the zeroing of its locals) into the hot methods these checks are inlined into.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowBadInline(int slot, NetifTxRequest request) =>
+        ThrowBadChain(slot, request, $"an inline slot holds 1..{NetPacketLimits.MaxInlineSize} bytes at offset 0, whole");
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowBadFirstSize(NetifTxRequest first, int length, int rest) =>
+        ThrowBadChain(0, first, $"the first slot's size {length} is not the chain's total (later slots hold {rest})");
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void ThrowBadChain(int index, NetifTxRequest request, string what) => throw new PvRingProtocolException(

@@ -180,7 +180,7 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
             // feature-inline-data: the bytes go into the slot, after the entry, before the push publishes both.
             int inlineId = _transmitIds.TakeInline();
             packet.CopyTo(TransmitRing.GetRequestSlotBytes(TransmitRing.RequestProducerPrivate)[NetPacketLimits.InlineOffset..]);
-            TransmitRing.ProduceRequest(new NetifTxRequest { GrantRef = 0, Offset = 0, Flags = NetifTxFlags.Inline, Id = (ushort)inlineId, Size = (ushort)packet.Length });
+            TransmitRing.ProduceRequest(NetifEntries.TxRequest(0, NetifTxFlags.Inline, (ushort)inlineId, (ushort)packet.Length));
             PushTransmits();
             PacketsSent++;
             BytesSent += packet.Length;
@@ -195,15 +195,8 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
             int id = _transmitIds.Take(out uint reference);
             packet.Slice(offset, chunk).CopyTo(_grants.GetFrame(_transmitIds.FrameOf(id)));
             offset += chunk;
-            var request = new NetifTxRequest
-            {
-                GrantRef = reference,
-                Offset = 0,
-                Flags = slot < slots - 1 ? NetifTxFlags.MoreData : NetifTxFlags.None,
-                Id = (ushort)id,
-                Size = (ushort)(slot == 0 ? packet.Length : chunk),
-            };
-            TransmitRing.ProduceRequest(in request);
+            TransmitRing.ProduceRequest(NetifEntries.TxRequest(
+                reference, slot < slots - 1 ? NetifTxFlags.MoreData : NetifTxFlags.None, (ushort)id, (ushort)(slot == 0 ? packet.Length : chunk)));
         }
 
         // RING_PUSH_REQUESTS_AND_CHECK_NOTIFY, then notify_remote_via_irq only if the back armed req_event.
@@ -248,7 +241,7 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal void PostClaimedTransmit(int id, uint reference, int length)
     {
-        TransmitRing.ProduceRequest(new NetifTxRequest { GrantRef = reference, Offset = 0, Flags = NetifTxFlags.None, Id = (ushort)id, Size = (ushort)length });
+        TransmitRing.ProduceRequest(NetifEntries.TxRequest(reference, NetifTxFlags.None, (ushort)id, (ushort)length));
         PacketsSent++;
         BytesSent += length;
     }
@@ -349,6 +342,16 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
             return handled;
         }
 
+        return TryReceiveStaged(destination, out length);
+    }
+
+    /// <summary>
+    /// <see cref="TryReceive"/>'s general path (staged responses, chains, deferred unmap), out of line: its copier's locals
+    /// would otherwise be zeroed on every call of the one-slot path.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool TryReceiveStaged(Span<byte> destination, out int length)
+    {
         var copier = new NetPacketCopier(destination);
         if (ReceiveCore(ref copier, 1, destination.Length, out int blocked) == 1)
         {
@@ -753,7 +756,7 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
         {
             int id = _receiveIds.Take(out uint reference);
             _postedIdAt[(int)(ReceiveRing.RequestProducerPrivate & (uint)(_postedIdAt.Length - 1))] = (ushort)id;
-            ReceiveRing.ProduceRequest(new NetifRxRequest { Id = (ushort)id, GrantRef = reference });
+            ReceiveRing.ProduceRequest(NetifEntries.RxRequest((ushort)id, reference));
         }
 
         if (ReceiveRing.PushRequestsAndCheckNotify())
@@ -882,11 +885,17 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
 
         if (response.Status < 0 || (response.Flags & ~KnownRxFlags) != 0 || response.Offset + response.Status > XenPage.Size)
         {
-            ThrowBadChain($"id={id} status={response.Status} offset={response.Offset} flags=0x{(ushort)response.Flags:x}");
+            ThrowBadSlot(response);
         }
 
         return _grants.GetFrame(_receiveIds.FrameOf(id)).Slice(response.Offset, response.Status);
     }
+
+    // Out of line, with its message formatted there: a message built at the call site would put its interpolation handler
+    // (and the zeroing of its locals) into the hot methods this check is inlined into.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowBadSlot(NetifRxResponse response) =>
+        ThrowBadChain($"id={response.Id} status={response.Status} offset={response.Offset} flags=0x{(ushort)response.Flags:x}");
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void ThrowBadChain(string what) => throw new PvRingProtocolException($"The back end sent a malformed receive chain: {what}.");
