@@ -99,6 +99,10 @@ public sealed class PvRingQueue
     /// <summary>Sends one packet on this queue if its ring has room now: true when it is on its way, false (nothing sent) when full.</summary>
     /// <exception cref="ArgumentException">The packet is empty or larger than the negotiated features allow.</exception>
     /// <exception cref="PvRingException">The peer closed the connection or went away; the packet was not sent.</exception>
+    /// <exception cref="PvRingProtocolException">
+    /// The peer broke the protocol, found before the packet went out or in the answers and buffers a send takes after its
+    /// publish; the connection is broken.
+    /// </exception>
     /// <exception cref="ObjectDisposedException">The connection was disposed.</exception>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TrySend(ReadOnlySpan<byte> packet)
@@ -108,7 +112,15 @@ public sealed class PvRingQueue
             ThrowPeerGone();
         }
 
-        return _frontQueue is not null ? _frontQueue.TrySend(packet) : _backQueue!.TrySend(packet);
+        try
+        {
+            return _frontQueue is not null ? _frontQueue.TrySend(packet) : _backQueue!.TrySend(packet);
+        }
+        catch (PvRingProtocolException e)
+        {
+            _connection.Fail(e);
+            throw;
+        }
     }
 
     /// <summary>Sends one packet on this queue, waiting for ring space as long as it takes (back-pressure: nothing is dropped).</summary>

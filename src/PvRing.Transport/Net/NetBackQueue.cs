@@ -481,7 +481,10 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
     /// (<see cref="Wait{TWait}"/> with <see cref="NetDirections.Receive"/>) and try again.
     /// </summary>
     /// <exception cref="ArgumentException">The packet is empty or larger than the agreed features allow.</exception>
-    /// <exception cref="PvRingProtocolException">A posted buffer's grant does not validate; the queue is broken.</exception>
+    /// <exception cref="PvRingProtocolException">
+    /// A posted buffer's grant does not validate, or the front published an impossible request index (found before the
+    /// packet went out or, staging the buffers posted since after the publish, after); the queue is broken.
+    /// </exception>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TrySend(ReadOnlySpan<byte> packet)
     {

@@ -155,7 +155,10 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
     /// there are not enough free ids or ring slots yet: wait (<see cref="Wait{TWait}"/> with <see cref="NetDirections.Transmit"/>) and try again.
     /// </summary>
     /// <exception cref="ArgumentException">The packet is empty or larger than the agreed features allow.</exception>
-    /// <exception cref="PvRingProtocolException">The back answered with an id it was not given; the queue is broken.</exception>
+    /// <exception cref="PvRingProtocolException">
+    /// The back answered with an id it was not given, found before the packet went out or, in the answers a send takes after
+    /// its publish, after; the queue is broken.
+    /// </exception>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TrySend(ReadOnlySpan<byte> packet)
     {
@@ -448,10 +451,15 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
         RefillIfDue();
         length = 0;
         received = false;
-        if (ReceiveRing.UnconsumedResponses == 0)
+        int waiting = ReceiveRing.UnconsumedResponses;
+        if (waiting == 0)
         {
             return true; // nothing waits
         }
+
+        // Buffers posted that the back has not filled yet (outstanding less those it has answered): taking one response
+        // changes neither side of it, so it is read here, before the packet is delivered, and nothing after can throw.
+        int unfilled = ReceiveRing.OutstandingRequests - waiting;
 
         uint index = ReceiveRing.ResponseConsumer;
         if (!_inline && Sse.IsSupported)
@@ -509,10 +517,10 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
         received = true;
 
         // The buffer goes back in the next receive, before it looks (RefillIfDue above), not between this packet and the
-        // caller: unless the back may be short of buffers for its largest packet (posted and not yet filled: outstanding
-        // less the responses waiting here). Then they go back now, as before, so that a caller that goes on to send does
-        // not leave a back that waits for buffers waiting longer than the batch rule would.
-        if (ReceiveRing.OutstandingRequests - ReceiveRing.UnconsumedResponses < _urgentRefill)
+        // caller: unless the back may be short of buffers for its largest packet. Then they go back now, as before, so
+        // that a caller that goes on to send does not leave a back that waits for buffers waiting longer than the batch
+        // rule would.
+        if (unfilled < _urgentRefill)
         {
             RefillIfDue();
         }
