@@ -214,6 +214,54 @@ public sealed class PvRingPacketTests
         }
     }
 
+    [Fact]
+    public async Task TrySend_HostileBackAnswersAnIdNotInFlight_TheSendThatFindsItFailsTheConnection()
+    {
+        using var host = new TempHost();
+        await using PvRingListener listener = await PvRingListener.StartAsync("bad-answer", new() { Host = host.Host });
+        (PvRingConnection front, PvRingConnection back) = await PairAsync(listener, host, "bad-answer", NetGrantModes.Persistent);
+        await using (front)
+        await using (back)
+        {
+            byte[] packet = Pattern(64, 5);
+            Assert.True(front.TrySend(packet));
+
+            // The back answers the request with an id the front never gave out.
+            PvRing.Rings.BackRing<NetifTxRequest, NetifTxResponse> ring = back.BackQueue!.TransmitRing;
+            Assert.True(ring.TryConsumeRequest(out _));
+            ring.ProduceResponse(new NetifTxResponse { Id = (ushort)(ring.Size + 5), Status = NetifStatus.Okay });
+            ring.PushResponses();
+
+            // The front takes answers after a publish once a quarter of the ring is out: that send finds it.
+            PvRingProtocolException refused = Assert.Throws<PvRingProtocolException>(() =>
+            {
+                for (int i = 0; i < ring.Size; i++)
+                {
+                    _ = front.TrySend(packet);
+                }
+            });
+            Assert.Contains("not in flight", refused.Message, StringComparison.Ordinal);
+
+            // The connection is failed: the next send says so, as it would after a receive's protocol error.
+            Assert.True(SpinWait.SpinUntil(() =>
+            {
+                try
+                {
+                    _ = front.TrySend(packet);
+                    return false;
+                }
+                catch (PvRingException e) when (e is not PvRingProtocolException)
+                {
+                    return true;
+                }
+                catch (PvRingProtocolException)
+                {
+                    return false;
+                }
+            }, s_bound), "the failed connection still took packets");
+        }
+    }
+
     private static byte[] Pattern(int size, int seed)
     {
         var bytes = new byte[size];
