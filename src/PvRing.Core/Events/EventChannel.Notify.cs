@@ -16,9 +16,11 @@ public sealed unsafe partial class EventChannel
     /// <exception cref="PvRingProtocolException">The peer corrupted the binding.</exception>
     public void Notify()
     {
-        // Acquire: the binder wrote its own port entry before its compare-exchange published our binding.
+        // Acquire: the binder wrote its own port entry before its compare-exchange published our binding. The bound
+        // binding is 0 until this end has attached to the peer (an allocating end learns it on first use): a binding word
+        // the peer zeroed must not pass for it, or the send would go to no page.
         ulong binding = Volatile.Read(ref _local.Binding(_port));
-        if (binding != _boundBinding || Volatile.Read(ref _disposed) != 0)
+        if (binding != _boundBinding || binding == 0 || Volatile.Read(ref _disposed) != 0)
         {
             NotifySlow(binding);
             return;

@@ -17,6 +17,18 @@ public sealed unsafe class EventChannelHostilePeerTests
     }
 
     [Fact]
+    public void Notify_AllocatingEndsBindingZeroedBeforeItLearnedThePeer_DroppedOrTheLibrarysException()
+    {
+        // The allocating end has not attached to the binder yet (it learns the binder's page on first use): its bound
+        // binding is still 0, and a peer that writes 0 into the binding word once took the fast path to a null page.
+        using var pair = new ChannelPair();
+        WriteBinding(pair, 1, pair.FrontChannel.Port, 0);
+        Exception? thrown = Record.Exception(pair.FrontChannel.Notify);
+        Assert.True(thrown is null or PvRingException, $"Notify threw {thrown}");
+        Assert.False(pair.BackChannel.IsPending, "an event went out on a port the page says is free");
+    }
+
+    [Fact]
     public void Wait_BindingNamesAnotherDomain_ThrowsProtocolException()
     {
         using var pair = new ChannelPair();
