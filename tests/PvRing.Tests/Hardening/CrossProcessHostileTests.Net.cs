@@ -149,10 +149,16 @@ public sealed partial class CrossProcessHostileTests
         }
     }
 
-    /// <summary>After the writer stopped: a device on memory it never saw exchanges 300 packets each way, exactly once and in order.</summary>
+    /// <summary>
+    /// After the writer stopped: a device on memory it never saw, and in device directories it never saw (the store writer
+    /// may have written into the ones the last case recycled before it stopped), exchanges 300 packets each way, exactly
+    /// once and in order.
+    /// </summary>
     private async Task CleanExchangeAsync(HostileWriter writer, NetCaseDevice device)
     {
         var tally = new FuzzTally();
+        await device.RecycleAsync(tally);
+        Assert.DoesNotContain("toolstack-refused", tally.ToString(), StringComparison.Ordinal);
         HostDirectory host = writer.NewCase(0);
         var wants = NetDeviceFeatures.All with { RingPageOrder = 0, GrantModes = NetGrantModes.Copy, Queues = 1 };
         try
