@@ -512,46 +512,34 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
             NetifRxRequest posted = _receiveStaged[_receiveStagedStart];
             packet.CopyTo(ReceiveRing.GetResponseSlotBytes(ReceiveRing.ResponseProducerPrivate)[NetPacketLimits.InlineOffset..]);
             ReceiveRing.ProduceResponse(NetifEntries.RxResponse(posted.Id, NetifRxFlags.Inline, (short)packet.Length));
-            _receiveStagedStart++;
-            _receiveStagedCount--;
-            if (ReceiveRing.PushResponsesAndCheckNotify())
-            {
-                ReceiveChannel.Notify();
-            }
-
-            PacketsSent++;
-            BytesSent += packet.Length;
-            StageReceiveBuffersIfLow();
-            return true;
         }
-
-        int offset = 0;
-        for (int slot = 0; slot < slots; slot++)
+        else
         {
-            NetifRxRequest buffer = _receiveStaged[_receiveStagedStart + slot];
-            int chunk = Math.Min(XenPage.Size, packet.Length - offset);
-            GrantStatus status = _receiveMapper.Acquire(buffer.GrantRef, 0, chunk, writable: true, out GrantLease lease);
-            if (status == GrantStatus.Okay)
+            int offset = 0;
+            for (int slot = 0; slot < slots; slot++)
             {
-                packet.Slice(offset, chunk).CopyTo(lease.Span);
-                status = _receiveMapper.Release(ref lease);
-            }
+                NetifRxRequest buffer = _receiveStaged[_receiveStagedStart + slot];
+                int chunk = Math.Min(XenPage.Size, packet.Length - offset);
+                GrantStatus status = _receiveMapper.Acquire(buffer.GrantRef, 0, chunk, writable: true, out GrantLease lease);
+                if (status == GrantStatus.Okay)
+                {
+                    packet.Slice(offset, chunk).CopyTo(lease.Span);
+                    status = _receiveMapper.Release(ref lease);
+                }
 
-            if (status != GrantStatus.Okay)
-            {
-                ThrowBadGrant("receive buffer", buffer.GrantRef, buffer.Id, status);
-            }
+                if (status != GrantStatus.Okay)
+                {
+                    ThrowBadGrant("receive buffer", buffer.GrantRef, buffer.Id, status);
+                }
 
-            offset += chunk;
-            ReceiveRing.ProduceResponse(NetifEntries.RxResponse(buffer.Id, slot < slots - 1 ? NetifRxFlags.MoreData : NetifRxFlags.None, (short)chunk));
+                offset += chunk;
+                ReceiveRing.ProduceResponse(NetifEntries.RxResponse(buffer.Id, slot < slots - 1 ? NetifRxFlags.MoreData : NetifRxFlags.None, (short)chunk));
+            }
         }
 
-        _receiveStagedStart += slots;
+        _receiveStagedStart += slots; // an inline packet is one slot
         _receiveStagedCount -= slots;
-        if (ReceiveRing.PushResponsesAndCheckNotify())
-        {
-            ReceiveChannel.Notify();
-        }
+        PushReceives();
         PacketsSent++;
         BytesSent += packet.Length;
         StageReceiveBuffersIfLow();

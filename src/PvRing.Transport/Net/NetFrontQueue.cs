@@ -184,29 +184,22 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
             int inlineId = _transmitIds.TakeInline();
             packet.CopyTo(TransmitRing.GetRequestSlotBytes(TransmitRing.RequestProducerPrivate)[NetPacketLimits.InlineOffset..]);
             TransmitRing.ProduceRequest(NetifEntries.TxRequest(0, NetifTxFlags.Inline, (ushort)inlineId, (ushort)packet.Length));
-            PushTransmits();
-            PacketsSent++;
-            BytesSent += packet.Length;
-            CompleteTransmitsIfDue();
-            return true;
+        }
+        else
+        {
+            int offset = 0;
+            for (int slot = 0; slot < slots; slot++)
+            {
+                int chunk = Math.Min(XenPage.Size, packet.Length - offset);
+                int id = _transmitIds.Take(out uint reference);
+                packet.Slice(offset, chunk).CopyTo(_grants.GetFrame(_transmitIds.FrameOf(id)));
+                offset += chunk;
+                TransmitRing.ProduceRequest(NetifEntries.TxRequest(
+                    reference, slot < slots - 1 ? NetifTxFlags.MoreData : NetifTxFlags.None, (ushort)id, (ushort)(slot == 0 ? packet.Length : chunk)));
+            }
         }
 
-        int offset = 0;
-        for (int slot = 0; slot < slots; slot++)
-        {
-            int chunk = Math.Min(XenPage.Size, packet.Length - offset);
-            int id = _transmitIds.Take(out uint reference);
-            packet.Slice(offset, chunk).CopyTo(_grants.GetFrame(_transmitIds.FrameOf(id)));
-            offset += chunk;
-            TransmitRing.ProduceRequest(NetifEntries.TxRequest(
-                reference, slot < slots - 1 ? NetifTxFlags.MoreData : NetifTxFlags.None, (ushort)id, (ushort)(slot == 0 ? packet.Length : chunk)));
-        }
-
-        // RING_PUSH_REQUESTS_AND_CHECK_NOTIFY, then notify_remote_via_irq only if the back armed req_event.
-        if (TransmitRing.PushRequestsAndCheckNotify())
-        {
-            TransmitChannel.Notify();
-        }
+        PushTransmits();
         PacketsSent++;
         BytesSent += packet.Length;
         CompleteTransmitsIfDue();
@@ -249,7 +242,10 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
         BytesSent += length;
     }
 
-    /// <summary>Publishes the posted packets (<c>RING_PUSH_REQUESTS_AND_CHECK_NOTIFY</c>) and notifies the back if it asked.</summary>
+    /// <summary>
+    /// Publishes the posted packets (<c>RING_PUSH_REQUESTS_AND_CHECK_NOTIFY</c>) and notifies the back if it asked
+    /// (<c>notify_remote_via_irq</c> only when it armed <c>req_event</c>).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal void PushTransmits()
     {

@@ -76,17 +76,13 @@ internal sealed class HostileWriter : IDisposable
             step();
             steps++;
 
-            // Every line there is, not one per step: a step that waits a few milliseconds would fall behind a writer
-            // that reports other files, and the hits of this case would queue behind theirs.
-            bool read = false;
-            while (_child.TryReadLine(read ? TimeSpan.Zero : TimeSpan.FromMilliseconds(1), out string? line))
+            ReadLines(line =>
             {
-                read = true;
                 if (line.StartsWith("hit ", StringComparison.Ordinal))
                 {
                     _hits.Add(line.Split(' ')[1]);
                 }
-            }
+            });
 
             if (!names.All(n => _hits.Contains(directory + "/" + n)) && (_child.HasExited || clock.Elapsed > HitBound))
             {
@@ -110,12 +106,7 @@ internal sealed class HostileWriter : IDisposable
         {
             step();
             steps++;
-            bool read = false;
-            while (_child.TryReadLine(read ? TimeSpan.Zero : TimeSpan.FromMilliseconds(1), out string? line))
-            {
-                read = true;
-                seen += line.StartsWith("hit " + HostileWriterVerb.StoreTarget + " ", StringComparison.Ordinal) ? 1 : 0;
-            }
+            ReadLines(line => seen += line.StartsWith("hit " + HostileWriterVerb.StoreTarget + " ", StringComparison.Ordinal) ? 1 : 0);
 
             if (seen < milestones && (_child.HasExited || clock.Elapsed > HitBound))
             {
@@ -124,6 +115,20 @@ internal sealed class HostileWriter : IDisposable
         }
 
         return steps;
+    }
+
+    /// <summary>
+    /// Hands every line the writer has printed to <paramref name="onLine"/>, waiting a millisecond for the first: all of
+    /// them, not one per step, or a step that waits a few milliseconds would fall behind a writer reporting other files.
+    /// </summary>
+    private void ReadLines(Action<string> onLine)
+    {
+        bool read = false;
+        while (_child.TryReadLine(read ? TimeSpan.Zero : TimeSpan.FromMilliseconds(1), out string? line))
+        {
+            read = true;
+            onLine(line);
+        }
     }
 
     /// <summary>Removes a case's directory (the writer drops its mappings in its next round; unlinking never truncates).</summary>
