@@ -127,7 +127,7 @@ public sealed class HostDirectory
                 return; // a directory at a file's name is not the library's (planted, or made by hand): left alone
             }
 
-            File.Delete(path);
+            PrivateFiles.DeleteIfPresent(path);
         }
     }
 

@@ -264,7 +264,7 @@ public sealed partial class SealedMemory : IDisposable
 
         if (_socketPath is not null)
         {
-            File.Delete(_socketPath);
+            PrivateFiles.DeleteIfPresent(_socketPath);
         }
 
         _stop.Dispose();

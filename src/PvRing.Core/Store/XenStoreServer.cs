@@ -130,7 +130,7 @@ public sealed partial class XenStoreServer : IAsyncDisposable, IDisposable
         }
 
         await Task.WhenAll(tasks).ConfigureAwait(false);
-        File.Delete(_options.SocketPath);
+        PrivateFiles.DeleteIfPresent(_options.SocketPath);
         _stopping.Dispose();
     }
 

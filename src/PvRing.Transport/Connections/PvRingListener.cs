@@ -164,7 +164,15 @@ public sealed class PvRingListener : IAsyncDisposable
         if (_server is null)
         {
             // The external store stays: leave it as we found it (no listener, no pointer to it).
-            File.Delete(_directory.GetFilePath(PvRingRendezvous.StorePointerName));
+            try
+            {
+                File.Delete(_directory.GetFilePath(PvRingRendezvous.StorePointerName));
+            }
+            catch (DirectoryNotFoundException)
+            {
+                // The host directory went first, and the pointer with it.
+            }
+
             try
             {
                 await _store.RemoveAsync(PvRingRendezvous.Root, CancellationToken.None).ConfigureAwait(false);

@@ -2,6 +2,7 @@
 
 using PvRing.Tests.Infrastructure;
 using PvRing.Events;
+using PvRing.Store;
 using PvRing.Transport;
 
 namespace PvRing.Tests.Connections;
@@ -151,6 +152,26 @@ public sealed class PvRingConnectionTests
             Assert.True(staying.IsPeerGone);
             await Assert.ThrowsAsync<PvRingException>(async () => await staying.SendAsync(new byte[60000]).AsTask().WaitAsync(s_bound).ConfigureAwait(false));
         }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task DisposeAsync_HostDirectoryRemovedFirst_EveryEndClosesWithoutError(bool externalStore)
+    {
+        // A temporary-files reaper, or an application's own clean-up, can take the host directory away before the ends are
+        // disposed: the files are gone already; disposing must still release everything, not fail on them.
+        using var host = new TempHost();
+        await using XenStoreServer? store = externalStore ? XenStoreServer.Start(new XenStoreServerOptions { SocketPath = host.FilePath("store.sock") }) : null;
+        PvRingListener listener = await PvRingListener.StartAsync("gone", new() { Host = host.Host, StoreSocket = externalStore ? host.FilePath("store.sock") : null });
+        (PvRingConnection front, PvRingConnection back) = await PairAsync(listener, host, "gone");
+        await front.SendAsync(new byte[] { 1, 2, 3 });
+        Assert.Equal(3, await back.ReceiveAsync(new byte[16]).AsTask().WaitAsync(s_bound));
+
+        Directory.Delete(Path.Combine(host.Path, "gone"), recursive: true);
+        await front.DisposeAsync().AsTask().WaitAsync(s_bound);
+        await back.DisposeAsync().AsTask().WaitAsync(s_bound);
+        await listener.DisposeAsync().AsTask().WaitAsync(s_bound);
     }
 
     [Fact]

@@ -17,6 +17,19 @@ public sealed class StoreNodeOperationTests
     }
 
     [Fact]
+    public async Task DisposeAsync_SocketDirectoryRemovedFirst_StopsWithoutError()
+    {
+        // The store's directory taken away before the server is disposed (a temporary-files reaper): its socket is gone
+        // with it, and the dispose still stops the server.
+        await using var host = StoreTestHost.Start();
+        XenStoreClient client = await host.ConnectAsync();
+        await client.WriteAsync("/a", "1", StoreTestHost.Bounded());
+        Directory.Delete(Path.GetDirectoryName(host.SocketPath)!, recursive: true);
+        await host.Server.DisposeAsync().AsTask().WaitAsync(StoreTestHost.Timeout);
+        Assert.False(File.Exists(host.SocketPath));
+    }
+
+    [Fact]
     public async Task ReadAsync_MissingNode_ThrowsEnoent()
     {
         await using var host = StoreTestHost.Start();

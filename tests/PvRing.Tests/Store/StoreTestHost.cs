@@ -97,6 +97,9 @@ internal sealed class StoreTestHost : IAsyncDisposable
         }
 
         await Server.DisposeAsync();
-        Directory.Delete(_directory, recursive: true);
+        if (Directory.Exists(_directory))
+        {
+            Directory.Delete(_directory, recursive: true); // a test may have taken it away first
+        }
     }
 }
