@@ -3,6 +3,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using PvRing.Memory;
+using PvRing.Rings;
 using PvRing.Transport;
 
 namespace PvRing.Harness;
@@ -20,7 +21,8 @@ namespace PvRing.Harness;
 /// <c>netif</c> is the api case's data flow on bare rings, with nothing of the library above them (<see cref="NetifFloor"/>):
 /// api/netif is what the library adds, netif/ring what the split-driver protocol costs over one bare ring.
 /// <c>--cases</c> picks among api, netif, ring and socket, and api-noinline (the api case with <c>feature-inline-data</c> off),
-/// netif-stamped, netif-unfenced and netif-stamped-unfenced (what-if variants of the protocol, <see cref="NetifVariant"/>).
+/// netif-stamped, netif-unfenced and netif-deferred, alone or combined (netif-stamped-unfenced: what-if variants of the
+/// protocol, <see cref="NetifVariant"/>). <c>--ring-features none</c> gives the api and netif cases the classic ring layout.
 /// </summary>
 internal sealed class ApiPingPongCommand : IHarnessCommand
 {
@@ -28,7 +30,10 @@ internal sealed class ApiPingPongCommand : IHarnessCommand
     private static readonly string[] s_cases = ["api", "netif", "ring", "socket"];
 
     // Cases run only when --cases names them: the api case with feature-inline-data off (the front does not want it).
-    private static readonly string[] s_extraCases = ["api-noinline", "netif-stamped", "netif-unfenced", "netif-stamped-unfenced"];
+    private static readonly string[] s_extraCases = ["api-noinline", "netif-stamped", "netif-unfenced", "netif-deferred"];
+
+    /// <summary>The ring features <c>--ring-features</c> names: all (the connection's default) or none (the classic layout).</summary>
+    internal static RingFeatures RingFeaturesOf(string text) => text == "none" ? RingFeatures.None : RingFeatures.All;
 
     public string Name => "apipingpong";
 
@@ -50,9 +55,9 @@ internal sealed class ApiPingPongCommand : IHarnessCommand
         }
 
         string[] cases = options.String("--cases", string.Join(',', s_cases)).Split(',');
-        if (cases.Length == 0 || cases.Any(c => !s_cases.Contains(c) && !s_extraCases.Contains(c)))
+        if (cases.Length == 0 || cases.Any(c => !s_cases.Contains(c) && c != "api-noinline" && ApiPingPongSession.NetifVariantOf(c) is null) || cases.Distinct().Count() != cases.Length)
         {
-            throw new ArgumentException($"--cases is a comma-separated subset of {string.Join(", ", s_cases.Concat(s_extraCases))}");
+            throw new ArgumentException($"--cases is a comma-separated subset of {string.Join(", ", s_cases.Concat(s_extraCases))} (netif's variants in any combination, as netif-stamped-deferred), each once");
         }
 
         string hostPath = Path.Combine("/dev/shm", $"pvring-apipingpong-{Environment.ProcessId}");

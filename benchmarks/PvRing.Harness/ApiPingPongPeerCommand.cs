@@ -24,7 +24,7 @@ internal sealed class ApiPingPongPeerCommand : IHarnessCommand
     {
         "api" => EchoApiAsync(new HostDirectory(args[1]), args[2], args[3]).GetAwaiter().GetResult(),
         "ring" => ServeRing(new HostDirectory(args[1]), args[2], int.Parse(args[3], CultureInfo.InvariantCulture)),
-        "netif" => ServeNetif(new HostDirectory(args[1]), args[2], int.Parse(args[3], CultureInfo.InvariantCulture), (NetifVariant)int.Parse(args[4], CultureInfo.InvariantCulture)),
+        "netif" => ServeNetif(new HostDirectory(args[1]), args[2], int.Parse(args[3], CultureInfo.InvariantCulture), (NetifVariant)int.Parse(args[4], CultureInfo.InvariantCulture), ApiPingPongCommand.RingFeaturesOf(args[5])),
         _ => EchoSocketAsync(args[1]).GetAwaiter().GetResult(),
     };
 
@@ -47,11 +47,11 @@ internal sealed class ApiPingPongPeerCommand : IHarnessCommand
     }
 
     /// <summary>The back of the netif case (<see cref="NetifFloor.Serve"/>) until the front closes its channel.</summary>
-    private static int ServeNetif(HostDirectory host, string name, int port, NetifVariant variant)
+    private static int ServeNetif(HostDirectory host, string name, int port, NetifVariant variant, RingFeatures ringFeatures)
     {
         using EventDomain domain = EventDomain.Create(host, 2);
         using EventChannel channel = domain.BindInterdomain(1, port);
-        return NetifFloor.Serve(host, name, channel, variant);
+        return NetifFloor.Serve(host, name, channel, variant, ringFeatures);
     }
 
     private static async Task<int> EchoApiAsync(HostDirectory host, string name, string ringFeatures)

@@ -43,14 +43,26 @@ internal abstract class ApiPingPongSession : IAsyncDisposable
         "api-noinline" => await ApiSession.StartApiAsync(which, host, cpu, ringFeatures + ApiPingPongCommand.NoInlineSuffix),
         "ring" => RingSession.Start(host, cpu),
         "socket" => await SocketSession.StartSocketAsync(host, cpu),
-        _ => NetifSession.Start(which, host, cpu, which switch
-        {
-            "netif" => NetifVariant.None,
-            "netif-stamped" => NetifVariant.Stamped,
-            "netif-unfenced" => NetifVariant.Unfenced,
-            _ => NetifVariant.Stamped | NetifVariant.Unfenced,
-        }),
+        _ => NetifSession.Start(which, host, cpu, NetifVariantOf(which) ?? throw new ArgumentException($"Not a netif case: {which}", nameof(which)), ringFeatures),
     };
+
+    /// <summary>The variant a netif case names (<c>netif</c>, then <c>-stamped</c>, <c>-unfenced</c>, <c>-deferred</c> in any combination); null if it names none.</summary>
+    public static NetifVariant? NetifVariantOf(string which)
+    {
+        string[] parts = which.Split('-');
+        NetifVariant variant = NetifVariant.None;
+        foreach (string part in parts.Skip(1))
+        {
+            if (part is not ("stamped" or "unfenced" or "deferred") || !Enum.TryParse(part, ignoreCase: true, out NetifVariant one) || (variant & one) != 0)
+            {
+                return null;
+            }
+
+            variant |= one;
+        }
+
+        return parts[0] == "netif" ? variant : null;
+    }
 
     /// <summary>Runs <paramref name="count"/> round trips, each into <see cref="Times"/> when <paramref name="record"/>.</summary>
     public abstract ValueTask RunAsync(int count, bool record);
@@ -164,13 +176,13 @@ internal abstract class ApiPingPongSession : IAsyncDisposable
     {
         private ulong _sequence;
 
-        public static NetifSession Start(string name, HostDirectory host, int cpu, NetifVariant variant)
+        public static NetifSession Start(string name, HostDirectory host, int cpu, NetifVariant variant, string ringFeatures)
         {
             string file = $"netif{Environment.TickCount64 & 0xFFFFFF}";
             var domain = EventDomain.Create(host, 1);
             EventChannel channel = domain.AllocateUnbound(2);
-            var front = new NetifFloor.Front(host, file, channel, variant);
-            return new NetifSession(name, StartPeer(cpu, "netif", host.Path, file, Text(channel.Port), Text((int)variant)), domain, channel, front);
+            var front = new NetifFloor.Front(host, file, channel, variant, ApiPingPongCommand.RingFeaturesOf(ringFeatures));
+            return new NetifSession(name, StartPeer(cpu, "netif", host.Path, file, Text(channel.Port), Text((int)variant), ringFeatures), domain, channel, front);
         }
 
         protected override void RoundTrip() => front.RoundTrip(_sequence++);

@@ -25,7 +25,13 @@ namespace PvRing.Harness;
 /// before it reads the index, so the slot's line is the one it waits on; and <c>unfenced</c>, where the back publishes
 /// its transmit answers with a release store only (<c>RING_PUSH_RESPONSES</c>, no full fence and no check of the front's
 /// event index). Unfenced answers are not a protocol a library may use: a front that goes to sleep for answers at that
-/// moment misses its wakeup. They are here only to say what the per-answer fence costs.
+/// moment misses its wakeup. They are here only to say what the per-answer fence costs. And <c>deferred</c>, where the back
+/// publishes each transmit answer after the echo's receive response instead of before it, so that the answer's fence (which
+/// waits for the lines it wrote) falls while the front works; the connection's back does not do this, because a back that
+/// takes a packet and then leaves the connection alone must still free the front's slot at once (the test
+/// <c>SendAsync_WaitingOnAFullRing_CompletesWhenTheBackTakesOnePacketAndGoesIdle</c>).
+/// Variants combine: <c>netif-stamped-unfenced-deferred</c>. With <c>--ring-features none</c> the rings have the classic layout (no
+/// split indexes or split rings; inline slots still), as the api case's.
 /// </para>
 /// </summary>
 internal static class NetifFloor
@@ -36,9 +42,12 @@ internal static class NetifFloor
     private const int StampPolls = SpinThenBlockWait.DefaultSpinCount;
     private static readonly TimeSpan s_limit = TimeSpan.FromSeconds(30);
 
-    /// <summary>The agreed features of the connection's default, whose two ring variants this case uses.</summary>
-    private static readonly NetDeviceFeatures s_features =
-        new(RingFeatures.SplitIndexes | RingFeatures.AlignedSlots | RingFeatures.SplitRings, NetDeviceFeatures.MinInlineRingPageOrder, SplitEventChannels: false, InlineData: true);
+    /// <summary>
+    /// The agreed features of a connection with <paramref name="ringFeatures"/> (the default: every one), whose two ring
+    /// variants this case uses.
+    /// </summary>
+    private static NetDeviceFeatures Features(RingFeatures ringFeatures) =>
+        new(ringFeatures, NetDeviceFeatures.MinInlineRingPageOrder, SplitEventChannels: false, InlineData: true);
 
     /// <summary>The front's end: creates both rings and posts every receive buffer; the peer attaches with <see cref="Serve"/>.</summary>
     internal sealed class Front : IDisposable
@@ -51,12 +60,12 @@ internal static class NetifFloor
         private readonly byte[] _echo = new byte[Size];
         private readonly NetifVariant _variant;
 
-        public Front(HostDirectory host, string name, EventChannel channel, NetifVariant variant)
+        public Front(HostDirectory host, string name, EventChannel channel, NetifVariant variant, RingFeatures ringFeatures)
         {
             _channel = channel;
             _variant = variant;
-            _transmit = RingFile.Create<NetifTxRequest, NetifTxResponse>(host, name + "-tx", s_features.TransmitVariant);
-            _receive = RingFile.Create<NetifRxRequest, NetifRxResponse>(host, name + "-rx", s_features.ReceiveVariant);
+            _transmit = RingFile.Create<NetifTxRequest, NetifTxResponse>(host, name + "-tx", Features(ringFeatures).TransmitVariant);
+            _receive = RingFile.Create<NetifRxRequest, NetifRxResponse>(host, name + "-rx", Features(ringFeatures).ReceiveVariant);
             _transmit.Notifier = channel;
             _receive.Notifier = channel;
             _answers = new NetifTxResponse[_transmit.Size];
@@ -138,10 +147,10 @@ internal static class NetifFloor
     /// The back's end, in the peer: attaches to <paramref name="name"/>'s rings and echoes every packet as described above
     /// until the front closes the channel. Returns the exit code.
     /// </summary>
-    internal static int Serve(HostDirectory host, string name, EventChannel channel, NetifVariant variant)
+    internal static int Serve(HostDirectory host, string name, EventChannel channel, NetifVariant variant, RingFeatures ringFeatures)
     {
-        using BackRing<NetifTxRequest, NetifTxResponse> transmit = RingFile.Attach<NetifTxRequest, NetifTxResponse>(host, name + "-tx", s_features.TransmitVariant);
-        using BackRing<NetifRxRequest, NetifRxResponse> receive = RingFile.Attach<NetifRxRequest, NetifRxResponse>(host, name + "-rx", s_features.ReceiveVariant);
+        using BackRing<NetifTxRequest, NetifTxResponse> transmit = RingFile.Attach<NetifTxRequest, NetifTxResponse>(host, name + "-tx", Features(ringFeatures).TransmitVariant);
+        using BackRing<NetifRxRequest, NetifRxResponse> receive = RingFile.Attach<NetifRxRequest, NetifRxResponse>(host, name + "-rx", Features(ringFeatures).ReceiveVariant);
         transmit.Notifier = channel;
         receive.Notifier = channel;
         var buffers = new NetifRxRequest[receive.Size];
@@ -168,13 +177,9 @@ internal static class NetifFloor
             int length = Math.Min((int)request.Size, packet.Length);
             transmit.GetRequestSlotBytes(index).Slice(NetPacketLimits.InlineOffset, length).CopyTo(packet);
             transmit.ProduceResponse(new NetifTxResponse { Id = request.Id, Status = NetifStatus.Okay });
-            if ((variant & NetifVariant.Unfenced) != 0)
+            if ((variant & NetifVariant.Deferred) == 0)
             {
-                transmit.PushResponses(); // what-if only: see the class remarks
-            }
-            else if (transmit.PushResponsesAndCheckNotify())
-            {
-                channel.Notify();
+                Answer(transmit, channel, variant);
             }
 
             while (count == 0)
@@ -202,6 +207,11 @@ internal static class NetifFloor
                 channel.Notify();
             }
 
+            if ((variant & NetifVariant.Deferred) != 0)
+            {
+                Answer(transmit, channel, variant);
+            }
+
             if (count < NetPacketLimits.MaxSlots)
             {
                 // Stage the buffers posted since while the front works, as the connection's back.
@@ -209,6 +219,18 @@ internal static class NetifFloor
                 start = 0;
                 count += receive.ConsumeRequests(buffers.AsSpan(count));
             }
+        }
+    }
+
+    private static void Answer(BackRing<NetifTxRequest, NetifTxResponse> transmit, EventChannel channel, NetifVariant variant)
+    {
+        if ((variant & NetifVariant.Unfenced) != 0)
+        {
+            transmit.PushResponses(); // what-if only: see the class remarks
+        }
+        else if (transmit.PushResponsesAndCheckNotify())
+        {
+            channel.Notify();
         }
     }
 
@@ -246,4 +268,7 @@ internal enum NetifVariant
 
     /// <summary>The back publishes transmit answers without the full fence and the check of the front's event index (unsafe).</summary>
     Unfenced = 2,
+
+    /// <summary>The back publishes each transmit answer after the echo's receive response, not before it (a fence off the round trip's path).</summary>
+    Deferred = 4,
 }

@@ -20,4 +20,14 @@ if (command is null)
     return args.Length == 0 || args[0] is "-h" or "--help" ? 0 : 64;
 }
 
-return command.Run(args[1..]);
+try
+{
+    return command.Run(args[1..]);
+}
+catch (ArgumentException e) when (e.TargetSite?.DeclaringType?.Assembly == typeof(IHarnessCommand).Assembly)
+{
+    // A bad option, thrown by the harness's own checks (HarnessOptions, the commands): the message, not a stack trace
+    // (EX_USAGE). One from the library is a failure and keeps its stack trace.
+    Console.Error.WriteLine($"PvRing.Harness {command.Name}: {e.Message} (see docs/benchmarks.md)");
+    return 64;
+}

@@ -33,6 +33,17 @@ public sealed class ProgramHelpTests
         Assert.Contains("usage: PvRing.Harness", help.Output, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("apipingpong", "--reps", "0", "--reps must be an integer in 1..100")]
+    [InlineData("apipingpong", "--cases", "netif-bogus", "--cases is a comma-separated subset of")]
+    public void Harness_BadOption_ClearMessageAndExitUsage(string command, string option, string value, string message)
+    {
+        using ChildProcess run = ChildProcess.Start("dotnet", PvRing.Tests.Harness.MatrixSmokeTests.HarnessAssembly(), command, option, value);
+        run.AssertExit(64, s_timeout);
+        Assert.Contains($"PvRing.Harness {command}: {message}", run.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", run.Output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void ConformancePrograms_Help_UsageAndExitZero()
     {
