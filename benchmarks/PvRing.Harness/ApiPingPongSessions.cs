@@ -53,7 +53,14 @@ internal abstract class ApiPingPongSession : IAsyncDisposable
         NetifVariant variant = NetifVariant.None;
         foreach (string part in parts.Skip(1))
         {
-            if (part is not ("stamped" or "unfenced" or "deferred") || !Enum.TryParse(part, ignoreCase: true, out NetifVariant one) || (variant & one) != 0)
+            NetifVariant one = part switch
+            {
+                "stamped" => NetifVariant.Stamped,
+                "unfenced" => NetifVariant.Unfenced,
+                "deferred" => NetifVariant.Deferred,
+                _ => NetifVariant.None,
+            };
+            if (one == NetifVariant.None || (variant & one) != 0)
             {
                 return null;
             }

@@ -17,8 +17,9 @@ namespace PvRing.Harness;
 /// the front writes 64 bytes inline in a transmit request and publishes it; the back copies them out, answers the request
 /// and writes them inline in a receive response to a buffer the front posted; the front copies them out. The front takes
 /// transmit answers when it runs short and posts receive buffers in batches, as <see cref="NetFrontQueue"/> does. No ids,
-/// grants, checks of a hostile peer, queues or tasks: the protocol's own cost, so that api/netif is what the library adds
-/// and netif/ring what the split-driver protocol costs over one bare request/response ring.
+/// grants, checks of a hostile peer, queues or tasks (the entries are built as the queues build them, with
+/// <see cref="NetifEntries"/>): the protocol's own cost, so that api/netif is what the library adds and netif/ring what
+/// the split-driver protocol costs over one bare request/response ring.
 /// <para>
 /// Two what-if variants measure protocol changes the library does not make (<see cref="NetifVariant"/>): <c>stamped</c>,
 /// where each inline slot also carries a stamp (its ring index + 1, written after the entry) that the consumer polls
@@ -78,7 +79,7 @@ internal static class NetifFloor
             BinaryPrimitives.WriteUInt64LittleEndian(_packet, sequence);
             uint slot = _transmit.RequestProducerPrivate;
             _packet.CopyTo(_transmit.GetRequestSlotBytes(slot)[NetPacketLimits.InlineOffset..]);
-            _transmit.ProduceRequest(new NetifTxRequest { Flags = NetifTxFlags.Inline, Id = (ushort)(slot & (uint)(_transmit.Size - 1)), Size = Size });
+            _transmit.ProduceRequest(NetifEntries.TxRequest(0, NetifTxFlags.Inline, (ushort)(slot & (uint)(_transmit.Size - 1)), Size));
             if ((_variant & NetifVariant.Stamped) != 0)
             {
                 Stamp(_transmit.GetRequestSlotBytes(slot), slot);
@@ -133,7 +134,7 @@ internal static class NetifFloor
         {
             for (int i = _receive.FreeRequests; i > 0; i--)
             {
-                _receive.ProduceRequest(new NetifRxRequest { Id = (ushort)(_receive.RequestProducerPrivate & (uint)(_receive.Size - 1)) });
+                _receive.ProduceRequest(NetifEntries.RxRequest((ushort)(_receive.RequestProducerPrivate & (uint)(_receive.Size - 1)), 0));
             }
 
             if (_receive.PushRequestsAndCheckNotify())
@@ -176,7 +177,7 @@ internal static class NetifFloor
 
             int length = Math.Min((int)request.Size, packet.Length);
             transmit.GetRequestSlotBytes(index).Slice(NetPacketLimits.InlineOffset, length).CopyTo(packet);
-            transmit.ProduceResponse(new NetifTxResponse { Id = request.Id, Status = NetifStatus.Okay });
+            transmit.ProduceResponse(NetifEntries.TxResponse(request.Id, NetifStatus.Okay));
             if ((variant & NetifVariant.Deferred) == 0)
             {
                 Answer(transmit, channel, variant);
@@ -196,7 +197,7 @@ internal static class NetifFloor
             count--;
             packet.AsSpan(0, length).CopyTo(receive.GetResponseSlotBytes(receive.ResponseProducerPrivate)[NetPacketLimits.InlineOffset..]);
             uint slot = receive.ResponseProducerPrivate;
-            receive.ProduceResponse(new NetifRxResponse { Id = buffer.Id, Flags = NetifRxFlags.Inline, Status = (short)length });
+            receive.ProduceResponse(NetifEntries.RxResponse(buffer.Id, NetifRxFlags.Inline, (short)length));
             if ((variant & NetifVariant.Stamped) != 0)
             {
                 Stamp(receive.GetResponseSlotBytes(slot), slot);

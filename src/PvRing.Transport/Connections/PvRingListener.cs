@@ -164,15 +164,7 @@ public sealed class PvRingListener : IAsyncDisposable
         if (_server is null)
         {
             // The external store stays: leave it as we found it (no listener, no pointer to it).
-            try
-            {
-                File.Delete(_directory.GetFilePath(PvRingRendezvous.StorePointerName));
-            }
-            catch (DirectoryNotFoundException)
-            {
-                // The host directory went first, and the pointer with it.
-            }
-
+            _directory.Delete(PvRingRendezvous.StorePointerName); // nothing if it is gone, the directory with it
             try
             {
                 await _store.RemoveAsync(PvRingRendezvous.Root, CancellationToken.None).ConfigureAwait(false);

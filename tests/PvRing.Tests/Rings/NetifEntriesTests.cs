@@ -3,11 +3,10 @@
 using System.Runtime.InteropServices;
 using CsCheck;
 using PvRing.Protocols.Netif;
-using PvRing.Transport;
 
-namespace PvRing.Tests.Transport;
+namespace PvRing.Tests.Rings;
 
-/// <summary>The queues' word-built netif entries are byte for byte the entries netif's field layout gives.</summary>
+/// <summary>The word-built netif entries (the queues produce them) are byte for byte the entries netif's field layout gives.</summary>
 public sealed class NetifEntriesTests
 {
     [Fact]
