@@ -21,7 +21,7 @@ namespace PvRing.Harness;
 /// <c>netif</c> is the api case's data flow on bare rings, with nothing of the library above them (<see cref="NetifFloor"/>):
 /// api/netif is what the library adds, netif/ring what the split-driver protocol costs over one bare ring.
 /// <c>--cases</c> picks among api, netif, ring and socket, and api-noinline (the api case with <c>feature-inline-data</c> off),
-/// netif-stamped, netif-unfenced and netif-deferred, alone or combined (netif-stamped-unfenced: what-if variants of the
+/// netif-unfenced and netif-deferred, alone or combined (netif-unfenced-deferred: what-if variants of the
 /// protocol, <see cref="NetifVariant"/>). <c>--ring-features none</c> gives the api and netif cases the classic ring layout.
 /// </summary>
 internal sealed class ApiPingPongCommand : IHarnessCommand
@@ -30,7 +30,7 @@ internal sealed class ApiPingPongCommand : IHarnessCommand
     private static readonly string[] s_cases = ["api", "netif", "ring", "socket"];
 
     // Cases run only when --cases names them: the api case with feature-inline-data off (the front does not want it).
-    private static readonly string[] s_extraCases = ["api-noinline", "netif-stamped", "netif-unfenced", "netif-deferred"];
+    private static readonly string[] s_extraCases = ["api-noinline", "netif-unfenced", "netif-deferred"];
 
     /// <summary>The ring features <c>--ring-features</c> names: all (the connection's default) or none (the classic layout).</summary>
     internal static RingFeatures RingFeaturesOf(string text) => text == "none" ? RingFeatures.None : RingFeatures.All;
@@ -57,7 +57,7 @@ internal sealed class ApiPingPongCommand : IHarnessCommand
         string[] cases = options.String("--cases", string.Join(',', s_cases)).Split(',');
         if (cases.Length == 0 || cases.Any(c => !s_cases.Contains(c) && c != "api-noinline" && ApiPingPongSession.NetifVariantOf(c) is null) || cases.Distinct().Count() != cases.Length)
         {
-            throw new ArgumentException($"--cases is a comma-separated subset of {string.Join(", ", s_cases.Concat(s_extraCases))} (netif's variants in any combination, as netif-stamped-deferred), each once");
+            throw new ArgumentException($"--cases is a comma-separated subset of {string.Join(", ", s_cases.Concat(s_extraCases))} (netif's variants in any combination, as netif-unfenced-deferred), each once");
         }
 
         string hostPath = Path.Combine("/dev/shm", $"pvring-apipingpong-{Environment.ProcessId}");

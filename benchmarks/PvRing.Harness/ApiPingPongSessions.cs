@@ -46,7 +46,7 @@ internal abstract class ApiPingPongSession : IAsyncDisposable
         _ => NetifSession.Start(which, host, cpu, NetifVariantOf(which) ?? throw new ArgumentException($"Not a netif case: {which}", nameof(which)), ringFeatures),
     };
 
-    /// <summary>The variant a netif case names (<c>netif</c>, then <c>-stamped</c>, <c>-unfenced</c>, <c>-deferred</c> in any combination); null if it names none.</summary>
+    /// <summary>The variant a netif case names (<c>netif</c>, then <c>-unfenced</c>, <c>-deferred</c> in either order); null if it names none.</summary>
     public static NetifVariant? NetifVariantOf(string which)
     {
         string[] parts = which.Split('-');
@@ -55,7 +55,6 @@ internal abstract class ApiPingPongSession : IAsyncDisposable
         {
             NetifVariant one = part switch
             {
-                "stamped" => NetifVariant.Stamped,
                 "unfenced" => NetifVariant.Unfenced,
                 "deferred" => NetifVariant.Deferred,
                 _ => NetifVariant.None,

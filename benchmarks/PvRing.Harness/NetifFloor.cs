@@ -1,7 +1,6 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
 using System.Buffers.Binary;
-using System.Runtime.InteropServices;
 using PvRing.Events;
 using PvRing.Memory;
 using PvRing.Protocols.Netif;
@@ -21,9 +20,9 @@ namespace PvRing.Harness;
 /// <see cref="NetifEntries"/>): the protocol's own cost, so that api/netif is what the library adds and netif/ring what
 /// the split-driver protocol costs over one bare request/response ring.
 /// <para>
-/// Two what-if variants measure protocol changes the library does not make (<see cref="NetifVariant"/>): <c>stamped</c>,
-/// where each inline slot also carries a stamp (its ring index + 1, written after the entry) that the consumer polls
-/// before it reads the index, so the slot's line is the one it waits on; and <c>unfenced</c>, where the back publishes
+/// The inline slots carry the rings' own stamps (<see cref="RingVariantLayout.InlineStampOffset"/>), as the connection's: each
+/// end waits on the next slot's line, not the index's. Two what-if variants measure protocol changes the library does not
+/// make (<see cref="NetifVariant"/>): <c>unfenced</c>, where the back publishes
 /// its transmit answers with a release store only (<c>RING_PUSH_RESPONSES</c>, no full fence and no check of the front's
 /// event index). Unfenced answers are not a protocol a library may use: a front that goes to sleep for answers at that
 /// moment misses its wakeup. They are here only to say what the per-answer fence costs. And <c>deferred</c>, where the back
@@ -31,7 +30,7 @@ namespace PvRing.Harness;
 /// waits for the lines it wrote) falls while the front works; the connection's back does not do this, because a back that
 /// takes a packet and then leaves the connection alone must still free the front's slot at once (the test
 /// <c>SendAsync_WaitingOnAFullRing_CompletesWhenTheBackTakesOnePacketAndGoesIdle</c>).
-/// Variants combine: <c>netif-stamped-unfenced-deferred</c>. With <c>--ring-features none</c> the rings have the classic layout (no
+/// Variants combine: <c>netif-unfenced-deferred</c>. With <c>--ring-features none</c> the rings have the classic layout (no
 /// split indexes or split rings; inline slots still), as the api case's.
 /// </para>
 /// </summary>
@@ -39,8 +38,6 @@ internal static class NetifFloor
 {
     private const int Size = 64;
     private const int RefillBatch = 16; // the connection's front: min(64, receive ring / 4)
-    private const int StampOffset = 12; // in the 16 bytes before the inline data: after the 12-byte request and the 8-byte response
-    private const int StampPolls = SpinThenBlockWait.DefaultSpinCount;
     private static readonly TimeSpan s_limit = TimeSpan.FromSeconds(30);
 
     /// <summary>
@@ -80,10 +77,6 @@ internal static class NetifFloor
             uint slot = _transmit.RequestProducerPrivate;
             _packet.CopyTo(_transmit.GetRequestSlotBytes(slot)[NetPacketLimits.InlineOffset..]);
             _transmit.ProduceRequest(NetifEntries.TxRequest(0, NetifTxFlags.Inline, (ushort)(slot & (uint)(_transmit.Size - 1)), Size));
-            if ((_variant & NetifVariant.Stamped) != 0)
-            {
-                Stamp(_transmit.GetRequestSlotBytes(slot), slot);
-            }
 
             if (_transmit.PushRequestsAndCheckNotify())
             {
@@ -106,11 +99,6 @@ internal static class NetifFloor
             NetifRxResponse response;
             while (!_receive.TryConsumeResponse(out response))
             {
-                if ((_variant & NetifVariant.Stamped) != 0 && PollStamp(_receive.GetResponseSlotBytes(index), index))
-                {
-                    continue; // the slot is there; its index follows it
-                }
-
                 if (_receive.WaitForResponses(_channel, new SpinThenBlockWait(), s_limit, CancellationToken.None) != EventWaitResult.Signaled)
                 {
                     throw new InvalidOperationException($"Round trip {sequence}: the netif peer did not answer.");
@@ -164,11 +152,6 @@ internal static class NetifFloor
             NetifTxRequest request;
             while (!transmit.TryConsumeRequest(out request))
             {
-                if ((variant & NetifVariant.Stamped) != 0 && PollStamp(transmit.GetRequestSlotBytes(index), index))
-                {
-                    continue;
-                }
-
                 if (transmit.WaitForRequests(channel, new SpinThenBlockWait(), s_limit, CancellationToken.None) != EventWaitResult.Signaled)
                 {
                     return 0; // the front closed the channel
@@ -196,12 +179,7 @@ internal static class NetifFloor
             NetifRxRequest buffer = buffers[start++];
             count--;
             packet.AsSpan(0, length).CopyTo(receive.GetResponseSlotBytes(receive.ResponseProducerPrivate)[NetPacketLimits.InlineOffset..]);
-            uint slot = receive.ResponseProducerPrivate;
             receive.ProduceResponse(NetifEntries.RxResponse(buffer.Id, NetifRxFlags.Inline, (short)length));
-            if ((variant & NetifVariant.Stamped) != 0)
-            {
-                Stamp(receive.GetResponseSlotBytes(slot), slot);
-            }
 
             if (receive.PushResponsesAndCheckNotify())
             {
@@ -234,27 +212,6 @@ internal static class NetifFloor
             channel.Notify();
         }
     }
-
-    /// <summary>Writes <paramref name="index"/> + 1 into the slot's stamp, after the entry and the data (a release store).</summary>
-    private static void Stamp(Span<byte> slot, uint index) =>
-        Volatile.Write(ref MemoryMarshal.AsRef<uint>(slot.Slice(StampOffset, sizeof(uint))), index + 1);
-
-    /// <summary>Polls the slot's stamp, spin-then-block's spin phase at most: true once it says the slot for <paramref name="index"/> is written.</summary>
-    private static bool PollStamp(ReadOnlySpan<byte> slot, uint index)
-    {
-        ref readonly uint stamp = ref MemoryMarshal.AsRef<uint>(slot.Slice(StampOffset, sizeof(uint)));
-        for (int i = 0; i < StampPolls; i++)
-        {
-            if (Volatile.Read(in stamp) == index + 1)
-            {
-                return true;
-            }
-
-            Thread.SpinWait(1);
-        }
-
-        return false;
-    }
 }
 
 /// <summary>The what-if variants of <see cref="NetifFloor"/>: protocol changes the library does not make, measured.</summary>
@@ -263,9 +220,6 @@ internal enum NetifVariant
 {
     /// <summary>The netif protocol as the connection runs it.</summary>
     None = 0,
-
-    /// <summary>Each inline slot carries a stamp the consumer polls before it reads the index.</summary>
-    Stamped = 1,
 
     /// <summary>The back publishes transmit answers without the full fence and the check of the front's event index (unsafe).</summary>
     Unfenced = 2,

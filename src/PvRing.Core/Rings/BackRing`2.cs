@@ -32,6 +32,7 @@ public sealed unsafe partial class BackRing<TRequest, TResponse> : IDisposable, 
     private uint _requestConsumer;
     private uint _responseProducerPrivate;
     private uint _requestProducerSeen;
+    private uint _responseStamped; // with stamped response slots: the slots before it carry their stamps
     private bool _disposed;
 
     internal BackRing(SharedMemoryFile memory, long offset, RingGeometry geometry, uint startIndex)
@@ -50,6 +51,7 @@ public sealed unsafe partial class BackRing<TRequest, TResponse> : IDisposable, 
         _requestConsumer = startIndex;
         _responseProducerPrivate = startIndex;
         _requestProducerSeen = startIndex;
+        _responseStamped = startIndex;
         _counters.StartIndex = startIndex;
     }
 
@@ -280,6 +282,8 @@ public sealed unsafe partial class BackRing<TRequest, TResponse> : IDisposable, 
     {
         ThrowIfDisposed();
 
+        StampResponses();
+
         // wmb(); rsp_prod = rsp_prod_pvt: the front sees the response slots before the index covering them.
         MemoryOrder.WriteRelease(_view.ResponseProducer, _responseProducerPrivate);
         _counters.OnPublish(full: false);
@@ -292,6 +296,7 @@ public sealed unsafe partial class BackRing<TRequest, TResponse> : IDisposable, 
     public bool PushResponsesAndCheckNotify()
     {
         ThrowIfDisposed();
+        StampResponses();
         bool notify = SharedRingView.PublishAndCheckNotify(_view.ResponseProducer, _view.ResponseEvent, _responseProducerPrivate);
         _counters.OnPublish(full: false);
         return notify;
@@ -464,16 +469,49 @@ public sealed unsafe partial class BackRing<TRequest, TResponse> : IDisposable, 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool RefreshRequestProducer()
     {
+        if (_view.RequestStampOffset >= 0)
+        {
+            // Stamped slots: the next slot's own line says whether the front got there (and the slots after it, up to a
+            // ring's worth past the responses made); the index is read only when it does not.
+            uint stamped = SharedRingView.Stamped(_view.RequestSlots, _view.RequestStride, _view.Mask, _view.RequestStampOffset, _requestProducerSeen, _responseProducerPrivate + _view.Size);
+            if (stamped != _requestProducerSeen)
+            {
+                _requestProducerSeen = stamped;
+                return true;
+            }
+        }
+
         // req_prod, then rmb(): the request slots up to it are read after the index.
         uint producer = MemoryOrder.ReadAcquire(_view.RequestProducer);
         if (RingIndex.ProducerOverflows(producer, _responseProducerPrivate, _view.Size)
             || RingIndex.ProducerOverflows(producer, _requestConsumer, _view.Size))
         {
+            if (_view.RequestStampOffset >= 0 && RingIndex.Distance(producer, _requestProducerSeen) <= _view.Size)
+            {
+                // Behind the stamps already taken: the front stamps its slots before it publishes the index over them.
+                return _requestProducerSeen != _requestConsumer;
+            }
+
             ThrowRequestProducerInvalid(producer);
         }
 
-        _requestProducerSeen = producer;
-        return producer != _requestConsumer;
+        if (_view.RequestStampOffset < 0 || RingIndex.Distance(_requestConsumer, producer) > RingIndex.Distance(_requestConsumer, _requestProducerSeen))
+        {
+            _requestProducerSeen = producer;
+        }
+
+        return _requestProducerSeen != _requestConsumer;
+    }
+
+    /// <summary>With stamped response slots: stamps the slots this publish covers, before the index (see <see cref="RingVariantLayout.InlineStampOffset"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void StampResponses()
+    {
+        if (_view.ResponseStampOffset >= 0)
+        {
+            SharedRingView.Stamp(_view.ResponseSlots, _view.ResponseStride, _view.Mask, _view.ResponseStampOffset, _responseStamped, _responseProducerPrivate);
+            _responseStamped = _responseProducerPrivate;
+        }
     }
 
     [DoesNotReturn]

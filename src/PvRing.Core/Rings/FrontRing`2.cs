@@ -32,6 +32,7 @@ public sealed unsafe partial class FrontRing<TRequest, TResponse> : IDisposable,
     private uint _requestProducerPrivate;
     private uint _responseConsumer;
     private uint _responseProducerSeen;
+    private uint _requestStamped; // with stamped request slots: the slots before it carry their stamps
     private bool _disposed;
 
     internal FrontRing(SharedMemoryFile memory, long offset, RingGeometry geometry, bool initialize, uint startIndex)
@@ -54,6 +55,7 @@ public sealed unsafe partial class FrontRing<TRequest, TResponse> : IDisposable,
             *_view.ResponseProducer = 0;
             *_view.RequestEvent = 1;
             *_view.ResponseEvent = 1;
+            _view.ClearStamps();
             startIndex = 0;
         }
 
@@ -61,6 +63,7 @@ public sealed unsafe partial class FrontRing<TRequest, TResponse> : IDisposable,
         _requestProducerPrivate = startIndex;
         _responseConsumer = startIndex;
         _responseProducerSeen = startIndex;
+        _requestStamped = startIndex;
         _counters.StartIndex = startIndex;
 
         if (initialize)
@@ -198,6 +201,8 @@ public sealed unsafe partial class FrontRing<TRequest, TResponse> : IDisposable,
     {
         ThrowIfDisposed();
 
+        StampRequests();
+
         // wmb(); req_prod = req_prod_pvt: the back sees the request slots before the index covering them.
         MemoryOrder.WriteRelease(_view.RequestProducer, _requestProducerPrivate);
         CountPublish();
@@ -210,6 +215,7 @@ public sealed unsafe partial class FrontRing<TRequest, TResponse> : IDisposable,
     public bool PushRequestsAndCheckNotify()
     {
         ThrowIfDisposed();
+        StampRequests();
         bool notify = SharedRingView.PublishAndCheckNotify(_view.RequestProducer, _view.RequestEvent, _requestProducerPrivate);
         CountPublish();
         return notify;
@@ -430,16 +436,49 @@ public sealed unsafe partial class FrontRing<TRequest, TResponse> : IDisposable,
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool RefreshResponseProducer()
     {
+        uint outstanding = RingIndex.Distance(_responseConsumer, _requestProducerPrivate);
+        if (_view.ResponseStampOffset >= 0)
+        {
+            // Stamped slots: the next slot's own line says whether the back got there (and the slots after it, up to the
+            // requests made); the index is read only when it does not.
+            uint stamped = SharedRingView.Stamped(_view.ResponseSlots, _view.ResponseStride, _view.Mask, _view.ResponseStampOffset, _responseProducerSeen, _requestProducerPrivate);
+            if (stamped != _responseProducerSeen)
+            {
+                _responseProducerSeen = stamped;
+                return true;
+            }
+        }
+
         // rsp_prod, then rmb(): the response slots up to it are read after the index.
         uint producer = MemoryOrder.ReadAcquire(_view.ResponseProducer);
-        uint outstanding = RingIndex.Distance(_responseConsumer, _requestProducerPrivate);
         if (RingIndex.Distance(_responseConsumer, producer) > outstanding)
         {
+            if (_view.ResponseStampOffset >= 0 && RingIndex.Distance(producer, _responseProducerSeen) <= _view.Size)
+            {
+                // Behind the stamps already taken: the back stamps its slots before it publishes the index over them.
+                return _responseProducerSeen != _responseConsumer;
+            }
+
             ThrowResponseProducerInvalid(producer, outstanding);
         }
 
-        _responseProducerSeen = producer;
-        return producer != _responseConsumer;
+        if (_view.ResponseStampOffset < 0 || RingIndex.Distance(_responseConsumer, producer) > RingIndex.Distance(_responseConsumer, _responseProducerSeen))
+        {
+            _responseProducerSeen = producer;
+        }
+
+        return _responseProducerSeen != _responseConsumer;
+    }
+
+    /// <summary>With stamped request slots: stamps the slots this publish covers, before the index (see <see cref="RingVariantLayout.InlineStampOffset"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void StampRequests()
+    {
+        if (_view.RequestStampOffset >= 0)
+        {
+            SharedRingView.Stamp(_view.RequestSlots, _view.RequestStride, _view.Mask, _view.RequestStampOffset, _requestStamped, _requestProducerPrivate);
+            _requestStamped = _requestProducerPrivate;
+        }
     }
 
     [DoesNotReturn]

@@ -24,6 +24,15 @@ internal readonly record struct RingGeometry(
     int ResponseSlotStride,
     int SlotCount)
 {
+    /// <summary>
+    /// Where in each request slot its producer writes the slot's stamp (<see cref="RingVariantLayout.InlineStampOffset"/>),
+    /// or -1 when request slots carry none.
+    /// </summary>
+    public int RequestStampOffset { get; init; } = -1;
+
+    /// <summary>As <see cref="RequestStampOffset"/>, for the response slots.</summary>
+    public int ResponseStampOffset { get; init; } = -1;
+
     /// <summary>Xen's classic <c>sring</c> in <paramref name="length"/> bytes: see <see cref="SharedRingLayout"/>.</summary>
     public static RingGeometry Classic(long length, int entrySize) => new(
         length,

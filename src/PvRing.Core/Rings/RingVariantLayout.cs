@@ -77,6 +77,18 @@ public static class RingVariantLayout
     public const int InlineSlotAlignment = 128;
 
     /// <summary>
+    /// In an inline slot (<see cref="RingSlotKind.InlineRequests"/>, <see cref="RingSlotKind.InlineResponses"/> with aligned
+    /// slots): the offset of the slot's <b>stamp</b>, a 32-bit word after an entry of at most this many bytes. The producer
+    /// writes the slot's ring index + 1 there when it publishes the slot (before the producer index, the slots of one publish
+    /// last to first), so a consumer that waits for the next slot can watch the slot's own line instead of the index's, and
+    /// reads the index only when no stamp is there. A PvRing extension: it travels with the inline slots.
+    /// </summary>
+    public const int InlineStampOffset = 12;
+
+    /// <summary>In an inline slot: where the payload the protocol carries in it starts, after the entry and the stamp.</summary>
+    public const int InlinePayloadOffset = 16;
+
+    /// <summary>
     /// The request slot stride of <paramref name="variant"/> for <typeparamref name="TRequest"/>/<typeparamref name="TResponse"/>:
     /// the union's (padded with aligned slots), or with split rings the request's own (padded likewise).
     /// </summary>
@@ -127,6 +139,28 @@ public static class RingVariantLayout
     /// <paramref name="responseSize"/> bytes: one union array of the larger size, or with split rings one array of each.
     /// </summary>
     internal static RingGeometry Geometry(RingVariant variant, int requestSize, int responseSize)
+    {
+        RingGeometry geometry = UnstampedGeometry(variant, requestSize, responseSize);
+        if (!variant.AlignedSlots || variant.SlotKind is not (RingSlotKind.InlineRequests or RingSlotKind.InlineResponses))
+        {
+            return geometry;
+        }
+
+        // The inline direction's slots carry stamps where no entry that shares the slot reaches: over one union array both
+        // entries, with split rings the inline direction's own.
+        bool union = geometry.RequestSlotsOffset == geometry.ResponseSlotsOffset;
+        int entry = union ? Math.Max(requestSize, responseSize) : variant.SlotKind == RingSlotKind.InlineRequests ? requestSize : responseSize;
+        if (entry > InlineStampOffset)
+        {
+            return geometry;
+        }
+
+        return variant.SlotKind == RingSlotKind.InlineRequests
+            ? geometry with { RequestStampOffset = InlineStampOffset }
+            : geometry with { ResponseStampOffset = InlineStampOffset };
+    }
+
+    private static RingGeometry UnstampedGeometry(RingVariant variant, int requestSize, int responseSize)
     {
         long length = Length(variant);
         int entrySize = Math.Max(requestSize, responseSize);

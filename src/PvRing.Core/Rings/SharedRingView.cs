@@ -21,6 +21,8 @@ internal readonly unsafe struct SharedRingView
     public readonly nuint ResponseStride;
     public readonly uint Size;
     public readonly uint Mask;
+    public readonly int RequestStampOffset;
+    public readonly int ResponseStampOffset;
 
     public SharedRingView(SharedMemoryFile memory, long offset, RingGeometry geometry, int requestSize, int responseSize)
         : this(Checked(memory).Pointer, memory.Length, offset, geometry, requestSize, responseSize)
@@ -48,6 +50,8 @@ internal readonly unsafe struct SharedRingView
         ResponseStride = (nuint)geometry.ResponseSlotStride;
         Size = (uint)geometry.SlotCount;
         Mask = Size - 1;
+        RequestStampOffset = geometry.RequestStampOffset;
+        ResponseStampOffset = geometry.ResponseStampOffset;
         Geometry = geometry;
     }
 
@@ -60,6 +64,61 @@ internal readonly unsafe struct SharedRingView
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public byte* ResponseSlot(uint index) => ResponseSlots + ((index & Mask) * ResponseStride);
+
+    /// <summary>The stamp of request slot <paramref name="index"/> (only with <see cref="RequestStampOffset"/> &gt;= 0).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public uint* RequestStamp(uint index) => (uint*)(RequestSlot(index) + RequestStampOffset);
+
+    /// <summary>The stamp of response slot <paramref name="index"/> (only with <see cref="ResponseStampOffset"/> &gt;= 0).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public uint* ResponseStamp(uint index) => (uint*)(ResponseSlot(index) + ResponseStampOffset);
+
+    /// <summary>Zeroes every stamp (the front's <c>SHARED_RING_INIT</c>): no slot of an earlier life passes for a new one.</summary>
+    public void ClearStamps()
+    {
+        for (uint i = 0; i < Size; i++)
+        {
+            if (RequestStampOffset >= 0)
+            {
+                *RequestStamp(i) = 0;
+            }
+
+            if (ResponseStampOffset >= 0)
+            {
+                *ResponseStamp(i) = 0;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Stamps the slots (<paramref name="from"/>, <paramref name="to"/>] of a publish, last to first (each its index + 1,
+    /// a release store): a consumer that finds the first one's stamp finds every later one's.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Stamp(byte* slots, nuint stride, uint mask, int stampOffset, uint from, uint to)
+    {
+        for (uint i = to; i != from;)
+        {
+            i--;
+            MemoryOrder.WriteRelease((uint*)(slots + ((i & mask) * stride) + stampOffset), i + 1);
+        }
+    }
+
+    /// <summary>
+    /// How far the stamps from <paramref name="index"/> on say the producer got, up to <paramref name="limit"/>: the first
+    /// index at or after <paramref name="index"/> whose slot has no stamp for it (<paramref name="index"/> when none has).
+    /// Index 2^32 - 1's stamp is 0, a cleared slot's value, so that slot is never taken by its stamp (the index covers it).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint Stamped(byte* slots, nuint stride, uint mask, int stampOffset, uint index, uint limit)
+    {
+        while (index != limit && index != uint.MaxValue && MemoryOrder.ReadAcquire((uint*)(slots + ((index & mask) * stride) + stampOffset)) == index + 1)
+        {
+            index++;
+        }
+
+        return index;
+    }
 
     /// <summary>
     /// The fastest <see cref="ISlotLayout"/> whose strides and arrays are exactly this view's, for entries of

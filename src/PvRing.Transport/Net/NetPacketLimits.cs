@@ -18,10 +18,11 @@ public static class NetPacketLimits
     public const int MaxSlots = NetifExtraType.MinSlotsPerPacket;
 
     /// <summary>
-    /// With <c>feature-inline-data</c>: where a slot's inline payload starts (after the entry, padded to 16 bytes) in its
-    /// 128-byte slot (<see cref="Rings.RingSlotKind.InlineRequests"/>, <see cref="Rings.RingSlotKind.InlineResponses"/>).
+    /// With <c>feature-inline-data</c>: where a slot's inline payload starts (after the entry and the slot's stamp,
+    /// <see cref="Rings.RingVariantLayout.InlineStampOffset"/>) in its 128-byte slot (<see cref="Rings.RingSlotKind.InlineRequests"/>,
+    /// <see cref="Rings.RingSlotKind.InlineResponses"/>).
     /// </summary>
-    public const int InlineOffset = 16;
+    public const int InlineOffset = Rings.RingVariantLayout.InlinePayloadOffset;
 
     /// <summary>
     /// With <c>feature-inline-data</c>: the largest packet that travels in its ring slot (112 bytes) instead of a granted
