@@ -278,6 +278,7 @@ public sealed unsafe partial class BackRing<TRequest, TResponse> : IDisposable, 
     }
 
     /// <summary><c>RING_PUSH_RESPONSES</c>: publishes every response made so far.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void PushResponses()
     {
         ThrowIfDisposed();
@@ -293,6 +294,7 @@ public sealed unsafe partial class BackRing<TRequest, TResponse> : IDisposable, 
     /// <c>RING_PUSH_RESPONSES_AND_CHECK_NOTIFY</c>: publishes every response made so far and returns whether
     /// the front asked to be woken for one of them. It does not call the notifier.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool PushResponsesAndCheckNotify()
     {
         ThrowIfDisposed();

@@ -197,6 +197,7 @@ public sealed unsafe partial class FrontRing<TRequest, TResponse> : IDisposable,
     }
 
     /// <summary><c>RING_PUSH_REQUESTS</c>: publishes every request made so far.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void PushRequests()
     {
         ThrowIfDisposed();
@@ -212,6 +213,7 @@ public sealed unsafe partial class FrontRing<TRequest, TResponse> : IDisposable,
     /// <c>RING_PUSH_REQUESTS_AND_CHECK_NOTIFY</c>: publishes every request made so far and returns whether the
     /// back asked to be woken for one of them (<c>req_event</c> in (old, new]). It does not call the notifier.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool PushRequestsAndCheckNotify()
     {
         ThrowIfDisposed();

@@ -547,6 +547,7 @@ public sealed unsafe class NetBackQueue : IDisposable, INetQueueWork
     }
 
     /// <summary>Copies the buffers the front has posted since (<c>RING_COPY_REQUEST</c>) behind those staged.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void StageReceiveBuffers()
     {
         if (_receiveStagedStart > 0)

@@ -539,7 +539,11 @@ public sealed unsafe class NetFrontQueue : IDisposable, INetQueueWork
     }
 
     /// <summary>Whether <see cref="RefillIfDue"/> would post buffers now: a batch is free or the back runs low.</summary>
-    private bool RefillDue => _receiveIds.ReturnedCount + _receiveIds.FreeCount >= _refillBatch || ReceiveRing.OutstandingRequests < _refillBatch;
+    private bool RefillDue
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => _receiveIds.ReturnedCount + _receiveIds.FreeCount >= _refillBatch || ReceiveRing.OutstandingRequests < _refillBatch;
+    }
 
     /// <summary>
     /// Whether answered receive buffers are work for a waiting receive: only when a receive would reclaim them now (the
