@@ -471,16 +471,11 @@ public sealed unsafe partial class BackRing<TRequest, TResponse> : IDisposable, 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool RefreshRequestProducer()
     {
-        if (_view.RequestStampOffset >= 0)
+        // Stamped slots: the next slot's own line says whether the front got there (and the slots after it, up to a ring's
+        // worth past the responses made); the index is read only when it does not.
+        if (_view.TakeRequestStamps(ref _requestProducerSeen, _responseProducerPrivate + _view.Size))
         {
-            // Stamped slots: the next slot's own line says whether the front got there (and the slots after it, up to a
-            // ring's worth past the responses made); the index is read only when it does not.
-            uint stamped = SharedRingView.Stamped(_view.RequestSlots, _view.RequestStride, _view.Mask, _view.RequestStampOffset, _requestProducerSeen, _responseProducerPrivate + _view.Size);
-            if (stamped != _requestProducerSeen)
-            {
-                _requestProducerSeen = stamped;
-                return true;
-            }
+            return true;
         }
 
         // req_prod, then rmb(): the request slots up to it are read after the index.
@@ -497,24 +492,13 @@ public sealed unsafe partial class BackRing<TRequest, TResponse> : IDisposable, 
             ThrowRequestProducerInvalid(producer);
         }
 
-        if (_view.RequestStampOffset < 0 || RingIndex.Distance(_requestConsumer, producer) > RingIndex.Distance(_requestConsumer, _requestProducerSeen))
-        {
-            _requestProducerSeen = producer;
-        }
-
+        _requestProducerSeen = SharedRingView.Furthest(_requestConsumer, _requestProducerSeen, producer, _view.RequestStampOffset >= 0);
         return _requestProducerSeen != _requestConsumer;
     }
 
     /// <summary>With stamped response slots: stamps the slots this publish covers, before the index (see <see cref="RingVariantLayout.InlineStampOffset"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void StampResponses()
-    {
-        if (_view.ResponseStampOffset >= 0)
-        {
-            SharedRingView.Stamp(_view.ResponseSlots, _view.ResponseStride, _view.Mask, _view.ResponseStampOffset, _responseStamped, _responseProducerPrivate);
-            _responseStamped = _responseProducerPrivate;
-        }
-    }
+    private void StampResponses() => _view.StampResponses(ref _responseStamped, _responseProducerPrivate);
 
     [DoesNotReturn]
     [MethodImpl(MethodImplOptions.NoInlining)]

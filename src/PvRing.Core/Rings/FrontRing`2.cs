@@ -439,16 +439,11 @@ public sealed unsafe partial class FrontRing<TRequest, TResponse> : IDisposable,
     private bool RefreshResponseProducer()
     {
         uint outstanding = RingIndex.Distance(_responseConsumer, _requestProducerPrivate);
-        if (_view.ResponseStampOffset >= 0)
+        // Stamped slots: the next slot's own line says whether the back got there (and the slots after it, up to the requests
+        // made); the index is read only when it does not.
+        if (_view.TakeResponseStamps(ref _responseProducerSeen, _requestProducerPrivate))
         {
-            // Stamped slots: the next slot's own line says whether the back got there (and the slots after it, up to the
-            // requests made); the index is read only when it does not.
-            uint stamped = SharedRingView.Stamped(_view.ResponseSlots, _view.ResponseStride, _view.Mask, _view.ResponseStampOffset, _responseProducerSeen, _requestProducerPrivate);
-            if (stamped != _responseProducerSeen)
-            {
-                _responseProducerSeen = stamped;
-                return true;
-            }
+            return true;
         }
 
         // rsp_prod, then rmb(): the response slots up to it are read after the index.
@@ -464,24 +459,13 @@ public sealed unsafe partial class FrontRing<TRequest, TResponse> : IDisposable,
             ThrowResponseProducerInvalid(producer, outstanding);
         }
 
-        if (_view.ResponseStampOffset < 0 || RingIndex.Distance(_responseConsumer, producer) > RingIndex.Distance(_responseConsumer, _responseProducerSeen))
-        {
-            _responseProducerSeen = producer;
-        }
-
+        _responseProducerSeen = SharedRingView.Furthest(_responseConsumer, _responseProducerSeen, producer, _view.ResponseStampOffset >= 0);
         return _responseProducerSeen != _responseConsumer;
     }
 
     /// <summary>With stamped request slots: stamps the slots this publish covers, before the index (see <see cref="RingVariantLayout.InlineStampOffset"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void StampRequests()
-    {
-        if (_view.RequestStampOffset >= 0)
-        {
-            SharedRingView.Stamp(_view.RequestSlots, _view.RequestStride, _view.Mask, _view.RequestStampOffset, _requestStamped, _requestProducerPrivate);
-            _requestStamped = _requestProducerPrivate;
-        }
-    }
+    private void StampRequests() => _view.StampRequests(ref _requestStamped, _requestProducerPrivate);
 
     [DoesNotReturn]
     [MethodImpl(MethodImplOptions.NoInlining)]

@@ -91,33 +91,73 @@ internal readonly unsafe struct SharedRingView
     }
 
     /// <summary>
-    /// Stamps the slots (<paramref name="from"/>, <paramref name="to"/>] of a publish, last to first (each its index + 1,
-    /// a release store): a consumer that finds the first one's stamp finds every later one's.
+    /// With stamped request slots: stamps the slots (<paramref name="stamped"/>, <paramref name="producer"/>] of a publish,
+    /// last to first (each its index + 1, a release store), so that a consumer that finds the first one's stamp finds every
+    /// later one's; <paramref name="stamped"/> moves to <paramref name="producer"/>. Nothing without stamps.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Stamp(byte* slots, nuint stride, uint mask, int stampOffset, uint from, uint to)
+    public void StampRequests(ref uint stamped, uint producer)
     {
-        for (uint i = to; i != from;)
+        if (RequestStampOffset >= 0)
         {
-            i--;
-            MemoryOrder.WriteRelease((uint*)(slots + ((i & mask) * stride) + stampOffset), i + 1);
+            Stamp(RequestSlots, RequestStride, RequestStampOffset, stamped, producer);
+            stamped = producer;
+        }
+    }
+
+    /// <summary>As <see cref="StampRequests"/>, for the response slots.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void StampResponses(ref uint stamped, uint producer)
+    {
+        if (ResponseStampOffset >= 0)
+        {
+            Stamp(ResponseSlots, ResponseStride, ResponseStampOffset, stamped, producer);
+            stamped = producer;
         }
     }
 
     /// <summary>
-    /// How far the stamps from <paramref name="index"/> on say the producer got, up to <paramref name="limit"/>: the first
-    /// index at or after <paramref name="index"/> whose slot has no stamp for it (<paramref name="index"/> when none has).
-    /// Index 2^32 - 1's stamp is 0, a cleared slot's value, so that slot is never taken by its stamp (the index covers it).
+    /// With stamped request slots: moves <paramref name="seen"/> past the slots from it on whose stamps say the producer
+    /// wrote them, up to <paramref name="limit"/>, and returns whether it moved (false without stamps).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static uint Stamped(byte* slots, nuint stride, uint mask, int stampOffset, uint index, uint limit)
+    public bool TakeRequestStamps(ref uint seen, uint limit) => RequestStampOffset >= 0 && Take(RequestSlots, RequestStride, RequestStampOffset, ref seen, limit);
+
+    /// <summary>As <see cref="TakeRequestStamps"/>, for the response slots.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TakeResponseStamps(ref uint seen, uint limit) => ResponseStampOffset >= 0 && Take(ResponseSlots, ResponseStride, ResponseStampOffset, ref seen, limit);
+
+    /// <summary>
+    /// The producer index a consumer at <paramref name="consumer"/> keeps after reading a checked <paramref name="producer"/>:
+    /// that one, or with stamps (<paramref name="stamped"/>) the further of it and the stamps' <paramref name="seen"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint Furthest(uint consumer, uint seen, uint producer, bool stamped) =>
+        !stamped || RingIndex.Distance(consumer, producer) > RingIndex.Distance(consumer, seen) ? producer : seen;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Stamp(byte* slots, nuint stride, int stampOffset, uint from, uint to)
     {
-        while (index != limit && index != uint.MaxValue && MemoryOrder.ReadAcquire((uint*)(slots + ((index & mask) * stride) + stampOffset)) == index + 1)
+        for (uint i = to; i != from;)
+        {
+            i--;
+            MemoryOrder.WriteRelease((uint*)(slots + ((i & Mask) * stride) + stampOffset), i + 1);
+        }
+    }
+
+    // Index 2^32 - 1's stamp is 0, a cleared slot's value, so that slot is never taken by its stamp (the index covers it).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool Take(byte* slots, nuint stride, int stampOffset, ref uint seen, uint limit)
+    {
+        uint index = seen;
+        while (index != limit && index != uint.MaxValue && MemoryOrder.ReadAcquire((uint*)(slots + ((index & Mask) * stride) + stampOffset)) == index + 1)
         {
             index++;
         }
 
-        return index;
+        bool moved = index != seen;
+        seen = index;
+        return moved;
     }
 
     /// <summary>
