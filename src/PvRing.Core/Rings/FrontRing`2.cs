@@ -438,7 +438,6 @@ public sealed unsafe partial class FrontRing<TRequest, TResponse> : IDisposable,
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool RefreshResponseProducer()
     {
-        uint outstanding = RingIndex.Distance(_responseConsumer, _requestProducerPrivate);
         // Stamped slots: the next slot's own line says whether the back got there (and the slots after it, up to the requests
         // made); the index is read only when it does not.
         if (_view.TakeResponseStamps(ref _responseProducerSeen, _requestProducerPrivate))
@@ -448,6 +447,7 @@ public sealed unsafe partial class FrontRing<TRequest, TResponse> : IDisposable,
 
         // rsp_prod, then rmb(): the response slots up to it are read after the index.
         uint producer = MemoryOrder.ReadAcquire(_view.ResponseProducer);
+        uint outstanding = RingIndex.Distance(_responseConsumer, _requestProducerPrivate);
         if (RingIndex.Distance(_responseConsumer, producer) > outstanding)
         {
             if (_view.ResponseStampOffset >= 0 && RingIndex.Distance(producer, _responseProducerSeen) <= _view.Size)
