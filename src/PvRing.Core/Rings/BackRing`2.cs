@@ -478,6 +478,12 @@ public sealed unsafe partial class BackRing<TRequest, TResponse> : IDisposable, 
             return true;
         }
 
+        // Stamped requests taken and not yet consumed: the index is read when they are (see FrontRing's RefreshResponseProducer).
+        if (_view.RequestStampOffset >= 0 && _requestProducerSeen != _requestConsumer)
+        {
+            return true;
+        }
+
         // req_prod, then rmb(): the request slots up to it are read after the index.
         uint producer = MemoryOrder.ReadAcquire(_view.RequestProducer);
         if (RingIndex.ProducerOverflows(producer, _responseProducerPrivate, _view.Size)

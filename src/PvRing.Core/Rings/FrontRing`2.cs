@@ -445,6 +445,14 @@ public sealed unsafe partial class FrontRing<TRequest, TResponse> : IDisposable,
             return true;
         }
 
+        // Stamped responses taken and not yet consumed: the index could only say what the next stamp will (the back stamps
+        // before it publishes), so it is read when they are consumed, not now. Its line is the one the back has just written:
+        // a receive that re-checked here after its poll found the stamp paid a line transfer for nothing.
+        if (_view.ResponseStampOffset >= 0 && _responseProducerSeen != _responseConsumer)
+        {
+            return true;
+        }
+
         // rsp_prod, then rmb(): the response slots up to it are read after the index.
         uint producer = MemoryOrder.ReadAcquire(_view.ResponseProducer);
         uint outstanding = RingIndex.Distance(_responseConsumer, _requestProducerPrivate);

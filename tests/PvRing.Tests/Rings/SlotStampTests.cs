@@ -110,6 +110,51 @@ public sealed unsafe class SlotStampTests
     }
 
     [Fact]
+    public void UnconsumedResponses_StampedResponsesWaiting_ReadsTheIndexOnlyOnceTheyAreConsumed()
+    {
+        // Taken by their stamps, the waiting responses are what the index could say: it is not read (its line is the one
+        // the back just wrote) until they are consumed. A hostile index published meanwhile is caught then.
+        using var pair = new RingPair<NetifRxRequest, NetifRxResponse>(s_receive);
+        for (int i = 0; i < 4; i++)
+        {
+            pair.Front.ProduceRequest(NetifEntries.RxRequest((ushort)i, 0));
+        }
+
+        pair.Front.PushRequests();
+        Assert.Equal(4, pair.Back.ConsumeRequests(new NetifRxRequest[4]));
+        pair.Back.ProduceResponse(NetifEntries.RxResponse(0, NetifRxFlags.Inline, 5));
+        pair.Back.ProduceResponse(NetifEntries.RxResponse(1, NetifRxFlags.Inline, 6));
+        pair.Back.PushResponses();
+        Assert.Equal(2, pair.Front.UnconsumedResponses);
+
+        pair.ResponseProducer = 1000; // more responses than requests made
+
+        Assert.Equal(2, pair.Front.UnconsumedResponses);
+        Assert.True(pair.Front.TryConsumeResponse(out _));
+        Assert.True(pair.Front.TryConsumeResponse(out _));
+        Assert.Throws<PvRingProtocolException>(() => pair.Front.UnconsumedResponses);
+    }
+
+    [Fact]
+    public void UnconsumedRequests_StampedRequestsWaiting_ReadsTheIndexOnlyOnceTheyAreConsumed()
+    {
+        using var pair = new RingPair<NetifTxRequest, NetifTxResponse>(s_transmit);
+        for (int i = 0; i < 3; i++)
+        {
+            pair.Front.ProduceRequest(NetifEntries.TxRequest(0, NetifTxFlags.Inline, (ushort)i, 1));
+        }
+
+        pair.Front.PushRequests();
+        Assert.Equal(3, pair.Back.UnconsumedRequests);
+
+        pair.RequestProducer = (uint)(pair.Back.Size * 3); // more than a ring past the responses made
+
+        Assert.Equal(3, pair.Back.UnconsumedRequests);
+        Assert.Equal(3, pair.Back.ConsumeRequests(new NetifTxRequest[8]));
+        Assert.Throws<PvRingProtocolException>(() => pair.Back.UnconsumedRequests);
+    }
+
+    [Fact]
     public void UnconsumedResponses_HostileStampsBeyondTheRequestsMade_TakesNoMoreThanWereAsked()
     {
         using var pair = new RingPair<NetifRxRequest, NetifRxResponse>(s_receive);
