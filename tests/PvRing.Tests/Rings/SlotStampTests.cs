@@ -91,16 +91,7 @@ public sealed unsafe class SlotStampTests
     public void TryConsumeResponse_StampsAheadOfTheIndex_TakesTheResponses()
     {
         using var pair = new RingPair<NetifRxRequest, NetifRxResponse>(s_receive);
-        for (int i = 0; i < 4; i++)
-        {
-            pair.Front.ProduceRequest(NetifEntries.RxRequest((ushort)i, 0));
-        }
-
-        pair.Front.PushRequests();
-        Assert.Equal(4, pair.Back.ConsumeRequests(new NetifRxRequest[4]));
-        pair.Back.ProduceResponse(NetifEntries.RxResponse(2, NetifRxFlags.Inline, 5));
-        pair.Back.ProduceResponse(NetifEntries.RxResponse(3, NetifRxFlags.Inline, 6));
-        pair.Back.PushResponses();
+        PostFourAndAnswerTwo(pair, firstId: 2);
         pair.ResponseProducer = 0;
 
         Assert.True(pair.Front.TryConsumeResponse(out NetifRxResponse first));
@@ -115,16 +106,7 @@ public sealed unsafe class SlotStampTests
         // Taken by their stamps, the waiting responses are what the index could say: it is not read (its line is the one
         // the back just wrote) until they are consumed. A hostile index published meanwhile is caught then.
         using var pair = new RingPair<NetifRxRequest, NetifRxResponse>(s_receive);
-        for (int i = 0; i < 4; i++)
-        {
-            pair.Front.ProduceRequest(NetifEntries.RxRequest((ushort)i, 0));
-        }
-
-        pair.Front.PushRequests();
-        Assert.Equal(4, pair.Back.ConsumeRequests(new NetifRxRequest[4]));
-        pair.Back.ProduceResponse(NetifEntries.RxResponse(0, NetifRxFlags.Inline, 5));
-        pair.Back.ProduceResponse(NetifEntries.RxResponse(1, NetifRxFlags.Inline, 6));
-        pair.Back.PushResponses();
+        PostFourAndAnswerTwo(pair, firstId: 0);
         Assert.Equal(2, pair.Front.UnconsumedResponses);
 
         pair.ResponseProducer = 1000; // more responses than requests made
@@ -237,6 +219,21 @@ public sealed unsafe class SlotStampTests
 
         Assert.Equal(0, pair.Back.UnconsumedRequests);
         Assert.False(pair.Back.TryConsumeRequest(out _));
+    }
+
+    /// <summary>The front posts four buffers, the back takes them and answers two (ids <paramref name="firstId"/> and the next), inline.</summary>
+    private static void PostFourAndAnswerTwo(RingPair<NetifRxRequest, NetifRxResponse> pair, ushort firstId)
+    {
+        for (int i = 0; i < 4; i++)
+        {
+            pair.Front.ProduceRequest(NetifEntries.RxRequest((ushort)i, 0));
+        }
+
+        pair.Front.PushRequests();
+        Assert.Equal(4, pair.Back.ConsumeRequests(new NetifRxRequest[4]));
+        pair.Back.ProduceResponse(NetifEntries.RxResponse(firstId, NetifRxFlags.Inline, 5));
+        pair.Back.ProduceResponse(NetifEntries.RxResponse((ushort)(firstId + 1), NetifRxFlags.Inline, 6));
+        pair.Back.PushResponses();
     }
 
     private static uint RequestStamp(RingPair<NetifTxRequest, NetifTxResponse> pair, uint index) =>
