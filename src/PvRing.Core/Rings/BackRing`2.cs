@@ -489,17 +489,18 @@ public sealed unsafe partial class BackRing<TRequest, TResponse> : IDisposable, 
         if (RingIndex.ProducerOverflows(producer, _responseProducerPrivate, _view.Size)
             || RingIndex.ProducerOverflows(producer, _requestConsumer, _view.Size))
         {
-            if (_view.RequestStampOffset >= 0 && RingIndex.Distance(producer, _requestProducerSeen) <= _view.Size)
+            if (_view.RequestStampOffset >= 0 && RingIndex.Distance(producer, _requestConsumer) <= _view.Size)
             {
-                // Behind the stamps already taken: the front stamps its slots before it publishes the index over them.
-                return _requestProducerSeen != _requestConsumer;
+                // Behind the stamped slots already consumed: the front stamps its slots before it publishes the index over them.
+                return false;
             }
 
             ThrowRequestProducerInvalid(producer);
         }
 
-        _requestProducerSeen = SharedRingView.Furthest(_requestConsumer, _requestProducerSeen, producer, _view.RequestStampOffset >= 0);
-        return _requestProducerSeen != _requestConsumer;
+        // Here every stamped slot taken is consumed (see above), so the index is all there is to go on.
+        _requestProducerSeen = producer;
+        return producer != _requestConsumer;
     }
 
     /// <summary>With stamped response slots: stamps the slots this publish covers, before the index (see <see cref="RingVariantLayout.InlineStampOffset"/>).</summary>

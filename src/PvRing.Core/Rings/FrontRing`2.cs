@@ -458,17 +458,18 @@ public sealed unsafe partial class FrontRing<TRequest, TResponse> : IDisposable,
         uint outstanding = RingIndex.Distance(_responseConsumer, _requestProducerPrivate);
         if (RingIndex.Distance(_responseConsumer, producer) > outstanding)
         {
-            if (_view.ResponseStampOffset >= 0 && RingIndex.Distance(producer, _responseProducerSeen) <= _view.Size)
+            if (_view.ResponseStampOffset >= 0 && RingIndex.Distance(producer, _responseConsumer) <= _view.Size)
             {
-                // Behind the stamps already taken: the back stamps its slots before it publishes the index over them.
-                return _responseProducerSeen != _responseConsumer;
+                // Behind the stamped slots already consumed: the back stamps its slots before it publishes the index over them.
+                return false;
             }
 
             ThrowResponseProducerInvalid(producer, outstanding);
         }
 
-        _responseProducerSeen = SharedRingView.Furthest(_responseConsumer, _responseProducerSeen, producer, _view.ResponseStampOffset >= 0);
-        return _responseProducerSeen != _responseConsumer;
+        // Here every stamped slot taken is consumed (see above), so the index is all there is to go on.
+        _responseProducerSeen = producer;
+        return producer != _responseConsumer;
     }
 
     /// <summary>With stamped request slots: stamps the slots this publish covers, before the index (see <see cref="RingVariantLayout.InlineStampOffset"/>).</summary>

@@ -127,14 +127,6 @@ internal readonly unsafe struct SharedRingView
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TakeResponseStamps(ref uint seen, uint limit) => ResponseStampOffset >= 0 && Take(ResponseSlots, ResponseStride, ResponseStampOffset, ref seen, limit);
 
-    /// <summary>
-    /// The producer index a consumer at <paramref name="consumer"/> keeps after reading a checked <paramref name="producer"/>:
-    /// that one, or with stamps (<paramref name="stamped"/>) the further of it and the stamps' <paramref name="seen"/>.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static uint Furthest(uint consumer, uint seen, uint producer, bool stamped) =>
-        !stamped || RingIndex.Distance(consumer, producer) > RingIndex.Distance(consumer, seen) ? producer : seen;
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Stamp(byte* slots, nuint stride, int stampOffset, uint from, uint to)
     {
@@ -158,31 +150,26 @@ internal readonly unsafe struct SharedRingView
     private bool Take(byte* slots, nuint stride, int stampOffset, ref uint seen, uint limit)
     {
         uint index = seen;
-        if (index == limit || index == uint.MaxValue)
+        while (index != limit && index != uint.MaxValue)
         {
-            return false;
-        }
+            byte* slot = slots + ((index & Mask) * stride);
+            uint stamp = MemoryOrder.ReadAcquire((uint*)(slot + stampOffset));
+            if (index == seen && stride > RingVariantLayout.CacheLineSize)
+            {
+                _ = Volatile.Read(ref *(slot + RingVariantLayout.CacheLineSize));
+            }
 
-        byte* slot = slots + ((index & Mask) * stride);
-        uint stamp = MemoryOrder.ReadAcquire((uint*)(slot + stampOffset));
-        if (stride > RingVariantLayout.CacheLineSize)
-        {
-            _ = Volatile.Read(ref *(slot + RingVariantLayout.CacheLineSize));
-        }
+            if (stamp != index + 1)
+            {
+                break;
+            }
 
-        if (stamp != index + 1)
-        {
-            return false;
-        }
-
-        index++;
-        while (index != limit && index != uint.MaxValue && MemoryOrder.ReadAcquire((uint*)(slots + ((index & Mask) * stride) + stampOffset)) == index + 1)
-        {
             index++;
         }
 
+        bool moved = index != seen;
         seen = index;
-        return true;
+        return moved;
     }
 
     /// <summary>
