@@ -1,6 +1,7 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using PvRing.Memory;
 
 namespace PvRing.Grants;
@@ -138,7 +139,7 @@ public sealed unsafe class PersistentGrantMapper : IGrantMapper
         GrantStatus status = GetPage(reference, out Span<byte> page);
         if (status == GrantStatus.Okay)
         {
-            lease = new GrantLease { Address = (byte*)Unsafe.AsPointer(ref page[offset]), Length = length, Reference = reference, Offset = (ushort)offset, Writable = writable };
+            lease = new GrantLease { Address = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(page)) + offset, Length = length, Reference = reference, Offset = (ushort)offset, Writable = writable };
         }
 
         return status;

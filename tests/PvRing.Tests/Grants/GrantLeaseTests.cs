@@ -1,6 +1,7 @@
 // Licensed under the MIT License. See LICENSE in the repository root.
 
 using PvRing.Grants;
+using PvRing.Memory;
 
 namespace PvRing.Tests.Grants;
 
@@ -48,6 +49,22 @@ public sealed class GrantLeaseTests
         uint bad = scheme == GrantScheme.DirectMap ? 1000u : 300u;
         Assert.NotEqual(GrantStatus.Okay, mapper.Acquire(bad, 0, 64, writable: false, out lease));
         Assert.False(lease.IsHeld);
+    }
+
+    [Theory]
+    [MemberData(nameof(Schemes))]
+    public void Acquire_EmptyRangeAtThePagesEnd_IsAnEmptyLease(GrantScheme scheme)
+    {
+        // Offset 4096, length 0 is in the page (PageRange.Fits): every scheme lends it as an empty lease (the grant fuzzer
+        // found the persistent mapper indexing past its page for it, seed bAxKX4gVL2If).
+        using var domains = new GrantTestDomains();
+        using DeferredUnmapFrontend? flush = scheme == GrantScheme.DeferredUnmap ? DeferredUnmapFrontend.Create(domains.Host.Host, GrantTestDomains.FrontId, GrantTestDomains.BackId) : null;
+        using IGrantMapper mapper = GrantMapperFactory.Create(scheme, domains.Foreign, 8);
+        uint reference = scheme == GrantScheme.DirectMap ? 2 : domains.Front.GrantAccess(GrantTestDomains.BackId, 2, readOnly: false);
+
+        Assert.Equal(GrantStatus.Okay, mapper.Acquire(reference, XenPage.Size, 0, writable: false, out GrantLease lease));
+        Assert.Equal(0, lease.Span.Length);
+        Assert.Equal(GrantStatus.Okay, mapper.Release(ref lease));
     }
 
     [Fact]
