@@ -14,13 +14,12 @@ public sealed class GrantLeaseTests
     [MemberData(nameof(Schemes))]
     public void AcquireRelease_ReadThenWrite_SeesAndChangesTheGrantedPage(GrantScheme scheme)
     {
-        using var domains = new GrantTestDomains();
-        using DeferredUnmapFrontend? flush = scheme == GrantScheme.DeferredUnmap ? DeferredUnmapFrontend.Create(domains.Host.Host, GrantTestDomains.FrontId, GrantTestDomains.BackId) : null;
-        using IGrantMapper mapper = GrantMapperFactory.Create(scheme, domains.Foreign, 8);
+        using var fixture = new SchemeFixture(scheme);
+        IGrantMapper mapper = fixture.Mapper;
         Assert.Equal(scheme, mapper.Scheme);
         uint frame = 3;
-        uint reference = scheme == GrantScheme.DirectMap ? frame : domains.Front.GrantAccess(GrantTestDomains.BackId, frame, readOnly: false);
-        domains.Front.GetFrame(frame)[100..110].Fill(0x5A);
+        uint reference = fixture.Grant(frame);
+        fixture.Domains.Front.GetFrame(frame)[100..110].Fill(0x5A);
 
         Assert.Equal(GrantStatus.Okay, mapper.Acquire(reference, 100, 10, writable: false, out GrantLease read));
         Assert.True(read.IsHeld);
@@ -32,7 +31,7 @@ public sealed class GrantLeaseTests
         Assert.Equal(GrantStatus.Okay, mapper.Acquire(reference, 200, 4, writable: true, out GrantLease write));
         write.Span.Fill(0xC3);
         Assert.Equal(GrantStatus.Okay, mapper.Release(ref write));
-        Assert.Equal(new byte[] { 0xC3, 0xC3, 0xC3, 0xC3 }, domains.Front.GetFrame(frame)[200..204].ToArray());
+        Assert.Equal(new byte[] { 0xC3, 0xC3, 0xC3, 0xC3 }, fixture.Domains.Front.GetFrame(frame)[200..204].ToArray());
         Assert.Equal(GrantStatus.BadHandle, mapper.Release(ref write));
     }
 
@@ -40,10 +39,9 @@ public sealed class GrantLeaseTests
     [MemberData(nameof(Schemes))]
     public void Acquire_BadRangeOrReference_FailsAndHoldsNothing(GrantScheme scheme)
     {
-        using var domains = new GrantTestDomains();
-        using DeferredUnmapFrontend? flush = scheme == GrantScheme.DeferredUnmap ? DeferredUnmapFrontend.Create(domains.Host.Host, GrantTestDomains.FrontId, GrantTestDomains.BackId) : null;
-        using IGrantMapper mapper = GrantMapperFactory.Create(scheme, domains.Foreign, 8);
-        uint good = scheme == GrantScheme.DirectMap ? 2 : domains.Front.GrantAccess(GrantTestDomains.BackId, 2, readOnly: false);
+        using var fixture = new SchemeFixture(scheme);
+        IGrantMapper mapper = fixture.Mapper;
+        uint good = fixture.Grant(2);
         Assert.Equal(GrantStatus.BadCopyArg, mapper.Acquire(good, 4000, 200, writable: false, out GrantLease lease));
         Assert.False(lease.IsHeld);
         uint bad = scheme == GrantScheme.DirectMap ? 1000u : 300u;
@@ -57,10 +55,9 @@ public sealed class GrantLeaseTests
     {
         // Offset 4096, length 0 is in the page (PageRange.Fits): every scheme lends it as an empty lease (the grant fuzzer
         // found the persistent mapper indexing past its page for it, seed bAxKX4gVL2If).
-        using var domains = new GrantTestDomains();
-        using DeferredUnmapFrontend? flush = scheme == GrantScheme.DeferredUnmap ? DeferredUnmapFrontend.Create(domains.Host.Host, GrantTestDomains.FrontId, GrantTestDomains.BackId) : null;
-        using IGrantMapper mapper = GrantMapperFactory.Create(scheme, domains.Foreign, 8);
-        uint reference = scheme == GrantScheme.DirectMap ? 2 : domains.Front.GrantAccess(GrantTestDomains.BackId, 2, readOnly: false);
+        using var fixture = new SchemeFixture(scheme);
+        IGrantMapper mapper = fixture.Mapper;
+        uint reference = fixture.Grant(2);
 
         Assert.Equal(GrantStatus.Okay, mapper.Acquire(reference, XenPage.Size, 0, writable: false, out GrantLease lease));
         Assert.Equal(0, lease.Span.Length);
@@ -84,5 +81,33 @@ public sealed class GrantLeaseTests
         // A read-only grant: the copy back of a writable lease is refused on release.
         Assert.Equal(GrantStatus.Okay, copier.Acquire(reference, 0, 8, writable: true, out GrantLease write));
         Assert.Equal(GrantStatus.PermissionDenied, copier.Release(ref write));
+    }
+    /// <summary>A front and back pair with a mapper of one scheme (and the flush page deferred unmap needs).</summary>
+    private sealed class SchemeFixture : IDisposable
+    {
+        private readonly GrantScheme _scheme;
+        private readonly DeferredUnmapFrontend? _flush;
+
+        public SchemeFixture(GrantScheme scheme)
+        {
+            _scheme = scheme;
+            Domains = new GrantTestDomains();
+            _flush = scheme == GrantScheme.DeferredUnmap ? DeferredUnmapFrontend.Create(Domains.Host.Host, GrantTestDomains.FrontId, GrantTestDomains.BackId) : null;
+            Mapper = GrantMapperFactory.Create(scheme, Domains.Foreign, 8);
+        }
+
+        public GrantTestDomains Domains { get; }
+
+        public IGrantMapper Mapper { get; }
+
+        /// <summary>The reference the back uses for <paramref name="frame"/>: the frame itself in direct map, else a writable grant of it.</summary>
+        public uint Grant(uint frame) => _scheme == GrantScheme.DirectMap ? frame : Domains.Front.GrantAccess(GrantTestDomains.BackId, frame, readOnly: false);
+
+        public void Dispose()
+        {
+            Mapper.Dispose();
+            _flush?.Dispose();
+            Domains.Dispose();
+        }
     }
 }
